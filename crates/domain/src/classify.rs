@@ -1,0 +1,187 @@
+//! What every method shares: pooling accounts into units (VAT groups) and
+//! combining computed, default and manual segments per account.
+
+use crate::segment_type::SegmentIdx;
+use std::collections::HashMap;
+
+/// Which accounts are classified together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grouping {
+    /// The unit of each account.
+    pub unit_of_account: Vec<u32>,
+    /// Number of units.
+    pub n_units: usize,
+}
+
+impl Grouping {
+    /// Every account is its own unit.
+    pub fn by_account(n_accounts: usize) -> Grouping {
+        Grouping {
+            unit_of_account: (0..n_accounts as u32).collect(),
+            n_units: n_accounts,
+        }
+    }
+
+    /// Accounts sharing a VAT number form one unit; accounts without one
+    /// stand alone. VAT numbers are compared ignoring case, spaces, dots and dashes.
+    pub fn by_vat<'a>(vats: impl IntoIterator<Item = Option<&'a str>>) -> Grouping {
+        let mut units: HashMap<String, u32> = HashMap::new();
+        let mut unit_of_account = Vec::new();
+        let mut n_units = 0u32;
+        for vat in vats {
+            let key = vat
+                .map(|v| {
+                    v.chars()
+                        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-'))
+                        .flat_map(char::to_uppercase)
+                        .collect::<String>()
+                })
+                .filter(|k| !k.is_empty());
+            let unit = match key {
+                Some(key) => *units.entry(key).or_insert_with(|| {
+                    n_units += 1;
+                    n_units - 1
+                }),
+                None => {
+                    n_units += 1;
+                    n_units - 1
+                }
+            };
+            unit_of_account.push(unit);
+        }
+        Grouping {
+            unit_of_account,
+            n_units: n_units as usize,
+        }
+    }
+
+    /// Sums a per-account value into per-unit totals.
+    pub fn pool<T: Copy + Default, F: Fn(T, T) -> T>(&self, per_account: &[T], merge: F) -> Vec<T> {
+        let mut units = vec![T::default(); self.n_units];
+        for (account, &value) in per_account.iter().enumerate() {
+            let unit = self.unit_of_account[account] as usize;
+            units[unit] = merge(units[unit], value);
+        }
+        units
+    }
+}
+
+/// Where an account's effective segment comes from.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Source {
+    /// Computed by the method.
+    Computed,
+    /// The type's fallback segment for units that could not be classified.
+    Default,
+    /// A manual assignment, which always wins.
+    Manual,
+}
+
+impl Source {
+    /// The name written in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Computed => "computed",
+            Source::Default => "default",
+            Source::Manual => "manual",
+        }
+    }
+}
+
+/// The computed segment of a unit, before manual assignments.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Computed {
+    /// Classified by the method into this segment.
+    Segment(SegmentIdx),
+    /// Not classifiable, given the type's default segment.
+    Default(SegmentIdx),
+    /// Not classifiable and the type has no default segment.
+    Nothing,
+}
+
+impl Computed {
+    /// The segment, whatever its origin.
+    pub fn segment(self) -> Option<SegmentIdx> {
+        match self {
+            Computed::Segment(s) | Computed::Default(s) => Some(s),
+            Computed::Nothing => None,
+        }
+    }
+
+    /// A computed or default result for an unclassifiable unit.
+    pub fn fallback(default: Option<SegmentIdx>) -> Computed {
+        default.map_or(Computed::Nothing, Computed::Default)
+    }
+}
+
+/// The segment of one customer account and where it comes from.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub struct AccountAssignment {
+    /// The effective segment: manual if any, else computed.
+    pub segment: Option<SegmentIdx>,
+    /// Where the effective segment comes from (`None` without a segment).
+    pub source: Option<Source>,
+    /// The computed segment (including the default fallback).
+    pub auto_segment: Option<SegmentIdx>,
+    /// The manual assignment, if any.
+    pub manual_segment: Option<SegmentIdx>,
+}
+
+/// Gives each account its unit's computed segment unless a manual
+/// assignment overrides it; the computed one is kept beside it.
+pub fn combine(grouping: &Grouping, unit_computed: &[Computed], manual: &[Option<SegmentIdx>]) -> Vec<AccountAssignment> {
+    grouping
+        .unit_of_account
+        .iter()
+        .enumerate()
+        .map(|(account, &unit)| {
+            let computed = unit_computed[unit as usize];
+            let manual_segment = manual.get(account).copied().flatten();
+            let (segment, source) = match (manual_segment, computed) {
+                (Some(m), _) => (Some(m), Some(Source::Manual)),
+                (None, Computed::Segment(s)) => (Some(s), Some(Source::Computed)),
+                (None, Computed::Default(s)) => (Some(s), Some(Source::Default)),
+                (None, Computed::Nothing) => (None, None),
+            };
+            AccountAssignment {
+                segment,
+                source,
+                auto_segment: computed.segment(),
+                manual_segment,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vat_groups_pool_accounts_and_leave_others_alone() {
+        let grouping = Grouping::by_vat([Some("FR 12.345"), None, Some("fr12345"), Some(""), Some("DE1")]);
+        let u = &grouping.unit_of_account;
+        assert_eq!(u[0], u[2], "same VAT after normalisation");
+        assert_ne!(u[1], u[3], "accounts without VAT stand alone");
+        assert_eq!(grouping.n_units, 4);
+        assert_eq!(grouping.pool(&[1, 2, 3, 4, 5], |a, b| a + b)[u[0] as usize], 4);
+    }
+
+    #[test]
+    fn manual_wins_and_computed_is_kept() {
+        let grouping = Grouping::by_account(3);
+        let computed = [Computed::Segment(0), Computed::Default(2), Computed::Nothing];
+        let rows = combine(&grouping, &computed, &[Some(1), None, None]);
+        assert_eq!(
+            rows[0],
+            AccountAssignment {
+                segment: Some(1),
+                source: Some(Source::Manual),
+                auto_segment: Some(0),
+                manual_segment: Some(1)
+            }
+        );
+        assert_eq!((rows[1].segment, rows[1].source), (Some(2), Some(Source::Default)));
+        assert_eq!((rows[2].segment, rows[2].source, rows[2].auto_segment), (None, None, None));
+    }
+}

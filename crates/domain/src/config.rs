@@ -1,0 +1,501 @@
+//! Reading segment types from their TOML text, reporting every problem at once.
+
+use crate::date::Interval;
+use crate::money::{Amount, AmountError, ExtraDigits, Percent};
+use crate::segment_type::{
+    Identity, LineFilter, Measure, Method, ParetoSpec, RfmNaming, RfmSpec, ScoreRange, Segment, SegmentType,
+    DEFAULT_RFM_SEGMENTS,
+};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+
+/// A validated configuration: the segment types, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// ISO currency code used in reports.
+    pub currency: String,
+    /// Segment types in configuration order.
+    pub types: Vec<SegmentType>,
+}
+
+impl Config {
+    /// A type by name.
+    pub fn find_type(&self, name: &str) -> Option<&SegmentType> {
+        self.types.iter().find(|t| t.name == name)
+    }
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// One message per problem, each naming the type and segment concerned.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    currency: Option<String>,
+    #[serde(default)]
+    types: Vec<RawType>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawType {
+    name: String,
+    method: String,
+    identity: Option<String>,
+    measure: Option<String>,
+    period_months: Option<i64>,
+    interval: Option<String>,
+    min_sales: Option<toml::Value>,
+    #[serde(default)]
+    agencies: Vec<String>,
+    #[serde(default)]
+    brands: Vec<String>,
+    bins: Option<i64>,
+    recency_days: Option<Vec<i64>>,
+    frequency: Option<Vec<i64>>,
+    monetary: Option<Vec<toml::Value>>,
+    #[serde(default)]
+    segments: Vec<RawSegment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSegment {
+    name: String,
+    share: Option<toml::Value>,
+    visit_every_days: Option<u32>,
+    priority: Option<i64>,
+    #[serde(default)]
+    default: bool,
+    #[serde(default)]
+    excluded: bool,
+    color: Option<String>,
+    r: Option<[i64; 2]>,
+    f: Option<[i64; 2]>,
+    m: Option<[i64; 2]>,
+}
+
+/// Reads a number written as a TOML integer, float or string.
+fn decimal_text(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn parse_amount(value: &toml::Value) -> Result<Amount, AmountError> {
+    let text = decimal_text(value).ok_or(AmountError::NotANumber)?;
+    Amount::parse(&text, false, ExtraDigits::Reject)
+}
+
+/// Collects problems with the type and segment they concern.
+struct Problems<'a> {
+    list: &'a mut Vec<String>,
+    context: String,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, message: impl fmt::Display) {
+        self.list.push(format!("{}: {message}", self.context));
+    }
+}
+
+/// Parses and validates a configuration.
+pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
+        problems: vec![e.to_string().trim_end().to_owned()],
+    })?;
+    let mut problems = Vec::new();
+    if raw.types.is_empty() {
+        problems.push("no segment type: add at least one [[types]] table".to_owned());
+    }
+    let mut names = HashSet::new();
+    let mut types = Vec::new();
+    for (i, raw_type) in raw.types.into_iter().enumerate() {
+        let mut p = Problems {
+            list: &mut problems,
+            context: format!("type {} '{}'", i + 1, raw_type.name),
+        };
+        if raw_type.name.trim().is_empty() {
+            p.push("the name is empty");
+        }
+        if !names.insert(raw_type.name.clone()) {
+            p.push("duplicate type name; type names must be unique");
+        }
+        if let Some(t) = convert_type(raw_type, &mut p) {
+            types.push(t);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError { problems });
+    }
+    Ok(Config {
+        currency: raw.currency.unwrap_or_else(|| "EUR".to_owned()),
+        types,
+    })
+}
+
+fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
+    let identity = match raw.identity.as_deref().unwrap_or("customer") {
+        "customer" => Identity::Customer,
+        "vat" => Identity::Vat,
+        other => {
+            p.push(format!("unknown identity '{other}', expected customer or vat"));
+            Identity::Customer
+        }
+    };
+    let months = raw.period_months.unwrap_or(12);
+    if !(1..=1200).contains(&months) {
+        p.push(format!("period_months is {months}, expected a whole number of months from 1 to 1200"));
+    }
+    let interval = match raw.interval.as_deref().unwrap_or("rolling") {
+        "rolling" => Interval::Rolling {
+            months: months.clamp(1, 1200) as u32,
+        },
+        "calendar_year" => Interval::CalendarYear,
+        other => {
+            p.push(format!("unknown interval '{other}', expected rolling or calendar_year"));
+            Interval::Rolling { months: 12 }
+        }
+    };
+    let segments: Vec<Segment> = raw.segments.iter().map(|s| convert_segment(s, p)).collect();
+    let mut seen = HashSet::new();
+    for s in &segments {
+        if s.name.trim().is_empty() {
+            p.push("a segment has an empty name");
+        } else if !seen.insert(s.name.as_str()) {
+            p.push(format!("duplicate segment name '{}'", s.name));
+        }
+    }
+    if segments.iter().filter(|s| s.is_default).count() > 1 {
+        p.push("more than one segment has default = true; at most one default segment is allowed");
+    }
+    let method = match raw.method.as_str() {
+        "pareto" => convert_pareto(&raw, &segments, p),
+        "rfm" => convert_rfm(&raw, &segments, p),
+        other => {
+            p.push(format!("unknown method '{other}', expected pareto or rfm"));
+            return None;
+        }
+    }?;
+    let segments = match &method {
+        Method::Rfm(spec) if spec.naming == RfmNaming::DefaultMap => DEFAULT_RFM_SEGMENTS
+            .iter()
+            .map(|name| Segment {
+                name: (*name).to_owned(),
+                ..Segment::default()
+            })
+            .collect(),
+        _ => segments,
+    };
+    Some(SegmentType {
+        name: raw.name,
+        identity,
+        interval,
+        lines: LineFilter {
+            agencies: raw.agencies,
+            brands: raw.brands,
+        },
+        method,
+        segments,
+    })
+}
+
+fn convert_segment(raw: &RawSegment, p: &mut Problems<'_>) -> Segment {
+    let share = match &raw.share {
+        None => Percent::default(),
+        Some(value) => match decimal_text(value).map(|t| Percent::parse(&t)) {
+            Some(Ok(share)) if share.0 >= 0 => share,
+            _ => {
+                p.push(format!(
+                    "segment '{}': share must be a percentage from 0 to 100 with at most 4 decimals",
+                    raw.name
+                ));
+                Percent::default()
+            }
+        },
+    };
+    let range = |letter: &str, value: Option<[i64; 2]>, p: &mut Problems<'_>| {
+        value.map(|[low, high]| {
+            if low < 1 || high < low || high > 255 {
+                p.push(format!(
+                    "segment '{}': {letter} = [{low}, {high}] is not a score range [low, high] with 1 <= low <= high",
+                    raw.name
+                ));
+            }
+            ScoreRange {
+                low: low.clamp(0, 255) as u8,
+                high: high.clamp(0, 255) as u8,
+            }
+        })
+    };
+    Segment {
+        name: raw.name.clone(),
+        share,
+        visit_every_days: raw.visit_every_days,
+        priority: raw.priority,
+        is_default: raw.default,
+        excluded: raw.excluded,
+        color: raw.color.clone(),
+        r: range("r", raw.r, p),
+        f: range("f", raw.f, p),
+        m: range("m", raw.m, p),
+    }
+}
+
+fn convert_pareto(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Option<Method> {
+    for (field, present) in [
+        ("bins", raw.bins.is_some()),
+        ("recency_days", raw.recency_days.is_some()),
+        ("frequency", raw.frequency.is_some()),
+        ("monetary", raw.monetary.is_some()),
+    ] {
+        if present {
+            p.push(format!("{field} applies to rfm types only"));
+        }
+    }
+    if segments.is_empty() {
+        p.push("a pareto type needs segments (for example A 80, B 15, C 5)");
+    }
+    let mut total = Percent::default();
+    for s in segments {
+        if s.r.is_some() || s.f.is_some() || s.m.is_some() {
+            p.push(format!("segment '{}': r, f and m ranges apply to rfm types only", s.name));
+        }
+        if s.excluded {
+            if s.share.0 != 0 {
+                p.push(format!(
+                    "segment '{}': an excluded tier is manual-only and cannot have a share (found {})",
+                    s.name, s.share
+                ));
+            }
+        } else {
+            total = total + s.share;
+        }
+    }
+    if !segments.is_empty() && total != Percent::HUNDRED {
+        p.push(format!("the shares of the non-excluded segments total {total}, expected exactly 100"));
+    }
+    let measure = match raw.measure.as_deref().unwrap_or("amount") {
+        "amount" => Measure::Amount,
+        "margin" => Measure::Margin,
+        other => {
+            p.push(format!("unknown measure '{other}', expected amount or margin"));
+            Measure::Amount
+        }
+    };
+    let min_sales = match raw.min_sales.as_ref().map(parse_amount) {
+        None => Amount::ZERO,
+        Some(Ok(amount)) => amount,
+        Some(Err(e)) => {
+            p.push(format!("min_sales: {e}"));
+            Amount::ZERO
+        }
+    };
+    Some(Method::Pareto(ParetoSpec { measure, min_sales }))
+}
+
+fn convert_rfm(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Option<Method> {
+    if raw.measure.is_some() {
+        p.push("measure applies to pareto types only");
+    }
+    if raw.min_sales.is_some() {
+        p.push("min_sales applies to pareto types only");
+    }
+    let bins = raw.bins.unwrap_or(5);
+    if !(2..=10).contains(&bins) {
+        p.push(format!("bins is {bins}, expected 2 to 10"));
+        return None;
+    }
+    let expected = (bins - 1) as usize;
+    fn check_thresholds<T: PartialOrd + fmt::Display>(name: &str, values: &[T], expected: usize, p: &mut Problems<'_>) {
+        if values.len() != expected {
+            p.push(format!("{name} has {} thresholds, expected bins - 1 = {expected}", values.len()));
+        }
+        if values.windows(2).any(|w| w[0] >= w[1]) {
+            p.push(format!("{name} thresholds must be strictly ascending"));
+        }
+    }
+    if let Some(values) = &raw.recency_days {
+        check_thresholds("recency_days", values, expected, p);
+    }
+    if let Some(values) = &raw.frequency {
+        check_thresholds("frequency", values, expected, p);
+    }
+    let monetary = match &raw.monetary {
+        None => None,
+        Some(values) => {
+            let parsed: Result<Vec<Amount>, _> = values.iter().map(parse_amount).collect();
+            match parsed {
+                Ok(amounts) => {
+                    check_thresholds("monetary", &amounts, expected, p);
+                    Some(amounts)
+                }
+                Err(e) => {
+                    p.push(format!("monetary thresholds: {e}"));
+                    None
+                }
+            }
+        }
+    };
+    for s in segments {
+        if s.share.0 != 0 {
+            p.push(format!("segment '{}': share applies to pareto types only", s.name));
+        }
+        for range in [s.r, s.f, s.m].into_iter().flatten() {
+            if i64::from(range.high) > bins {
+                p.push(format!(
+                    "segment '{}': score range [{}, {}] goes beyond bins = {bins}",
+                    s.name, range.low, range.high
+                ));
+            }
+        }
+    }
+    let naming = if segments.is_empty() {
+        if bins != 5 {
+            p.push(format!(
+                "bins = {bins} needs the type's own segments with r, f, m ranges; the default segment map is defined for bins = 5"
+            ));
+        }
+        RfmNaming::DefaultMap
+    } else {
+        RfmNaming::Custom
+    };
+    Some(Method::Rfm(RfmSpec {
+        bins: bins as u8,
+        recency_days: raw.recency_days.clone(),
+        frequency: raw.frequency.clone(),
+        monetary,
+        naming,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ABC: &str = r#"
+[[types]]
+name = "Sales performance"
+method = "pareto"
+[[types.segments]]
+name = "A"
+share = 80
+[[types.segments]]
+name = "B"
+share = 15
+[[types.segments]]
+name = "C"
+share = 5
+default = true
+"#;
+
+    fn problems(text: &str) -> Vec<String> {
+        parse_config(text).expect_err("configuration should be rejected").problems
+    }
+
+    #[test]
+    fn reads_a_pareto_type_with_defaults() {
+        let config = parse_config(ABC).unwrap();
+        assert_eq!(config.currency, "EUR");
+        let t = &config.types[0];
+        assert_eq!(t.identity, Identity::Customer);
+        assert_eq!(t.interval, Interval::Rolling { months: 12 });
+        assert_eq!(t.default_segment(), Some(2));
+        assert_eq!(
+            t.method,
+            Method::Pareto(ParetoSpec {
+                measure: Measure::Amount,
+                min_sales: Amount::ZERO
+            })
+        );
+    }
+
+    #[test]
+    fn rfm_without_segments_uses_the_default_map() {
+        let config = parse_config("[[types]]\nname = \"RFM\"\nmethod = \"rfm\"\n").unwrap();
+        let names: Vec<&str> = config.types[0].segments.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, DEFAULT_RFM_SEGMENTS);
+    }
+
+    #[test]
+    fn decimal_shares_total_exactly() {
+        let text = ABC.replace("share = 80", "share = 33.3").replace("share = 15", "share = 33.3").replace("share = 5", "share = 33.4");
+        assert!(parse_config(&text).is_ok());
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let text = format!(
+            "{ABC}\n{}",
+            r#"
+[[types]]
+name = "Sales performance"
+method = "pareto"
+[[types.segments]]
+name = "A"
+share = 90
+default = true
+[[types.segments]]
+name = "VIP"
+share = 5
+excluded = true
+default = true
+
+[[types]]
+name = "Other"
+method = "kmeans"
+
+[[types]]
+name = "R"
+method = "rfm"
+bins = 4
+recency_days = [30, 10]
+"#
+        );
+        let expected = [
+            "type 2 'Sales performance': duplicate type name; type names must be unique",
+            "type 2 'Sales performance': more than one segment has default = true; at most one default segment is allowed",
+            "type 2 'Sales performance': segment 'VIP': an excluded tier is manual-only and cannot have a share (found 5)",
+            "type 2 'Sales performance': the shares of the non-excluded segments total 90, expected exactly 100",
+            "type 3 'Other': unknown method 'kmeans', expected pareto or rfm",
+            "type 4 'R': recency_days has 2 thresholds, expected bins - 1 = 3",
+            "type 4 'R': recency_days thresholds must be strictly ascending",
+            "type 4 'R': bins = 4 needs the type's own segments with r, f, m ranges; the default segment map is defined for bins = 5",
+        ];
+        assert_eq!(problems(&text), expected);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let message = problems("[[types]]\nname = \"x\"\nmethod = pareto\n").join("\n");
+        assert!(message.contains("line 3"), "{message}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let message = problems(&ABC.replace("share = 80", "shar = 80")).join("\n");
+        assert!(message.contains("unknown field `shar`"), "{message}");
+    }
+}

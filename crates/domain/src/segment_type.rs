@@ -1,0 +1,197 @@
+//! Segment types: what a classification computes, over which lines, and the
+//! segments it can assign.
+
+use crate::date::Interval;
+use crate::money::{Amount, Percent};
+
+/// Index of a segment inside its type's segment list; also its rank in the
+/// type's best-to-worst order.
+pub type SegmentIdx = u16;
+
+/// A validated segment type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentType {
+    /// Unique name, used in overrides and on the command line.
+    pub name: String,
+    /// Whose sales are pooled into one classified unit.
+    pub identity: Identity,
+    /// The window of lines looked at, relative to the as-of date.
+    pub interval: Interval,
+    /// Constraints on which lines count.
+    pub lines: LineFilter,
+    /// The classification method and its parameters.
+    pub method: Method,
+    /// The segments, in best-to-worst order.
+    pub segments: Vec<Segment>,
+}
+
+/// Whose sales are pooled into one classified unit.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Identity {
+    /// Every customer account stands alone.
+    Customer,
+    /// Accounts sharing a VAT number are one unit; accounts without VAT stand alone.
+    Vat,
+}
+
+/// Constraints on transaction lines; an empty list accepts everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineFilter {
+    /// Accepted agencies (compared ignoring case).
+    pub agencies: Vec<String>,
+    /// Accepted brands (compared ignoring case).
+    pub brands: Vec<String>,
+}
+
+impl LineFilter {
+    /// Whether a line with this agency and brand counts.
+    pub fn accepts(&self, agency: Option<&str>, brand: Option<&str>) -> bool {
+        fn matches(list: &[String], value: Option<&str>) -> bool {
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|item| item.trim().eq_ignore_ascii_case(v.trim())))
+        }
+        matches(&self.agencies, agency) && matches(&self.brands, brand)
+    }
+
+    /// Whether every line counts.
+    pub fn accepts_all(&self) -> bool {
+        self.agencies.is_empty() && self.brands.is_empty()
+    }
+}
+
+/// The classification method of a type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Method {
+    /// ABC tiers by cumulative share of sales.
+    Pareto(ParetoSpec),
+    /// Recency, frequency and monetary scores.
+    Rfm(RfmSpec),
+}
+
+impl Method {
+    /// The method's name as written in the configuration.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Pareto(_) => "pareto",
+            Method::Rfm(_) => "rfm",
+        }
+    }
+}
+
+/// Which line value a Pareto ranking sums.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Measure {
+    /// The net amount.
+    Amount,
+    /// The margin column.
+    Margin,
+}
+
+/// Parameters of a Pareto type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParetoSpec {
+    /// What is summed.
+    pub measure: Measure,
+    /// Units whose eligible sales are below this are not ranked.
+    pub min_sales: Amount,
+}
+
+/// Parameters of an RFM type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RfmSpec {
+    /// Number of score levels, 1 (worst) to `bins` (best).
+    pub bins: u8,
+    /// Fixed recency thresholds in days (ascending), instead of quantiles.
+    pub recency_days: Option<Vec<i64>>,
+    /// Fixed frequency thresholds (ascending), instead of quantiles.
+    pub frequency: Option<Vec<i64>>,
+    /// Fixed monetary thresholds (ascending), instead of quantiles.
+    pub monetary: Option<Vec<Amount>>,
+    /// Whether segments come from the built-in (R, F) map or the type's own ranges.
+    pub naming: RfmNaming,
+}
+
+/// How RFM scores become segment names.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub enum RfmNaming {
+    /// The built-in map from (R, F) to the ten classic segment names.
+    DefaultMap,
+    /// The type's own segments with score ranges, first match wins.
+    Custom,
+}
+
+/// An inclusive range of scores.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub struct ScoreRange {
+    /// Lowest score included.
+    pub low: u8,
+    /// Highest score included.
+    pub high: u8,
+}
+
+impl ScoreRange {
+    /// Whether a score is inside the range.
+    pub fn contains(self, score: u8) -> bool {
+        self.low <= score && score <= self.high
+    }
+}
+
+/// One segment of a type.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Segment {
+    /// Name, unique within the type.
+    pub name: String,
+    /// Pareto: share of sales captured by this tier.
+    pub share: Percent,
+    /// Recommended days between visits.
+    pub visit_every_days: Option<u32>,
+    /// Free priority number, kept and reported.
+    pub priority: Option<i64>,
+    /// Fallback for units that cannot be classified.
+    pub is_default: bool,
+    /// Manual-only tier: its members leave the ranking.
+    pub excluded: bool,
+    /// Display colour, kept and reported.
+    pub color: Option<String>,
+    /// RFM: recency score range.
+    pub r: Option<ScoreRange>,
+    /// RFM: frequency score range.
+    pub f: Option<ScoreRange>,
+    /// RFM: monetary score range.
+    pub m: Option<ScoreRange>,
+}
+
+impl SegmentType {
+    /// The index of a segment by name (exact match).
+    pub fn segment_idx(&self, name: &str) -> Option<SegmentIdx> {
+        self.segments.iter().position(|s| s.name == name).map(|i| i as SegmentIdx)
+    }
+
+    /// The name of a segment.
+    pub fn segment_name(&self, idx: SegmentIdx) -> &str {
+        &self.segments[usize::from(idx)].name
+    }
+
+    /// The default segment, if the type has one.
+    pub fn default_segment(&self) -> Option<SegmentIdx> {
+        self.segments.iter().position(|s| s.is_default).map(|i| i as SegmentIdx)
+    }
+
+    /// Whether a segment is a manual-only tier.
+    pub fn is_excluded(&self, idx: SegmentIdx) -> bool {
+        self.segments[usize::from(idx)].excluded
+    }
+}
+
+/// The built-in RFM segment names, best to worst.
+pub const DEFAULT_RFM_SEGMENTS: [&str; 10] = [
+    "champions",
+    "loyal",
+    "potential_loyalist",
+    "new_customers",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "cant_lose",
+    "at_risk",
+    "hibernating",
+];

@@ -1,0 +1,336 @@
+//! Reading transaction lines from CSV or Parquet into batches of integer
+//! columns: customer and order ids interned once, dates as day numbers,
+//! amounts as fixed-point integers. Batches stream into the aggregators, so
+//! memory grows with customers and orders, never with lines.
+
+use crate::csv_input::{csv_error, open_csv, utf8_field};
+use crate::error::{InputError, Location, Result};
+use crate::intern::{Interner, NONE};
+use crate::parquet_input;
+use crate::progress::Progress;
+use crate::table::is_parquet;
+use rustc_hash::FxHashMap;
+use std::path::Path;
+use strata_domain::date::Date;
+use strata_domain::money::{Amount, AmountError, ExtraDigits};
+
+/// Lines per batch handed to the aggregators.
+pub const BATCH_LINES: usize = 64 * 1024;
+
+/// A batch of decoded transaction lines, one entry per line in each column.
+#[derive(Default, Debug)]
+pub struct LineBatch {
+    /// Customer account id.
+    pub customer: Vec<u32>,
+    /// Order id, unique per (customer, order_id).
+    pub order: Vec<u32>,
+    /// Line date.
+    pub date: Vec<Date>,
+    /// Net amount.
+    pub amount: Vec<Amount>,
+    /// Margin (empty when the file has no margin column).
+    pub margin: Vec<Amount>,
+    /// Agency id: the line's, else the customer's, else [`NONE`].
+    pub agency: Vec<u32>,
+    /// Brand id or [`NONE`].
+    pub brand: Vec<u32>,
+    /// Category id or [`NONE`].
+    pub category: Vec<u32>,
+}
+
+impl LineBatch {
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.customer.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.customer.clear();
+        self.order.clear();
+        self.date.clear();
+        self.amount.clear();
+        self.margin.clear();
+        self.agency.clear();
+        self.brand.clear();
+        self.category.clear();
+    }
+}
+
+/// The integer ids given to strings while reading.
+#[derive(Default, Debug)]
+pub struct Dictionaries {
+    /// Customer account ids, customers file first.
+    pub customers: Interner,
+    /// Agencies of lines and customers.
+    pub agencies: Interner,
+    /// Brands.
+    pub brands: Interner,
+    /// Categories.
+    pub categories: Interner,
+    /// The agency of each customer from the customers file, [`NONE`] if unknown.
+    pub customer_agency: Vec<u32>,
+    /// The customer of each order.
+    pub order_customer: Vec<u32>,
+    order_texts: Interner,
+    orders: FxHashMap<(u32, u32), u32>,
+}
+
+impl Dictionaries {
+    /// The id of an order of a customer, adding it if new.
+    fn order(&mut self, customer: u32, order_id: &str) -> u32 {
+        let text = self.order_texts.intern(order_id);
+        let next = self.order_customer.len() as u32;
+        let id = *self.orders.entry((customer, text)).or_insert(next);
+        if id == next {
+            self.order_customer.push(customer);
+        }
+        id
+    }
+
+    /// Number of distinct orders seen.
+    pub fn n_orders(&self) -> usize {
+        self.order_customer.len()
+    }
+
+    fn line_agency(&self, customer: u32) -> u32 {
+        self.customer_agency.get(customer as usize).copied().unwrap_or(NONE)
+    }
+}
+
+/// What was found in the transactions file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransactionsInfo {
+    /// Number of data lines.
+    pub lines: u64,
+    /// Whether a margin column exists.
+    pub has_margin: bool,
+}
+
+/// Column positions of the transactions file.
+pub(crate) struct ColumnMap {
+    pub order: usize,
+    pub customer: usize,
+    pub date: usize,
+    pub amount: usize,
+    pub margin: Option<usize>,
+    pub agency: Option<usize>,
+    pub brand: Option<usize>,
+    pub category: Option<usize>,
+}
+
+/// The required columns of a transactions file.
+pub(crate) const REQUIRED: [&str; 4] = ["order_id", "customer_id", "date", "amount"];
+
+impl ColumnMap {
+    pub(crate) fn find(
+        headers: &[String],
+        missing: impl Fn(&str) -> crate::error::Error,
+    ) -> Result<ColumnMap> {
+        let find = |name: &str| headers.iter().position(|h| h == name);
+        let require = |name: &str| find(name).ok_or_else(|| missing(name));
+        Ok(ColumnMap {
+            order: require("order_id")?,
+            customer: require("customer_id")?,
+            date: require("date")?,
+            amount: require("amount")?,
+            margin: find("margin"),
+            agency: find("agency"),
+            brand: find("brand"),
+            category: find("category"),
+        })
+    }
+}
+
+/// Parses a date cell: ISO `YYYY-MM-DD`, or an ISO timestamp whose UTC date is taken.
+pub fn parse_date_text(text: &str) -> Option<Date> {
+    let text = text.trim();
+    if let Some(date) = Date::parse_iso(text) {
+        return Some(date);
+    }
+    if text.len() > 10 && matches!(text.as_bytes()[10], b'T' | b' ') {
+        if let Ok(stamp) = chrono::DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)) {
+            return Some(Date::from_naive(stamp.naive_utc().date()));
+        }
+        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+            if let Ok(stamp) = chrono::NaiveDateTime::parse_from_str(text, format) {
+                return Some(Date::from_naive(stamp.date()));
+            }
+        }
+    }
+    None
+}
+
+/// The message for a cell that is not an amount.
+pub fn amount_message(error: AmountError, text: &str) -> String {
+    match error {
+        AmountError::TooPrecise => format!("'{text}' has more than 4 decimal places; amounts are kept exact to 4 decimals"),
+        AmountError::TooLarge => format!("'{text}' is too large for an amount"),
+        AmountError::NotANumber => format!("expected a decimal number such as 12.50, found '{text}'"),
+    }
+}
+
+/// Decodes text cells into a batch; shared by the CSV reader and the
+/// Parquet reader for string-typed columns.
+pub(crate) struct LineBuilder<'a> {
+    pub dicts: &'a mut Dictionaries,
+    pub batch: LineBatch,
+    pub has_margin: bool,
+}
+
+impl LineBuilder<'_> {
+    /// Adds one line from already-typed values.
+    #[allow(clippy::too_many_arguments, reason = "one argument per column of a line")]
+    pub(crate) fn push(
+        &mut self,
+        customer_id: &str,
+        order_id: &str,
+        date: Date,
+        amount: Amount,
+        margin: Amount,
+        agency: Option<&str>,
+        brand: Option<&str>,
+        category: Option<&str>,
+    ) {
+        let customer = self.dicts.customers.intern(customer_id);
+        let order = self.dicts.order(customer, order_id);
+        let agency = match agency.filter(|a| !a.is_empty()) {
+            Some(a) => self.dicts.agencies.intern(a),
+            None => self.dicts.line_agency(customer),
+        };
+        let brand = brand.filter(|b| !b.is_empty()).map_or(NONE, |b| self.dicts.brands.intern(b));
+        let category = category.filter(|c| !c.is_empty()).map_or(NONE, |c| self.dicts.categories.intern(c));
+        let batch = &mut self.batch;
+        batch.customer.push(customer);
+        batch.order.push(order);
+        batch.date.push(date);
+        batch.amount.push(amount);
+        if self.has_margin {
+            batch.margin.push(margin);
+        }
+        batch.agency.push(agency);
+        batch.brand.push(brand);
+        batch.category.push(category);
+    }
+
+    /// Hands a full batch to the sink and starts a new one.
+    pub(crate) fn flush(&mut self, sink: &mut dyn FnMut(&LineBatch, &Dictionaries)) {
+        if !self.batch.is_empty() {
+            sink(&self.batch, self.dicts);
+            self.batch.clear();
+        }
+    }
+}
+
+/// Reads every line of a transactions file, handing batches to `sink`.
+pub fn read_transactions(
+    path: &Path,
+    dicts: &mut Dictionaries,
+    progress: &dyn Progress,
+    sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
+) -> Result<TransactionsInfo> {
+    if is_parquet(path) {
+        parquet_input::read_transactions(path, dicts, progress, sink)
+    } else {
+        read_csv_transactions(path, dicts, progress, sink)
+    }
+}
+
+fn read_csv_transactions(
+    path: &Path,
+    dicts: &mut Dictionaries,
+    progress: &dyn Progress,
+    sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
+) -> Result<TransactionsInfo> {
+    let size = std::fs::metadata(path).map(|m| m.len()).ok();
+    let mut csv = open_csv(path)?;
+    let columns = ColumnMap::find(&csv.headers, |name| crate::csv_input::missing_column(path, name, &csv.headers))?;
+    let has_margin = columns.margin.is_some();
+    let mut builder = LineBuilder {
+        dicts,
+        batch: LineBatch::default(),
+        has_margin,
+    };
+    progress.start("reading transactions", size);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = 0u64;
+    let decimal_comma = csv.decimal_comma;
+    loop {
+        match csv.reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let text = |index: usize, name: &str| -> Result<&str> { Ok(utf8_field(path, line, name, &record[index])?.trim()) };
+        let required = |index: usize, name: &str, what: &str| -> Result<&str> {
+            let value = text(index, name)?;
+            if value.is_empty() {
+                return Err(InputError::new(path, Location::Line(line), Some(name), format!("empty value; expected {what}")).into());
+            }
+            Ok(value)
+        };
+        let amount_of = |index: usize, name: &str, value: &str| -> Result<Amount> {
+            Amount::parse(value, decimal_comma, ExtraDigits::Reject)
+                .map_err(|e| InputError::new(path, Location::Line(line), Some(name), amount_message(e, value)).into())
+        };
+        let customer_id = required(columns.customer, "customer_id", "a customer id")?;
+        let order_id = required(columns.order, "order_id", "an order id")?;
+        let date_text = required(columns.date, "date", "a date YYYY-MM-DD")?;
+        let date = parse_date_text(date_text).ok_or_else(|| {
+            InputError::new(path, Location::Line(line), Some("date"), format!("expected a date YYYY-MM-DD, found '{date_text}'"))
+        })?;
+        let amount_text = required(columns.amount, "amount", "an amount")?;
+        let amount = amount_of(columns.amount, "amount", amount_text)?;
+        let margin = match columns.margin {
+            Some(index) => match text(index, "margin")? {
+                "" => Amount::ZERO,
+                value => amount_of(index, "margin", value)?,
+            },
+            None => Amount::ZERO,
+        };
+        let optional = |index: Option<usize>, name: &str| -> Result<Option<&str>> { index.map(|i| text(i, name)).transpose() };
+        let agency = optional(columns.agency, "agency")?;
+        let brand = optional(columns.brand, "brand")?;
+        let category = optional(columns.category, "category")?;
+        builder.push(customer_id, order_id, date, amount, margin, agency, brand, category);
+        lines += 1;
+        if builder.batch.len() >= BATCH_LINES {
+            builder.flush(sink);
+            progress.advance(record.position().map_or(0, |p| p.byte()));
+        }
+    }
+    builder.flush(sink);
+    progress.finish();
+    Ok(TransactionsInfo { lines, has_margin })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_accept_iso_days_and_timestamps_in_utc() {
+        let d = |s: &str| parse_date_text(s).map(|d| d.to_string());
+        assert_eq!(d("2024-03-01"), Some("2024-03-01".into()));
+        assert_eq!(d("2024-03-01T23:30:00"), Some("2024-03-01".into()));
+        assert_eq!(d("2024-03-01T23:30:00-02:00"), Some("2024-03-02".into()));
+        assert_eq!(d("2024-03-01 08:00:00Z"), Some("2024-03-01".into()));
+        assert_eq!(d("01/03/2024"), None);
+    }
+
+    #[test]
+    fn orders_are_per_customer() {
+        let mut dicts = Dictionaries::default();
+        let a = dicts.customers.intern("A");
+        let b = dicts.customers.intern("B");
+        let first = dicts.order(a, "O1");
+        assert_eq!(dicts.order(a, "O1"), first);
+        assert_ne!(dicts.order(b, "O1"), first, "the same order id of another customer is another order");
+        assert_eq!(dicts.order_customer, [a, b]);
+    }
+}
