@@ -129,7 +129,11 @@ pub struct AccountAssignment {
 
 /// Gives each account its unit's computed segment unless a manual
 /// assignment overrides it; the computed one is kept beside it.
-pub fn combine(grouping: &Grouping, unit_computed: &[Computed], manual: &[Option<SegmentIdx>]) -> Vec<AccountAssignment> {
+pub fn combine(
+    grouping: &Grouping,
+    unit_computed: &[Computed],
+    manual: &[Option<SegmentIdx>],
+) -> Vec<AccountAssignment> {
     grouping
         .unit_of_account
         .iter()
@@ -159,18 +163,31 @@ mod tests {
 
     #[test]
     fn vat_groups_pool_accounts_and_leave_others_alone() {
-        let grouping = Grouping::by_vat([Some("FR 12.345"), None, Some("fr12345"), Some(""), Some("DE1")]);
+        let grouping = Grouping::by_vat([
+            Some("FR 12.345"),
+            None,
+            Some("fr12345"),
+            Some(""),
+            Some("DE1"),
+        ]);
         let u = &grouping.unit_of_account;
         assert_eq!(u[0], u[2], "same VAT after normalisation");
         assert_ne!(u[1], u[3], "accounts without VAT stand alone");
         assert_eq!(grouping.n_units, 4);
-        assert_eq!(grouping.pool(&[1, 2, 3, 4, 5], |a, b| a + b)[u[0] as usize], 4);
+        assert_eq!(
+            grouping.pool(&[1, 2, 3, 4, 5], |a, b| a + b)[u[0] as usize],
+            4
+        );
     }
 
     #[test]
     fn manual_wins_and_computed_is_kept() {
         let grouping = Grouping::by_account(3);
-        let computed = [Computed::Segment(0), Computed::Default(2), Computed::Nothing];
+        let computed = [
+            Computed::Segment(0),
+            Computed::Default(2),
+            Computed::Nothing,
+        ];
         let rows = combine(&grouping, &computed, &[Some(1), None, None]);
         assert_eq!(
             rows[0],
@@ -181,7 +198,13 @@ mod tests {
                 manual_segment: Some(1)
             }
         );
-        assert_eq!((rows[1].segment, rows[1].source), (Some(2), Some(Source::Default)));
-        assert_eq!((rows[2].segment, rows[2].source, rows[2].auto_segment), (None, None, None));
+        assert_eq!(
+            (rows[1].segment, rows[1].source),
+            (Some(2), Some(Source::Default))
+        );
+        assert_eq!(
+            (rows[2].segment, rows[2].source, rows[2].auto_segment),
+            (None, None, None)
+        );
     }
 }

@@ -19,7 +19,13 @@ pub enum Movement {
 
 impl Movement {
     /// Every movement, in report order.
-    pub const ALL: [Movement; 5] = [Movement::Improved, Movement::Declined, Movement::Unchanged, Movement::New, Movement::Lost];
+    pub const ALL: [Movement; 5] = [
+        Movement::Improved,
+        Movement::Declined,
+        Movement::Unchanged,
+        Movement::New,
+        Movement::Lost,
+    ];
 
     /// The name written in outputs.
     pub fn as_str(self) -> &'static str {

@@ -3,8 +3,8 @@
 use crate::date::Interval;
 use crate::money::{Amount, AmountError, ExtraDigits, Percent};
 use crate::segment_type::{
-    Identity, LineFilter, Measure, Method, ParetoSpec, RfmNaming, RfmSpec, ScoreRange, Segment, SegmentType,
-    DEFAULT_RFM_SEGMENTS,
+    Identity, LineFilter, Measure, Method, ParetoSpec, RfmNaming, RfmSpec, ScoreRange, Segment,
+    SegmentType, DEFAULT_RFM_SEGMENTS,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -161,13 +161,17 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
         "customer" => Identity::Customer,
         "vat" => Identity::Vat,
         other => {
-            p.push(format!("unknown identity '{other}', expected customer or vat"));
+            p.push(format!(
+                "unknown identity '{other}', expected customer or vat"
+            ));
             Identity::Customer
         }
     };
     let months = raw.period_months.unwrap_or(12);
     if !(1..=1200).contains(&months) {
-        p.push(format!("period_months is {months}, expected a whole number of months from 1 to 1200"));
+        p.push(format!(
+            "period_months is {months}, expected a whole number of months from 1 to 1200"
+        ));
     }
     let interval = match raw.interval.as_deref().unwrap_or("rolling") {
         "rolling" => Interval::Rolling {
@@ -175,7 +179,9 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
         },
         "calendar_year" => Interval::CalendarYear,
         other => {
-            p.push(format!("unknown interval '{other}', expected rolling or calendar_year"));
+            p.push(format!(
+                "unknown interval '{other}', expected rolling or calendar_year"
+            ));
             Interval::Rolling { months: 12 }
         }
     };
@@ -281,7 +287,10 @@ fn convert_pareto(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> 
     let mut total = Percent::default();
     for s in segments {
         if s.r.is_some() || s.f.is_some() || s.m.is_some() {
-            p.push(format!("segment '{}': r, f and m ranges apply to rfm types only", s.name));
+            p.push(format!(
+                "segment '{}': r, f and m ranges apply to rfm types only",
+                s.name
+            ));
         }
         if s.excluded {
             if s.share.0 != 0 {
@@ -295,13 +304,17 @@ fn convert_pareto(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> 
         }
     }
     if !segments.is_empty() && total != Percent::HUNDRED {
-        p.push(format!("the shares of the non-excluded segments total {total}, expected exactly 100"));
+        p.push(format!(
+            "the shares of the non-excluded segments total {total}, expected exactly 100"
+        ));
     }
     let measure = match raw.measure.as_deref().unwrap_or("amount") {
         "amount" => Measure::Amount,
         "margin" => Measure::Margin,
         other => {
-            p.push(format!("unknown measure '{other}', expected amount or margin"));
+            p.push(format!(
+                "unknown measure '{other}', expected amount or margin"
+            ));
             Measure::Amount
         }
     };
@@ -329,9 +342,17 @@ fn convert_rfm(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Opt
         return None;
     }
     let expected = (bins - 1) as usize;
-    fn check_thresholds<T: PartialOrd + fmt::Display>(name: &str, values: &[T], expected: usize, p: &mut Problems<'_>) {
+    fn check_thresholds<T: PartialOrd + fmt::Display>(
+        name: &str,
+        values: &[T],
+        expected: usize,
+        p: &mut Problems<'_>,
+    ) {
         if values.len() != expected {
-            p.push(format!("{name} has {} thresholds, expected bins - 1 = {expected}", values.len()));
+            p.push(format!(
+                "{name} has {} thresholds, expected bins - 1 = {expected}",
+                values.len()
+            ));
         }
         if values.windows(2).any(|w| w[0] >= w[1]) {
             p.push(format!("{name} thresholds must be strictly ascending"));
@@ -361,7 +382,10 @@ fn convert_rfm(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Opt
     };
     for s in segments {
         if s.share.0 != 0 {
-            p.push(format!("segment '{}': share applies to pareto types only", s.name));
+            p.push(format!(
+                "segment '{}': share applies to pareto types only",
+                s.name
+            ));
         }
         for range in [s.r, s.f, s.m].into_iter().flatten() {
             if i64::from(range.high) > bins {
@@ -412,7 +436,9 @@ default = true
 "#;
 
     fn problems(text: &str) -> Vec<String> {
-        parse_config(text).expect_err("configuration should be rejected").problems
+        parse_config(text)
+            .expect_err("configuration should be rejected")
+            .problems
     }
 
     #[test]
@@ -435,13 +461,20 @@ default = true
     #[test]
     fn rfm_without_segments_uses_the_default_map() {
         let config = parse_config("[[types]]\nname = \"RFM\"\nmethod = \"rfm\"\n").unwrap();
-        let names: Vec<&str> = config.types[0].segments.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = config.types[0]
+            .segments
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         assert_eq!(names, DEFAULT_RFM_SEGMENTS);
     }
 
     #[test]
     fn decimal_shares_total_exactly() {
-        let text = ABC.replace("share = 80", "share = 33.3").replace("share = 15", "share = 33.3").replace("share = 5", "share = 33.4");
+        let text = ABC
+            .replace("share = 80", "share = 33.3")
+            .replace("share = 15", "share = 33.3")
+            .replace("share = 5", "share = 33.4");
         assert!(parse_config(&text).is_ok());
     }
 

@@ -157,7 +157,15 @@ mod tests {
     fn parses_only_strict_iso_dates() {
         assert_eq!(d("1970-01-01").days(), 0);
         assert_eq!(d("2024-02-29").to_string(), "2024-02-29");
-        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "24-01-01", "2024/01/01", "", "2024-01-01x"] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "24-01-01",
+            "2024/01/01",
+            "",
+            "2024-01-01x",
+        ] {
             assert_eq!(Date::parse_iso(bad), None, "{bad}");
         }
     }
@@ -174,7 +182,11 @@ mod tests {
         ];
         for (as_of, months, first, last) in cases {
             let window = Interval::Rolling { months }.window(d(as_of));
-            assert_eq!((window.first, window.last), (d(first), d(last)), "{as_of} - {months}");
+            assert_eq!(
+                (window.first, window.last),
+                (d(first), d(last)),
+                "{as_of} - {months}"
+            );
         }
     }
 

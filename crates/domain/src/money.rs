@@ -48,7 +48,11 @@ impl Amount {
 
     /// Parses a decimal such as `-12.5`, `1234.5678` or, when `decimal_comma`
     /// is set, `12,50` (a point is accepted too).
-    pub fn parse(text: &str, decimal_comma: bool, extra: ExtraDigits) -> Result<Amount, AmountError> {
+    pub fn parse(
+        text: &str,
+        decimal_comma: bool,
+        extra: ExtraDigits,
+    ) -> Result<Amount, AmountError> {
         let text = text.trim();
         let (negative, body) = match text.as_bytes().first() {
             Some(b'-') => (true, &text[1..]),
@@ -57,7 +61,10 @@ impl Amount {
         };
         let separator = |c: u8| c == b'.' || (decimal_comma && c == b',');
         let bytes = body.as_bytes();
-        let split = bytes.iter().position(|&c| separator(c)).unwrap_or(bytes.len());
+        let split = bytes
+            .iter()
+            .position(|&c| separator(c))
+            .unwrap_or(bytes.len());
         let (int_part, frac_part) = (&bytes[..split], bytes.get(split + 1..).unwrap_or(&[]));
         if int_part.is_empty() && frac_part.is_empty() {
             return Err(AmountError::NotANumber);
@@ -94,7 +101,8 @@ impl Amount {
                 match extra {
                     ExtraDigits::Reject => return Err(AmountError::TooPrecise),
                     ExtraDigits::RoundHalfEven => {
-                        let round_up = first > 5 || (first == 5 && (dropped_rest_nonzero || value % 2 == 1));
+                        let round_up =
+                            first > 5 || (first == 5 && (dropped_rest_nonzero || value % 2 == 1));
                         if round_up {
                             value += 1;
                         }
@@ -103,7 +111,9 @@ impl Amount {
             }
         }
         let value = if negative { -value } else { value };
-        i64::try_from(value).map(Amount).map_err(|_| AmountError::TooLarge)
+        i64::try_from(value)
+            .map(Amount)
+            .map_err(|_| AmountError::TooLarge)
     }
 
     /// A binary float rounded half to even at the fourth decimal of its
@@ -120,15 +130,21 @@ impl Amount {
         let scale = i32::from(scale);
         let shift = DECIMALS as i32 - scale;
         let value = if shift >= 0 {
-            mantissa.checked_mul(10i128.pow(shift as u32)).ok_or(AmountError::TooLarge)?
+            mantissa
+                .checked_mul(10i128.pow(shift as u32))
+                .ok_or(AmountError::TooLarge)?
         } else {
-            let divisor = 10i128.checked_pow((-shift) as u32).ok_or(AmountError::TooPrecise)?;
+            let divisor = 10i128
+                .checked_pow((-shift) as u32)
+                .ok_or(AmountError::TooPrecise)?;
             if mantissa % divisor != 0 {
                 return Err(AmountError::TooPrecise);
             }
             mantissa / divisor
         };
-        i64::try_from(value).map(Amount).map_err(|_| AmountError::TooLarge)
+        i64::try_from(value)
+            .map(Amount)
+            .map_err(|_| AmountError::TooLarge)
     }
 
     /// The raw fixed-point value in 1/10000 units.
@@ -174,7 +190,12 @@ impl std::iter::Sum for Amount {
 }
 
 /// Writes the shortest exact decimal: `12.5`, `-3`, `0.0001`.
-fn write_fixed(f: &mut fmt::Formatter<'_>, value: i128, scale: i128, decimals: usize) -> fmt::Result {
+fn write_fixed(
+    f: &mut fmt::Formatter<'_>,
+    value: i128,
+    scale: i128,
+    decimals: usize,
+) -> fmt::Result {
     let sign = if value < 0 { "-" } else { "" };
     let magnitude = value.unsigned_abs();
     let scale = scale as u128;
@@ -219,7 +240,8 @@ impl Percent {
     /// exactly in integers.
     pub fn exceeds_ratio(self, part: Amount, whole: Amount) -> bool {
         // part / whole < self / 100  <=>  part * 100 * SCALE < self * whole  (whole > 0)
-        i128::from(part.0) * i128::from(Percent::HUNDRED.0) < i128::from(self.0) * i128::from(whole.0)
+        i128::from(part.0) * i128::from(Percent::HUNDRED.0)
+            < i128::from(self.0) * i128::from(whole.0)
     }
 }
 
@@ -252,7 +274,12 @@ impl fmt::Display for Fraction {
         let scaled = i128::from(self.part.0) * MICROS / i128::from(self.whole.0.max(1));
         let sign = if scaled < 0 { "-" } else { "" };
         let magnitude = scaled.unsigned_abs();
-        write!(f, "{sign}{}.{:06}", magnitude / MICROS as u128, magnitude % MICROS as u128)
+        write!(
+            f,
+            "{sign}{}.{:06}",
+            magnitude / MICROS as u128,
+            magnitude % MICROS as u128
+        )
     }
 }
 
@@ -274,7 +301,11 @@ mod tests {
             ("1.23450000", false, 12_345),
         ];
         for (text, comma, raw) in cases {
-            assert_eq!(Amount::parse(text, comma, ExtraDigits::Reject), Ok(Amount(raw)), "{text}");
+            assert_eq!(
+                Amount::parse(text, comma, ExtraDigits::Reject),
+                Ok(Amount(raw)),
+                "{text}"
+            );
         }
     }
 
@@ -291,13 +322,23 @@ mod tests {
             ("99999999999999999999", false, AmountError::TooLarge),
         ];
         for (text, comma, error) in cases {
-            assert_eq!(Amount::parse(text, comma, ExtraDigits::Reject), Err(error), "{text}");
+            assert_eq!(
+                Amount::parse(text, comma, ExtraDigits::Reject),
+                Err(error),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn floats_round_half_even_at_the_fourth_decimal() {
-        let cases = [(1.00005, 10_000), (1.00015, 10_002), (1.000051, 10_001), (-2.00005, -20_000), (0.1, 1_000)];
+        let cases = [
+            (1.00005, 10_000),
+            (1.00015, 10_002),
+            (1.000051, 10_001),
+            (-2.00005, -20_000),
+            (0.1, 1_000),
+        ];
         for (value, raw) in cases {
             assert_eq!(Amount::from_f64(value), Ok(Amount(raw)), "{value}");
         }
@@ -307,13 +348,22 @@ mod tests {
     fn parquet_decimals_rescale_exactly() {
         assert_eq!(Amount::from_decimal(1250, 2), Ok(Amount(125_000)));
         assert_eq!(Amount::from_decimal(12_345_600, 6), Ok(Amount(123_456)));
-        assert_eq!(Amount::from_decimal(12_345_678, 6), Err(AmountError::TooPrecise));
+        assert_eq!(
+            Amount::from_decimal(12_345_678, 6),
+            Err(AmountError::TooPrecise)
+        );
         assert_eq!(Amount::from_decimal(7, 0), Ok(Amount(70_000)));
     }
 
     #[test]
     fn displays_shortest_exact_text() {
-        for (raw, text) in [(125_000, "12.5"), (-30_000, "-3"), (1, "0.0001"), (-1, "-0.0001"), (0, "0")] {
+        for (raw, text) in [
+            (125_000, "12.5"),
+            (-30_000, "-3"),
+            (1, "0.0001"),
+            (-1, "-0.0001"),
+            (0, "0"),
+        ] {
             assert_eq!(Amount(raw).to_string(), text);
         }
     }
@@ -322,22 +372,33 @@ mod tests {
     fn shares_read_through_their_decimal_text() {
         assert_eq!(Percent::from_f64(33.3), Ok(Percent(333_000)));
         assert_eq!(Percent::from_f64(80.0), Ok(Percent(800_000)));
-        let three = Percent::from_f64(33.3).unwrap() + Percent::from_f64(33.3).unwrap() + Percent::from_f64(33.4).unwrap();
+        let three = Percent::from_f64(33.3).unwrap()
+            + Percent::from_f64(33.3).unwrap()
+            + Percent::from_f64(33.4).unwrap();
         assert_eq!(three, Percent::HUNDRED);
     }
 
     #[test]
     fn ratio_comparison_is_exact_at_the_boundary() {
         let eighty = Percent(800_000);
-        assert!(!eighty.exceeds_ratio(Amount(80), Amount(100)), "80/100 is not below 80%");
+        assert!(
+            !eighty.exceeds_ratio(Amount(80), Amount(100)),
+            "80/100 is not below 80%"
+        );
         assert!(eighty.exceeds_ratio(Amount(79_999_999), Amount(100_000_000)));
     }
 
     #[test]
     fn fractions_truncate_toward_zero() {
-        let f = Fraction { part: Amount(2), whole: Amount(3) };
+        let f = Fraction {
+            part: Amount(2),
+            whole: Amount(3),
+        };
         assert_eq!(f.to_string(), "0.666666");
-        let f = Fraction { part: Amount(4), whole: Amount(5) };
+        let f = Fraction {
+            part: Amount(4),
+            whole: Amount(5),
+        };
         assert_eq!(f.to_string(), "0.800000");
     }
 }

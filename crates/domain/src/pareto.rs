@@ -57,7 +57,12 @@ impl Ranking {
 }
 
 /// Ranks units by sales. `excluded[u]` removes a unit from the ranking.
-pub fn rank(segments: &[Segment], min_sales: Amount, sales: &[Amount], excluded: &[bool]) -> Ranking {
+pub fn rank(
+    segments: &[Segment],
+    min_sales: Amount,
+    sales: &[Amount],
+    excluded: &[bool],
+) -> Ranking {
     let ranks_left_out = sales.iter().zip(excluded).map(|(&s, &ex)| {
         if ex {
             Some(LeftOut::Excluded)
@@ -97,7 +102,11 @@ pub fn rank(segments: &[Segment], min_sales: Amount, sales: &[Amount], excluded:
     let mut start = 0;
     while start < ranked.len() {
         let value = sales[ranked[start] as usize];
-        let end = start + ranked[start..].iter().take_while(|&&u| sales[u as usize] == value).count();
+        let end = start
+            + ranked[start..]
+                .iter()
+                .take_while(|&&u| sales[u as usize] == value)
+                .count();
         while tier + 1 < cumulative.len() && !cumulative[tier].1.exceeds_ratio(before, total) {
             tier += 1;
         }
@@ -135,7 +144,13 @@ pub fn classify(
 ) -> ParetoOutcome {
     let unit_sales = grouping.pool(account_sales, |a, b| a + b);
     let excluded_accounts: Vec<bool> = (0..account_sales.len())
-        .map(|a| manual.get(a).copied().flatten().is_some_and(|s| ty.is_excluded(s)))
+        .map(|a| {
+            manual
+                .get(a)
+                .copied()
+                .flatten()
+                .is_some_and(|s| ty.is_excluded(s))
+        })
         .collect();
     let excluded = grouping.pool(&excluded_accounts, |a, b| a || b);
     let ranking = rank(&ty.segments, spec.min_sales, &unit_sales, &excluded);

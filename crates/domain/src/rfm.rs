@@ -109,7 +109,10 @@ pub fn default_map(r: u8, f: u8) -> SegmentIdx {
             _ => "champions",
         },
     };
-    DEFAULT_RFM_SEGMENTS.iter().position(|n| *n == name).expect("the map names listed segments") as SegmentIdx
+    DEFAULT_RFM_SEGMENTS
+        .iter()
+        .position(|n| *n == name)
+        .expect("the map names listed segments") as SegmentIdx
 }
 
 /// Scores every unit with a positive order; others get `None`.
@@ -117,22 +120,35 @@ pub fn score(spec: &RfmSpec, window_end: Date, units: &[RfmInput]) -> Vec<Option
     let scored: Vec<(usize, i32, RfmInput)> = units
         .iter()
         .enumerate()
-        .filter_map(|(i, u)| u.last_positive_order.filter(|_| u.positive_orders > 0).map(|last| (i, window_end.days_since(last), *u)))
+        .filter_map(|(i, u)| {
+            u.last_positive_order
+                .filter(|_| u.positive_orders > 0)
+                .map(|last| (i, window_end.days_since(last), *u))
+        })
         .collect();
     let bins = spec.bins;
     let recency: Vec<i32> = scored.iter().map(|s| s.1).collect();
     let r = match &spec.recency_days {
-        Some(t) => recency.iter().map(|&d| recency_from_thresholds(i64::from(d), t, bins)).collect(),
+        Some(t) => recency
+            .iter()
+            .map(|&d| recency_from_thresholds(i64::from(d), t, bins))
+            .collect(),
         None => quantile_scores(&recency, bins, false),
     };
     let frequency: Vec<u32> = scored.iter().map(|s| s.2.positive_orders).collect();
     let f = match &spec.frequency {
-        Some(t) => frequency.iter().map(|&v| score_from_thresholds(i64::from(v), t)).collect(),
+        Some(t) => frequency
+            .iter()
+            .map(|&v| score_from_thresholds(i64::from(v), t))
+            .collect(),
         None => quantile_scores(&frequency, bins, true),
     };
     let monetary: Vec<Amount> = scored.iter().map(|s| s.2.monetary).collect();
     let m = match &spec.monetary {
-        Some(t) => monetary.iter().map(|&v| score_from_thresholds(v, t)).collect(),
+        Some(t) => monetary
+            .iter()
+            .map(|&v| score_from_thresholds(v, t))
+            .collect(),
         None => quantile_scores(&monetary, bins, true),
     };
     let mut out = vec![None; units.len()];
@@ -158,10 +174,15 @@ pub fn name(ty: &SegmentType, naming: RfmNaming, score: &RfmScore) -> Computed {
             .segments
             .iter()
             .position(|s| {
-                let within = |range: Option<crate::segment_type::ScoreRange>, v: u8| range.is_none_or(|r| r.contains(v));
+                let within = |range: Option<crate::segment_type::ScoreRange>, v: u8| {
+                    range.is_none_or(|r| r.contains(v))
+                };
                 !s.excluded && within(s.r, score.r) && within(s.f, score.f) && within(s.m, score.m)
             })
-            .map_or_else(|| Computed::fallback(ty.default_segment()), |i| Computed::Segment(i as SegmentIdx)),
+            .map_or_else(
+                || Computed::fallback(ty.default_segment()),
+                |i| Computed::Segment(i as SegmentIdx),
+            ),
     }
 }
 
@@ -187,7 +208,10 @@ pub fn classify(
     let units = score(spec, window_end, &pooled);
     let computed: Vec<Computed> = units
         .iter()
-        .map(|s| s.as_ref().map_or(Computed::Nothing, |s| name(ty, spec.naming, s)))
+        .map(|s| {
+            s.as_ref()
+                .map_or(Computed::Nothing, |s| name(ty, spec.naming, s))
+        })
         .collect();
     RfmOutcome {
         accounts: combine(grouping, &computed, manual),

@@ -47,7 +47,11 @@ impl LineFilter {
     /// Whether a line with this agency and brand counts.
     pub fn accepts(&self, agency: Option<&str>, brand: Option<&str>) -> bool {
         fn matches(list: &[String], value: Option<&str>) -> bool {
-            list.is_empty() || value.is_some_and(|v| list.iter().any(|item| item.trim().eq_ignore_ascii_case(v.trim())))
+            list.is_empty()
+                || value.is_some_and(|v| {
+                    list.iter()
+                        .any(|item| item.trim().eq_ignore_ascii_case(v.trim()))
+                })
         }
         matches(&self.agencies, agency) && matches(&self.brands, brand)
     }
@@ -163,7 +167,10 @@ pub struct Segment {
 impl SegmentType {
     /// The index of a segment by name (exact match).
     pub fn segment_idx(&self, name: &str) -> Option<SegmentIdx> {
-        self.segments.iter().position(|s| s.name == name).map(|i| i as SegmentIdx)
+        self.segments
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as SegmentIdx)
     }
 
     /// The name of a segment.
@@ -173,7 +180,10 @@ impl SegmentType {
 
     /// The default segment, if the type has one.
     pub fn default_segment(&self) -> Option<SegmentIdx> {
-        self.segments.iter().position(|s| s.is_default).map(|i| i as SegmentIdx)
+        self.segments
+            .iter()
+            .position(|s| s.is_default)
+            .map(|i| i as SegmentIdx)
     }
 
     /// Whether a segment is a manual-only tier.

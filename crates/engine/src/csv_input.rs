@@ -44,11 +44,18 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub fn open_csv(path: &Path) -> Result<CsvFile> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut head = Vec::with_capacity(64 * 1024);
-    (&mut file).take(64 * 1024).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
+    (&mut file)
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
     let start = if head.starts_with(BOM) { BOM.len() } else { 0 };
-    let first_line_end = head[start..].iter().position(|&b| b == b'\n').map_or(head.len(), |p| start + p);
+    let first_line_end = head[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(head.len(), |p| start + p);
     let delimiter = detect_delimiter(&head[start..first_line_end]);
-    file.seek(SeekFrom::Start(start as u64)).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(start as u64))
+        .map_err(|e| Error::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -60,11 +67,24 @@ pub fn open_csv(path: &Path) -> Result<CsvFile> {
         .map(|(i, h)| {
             std::str::from_utf8(h)
                 .map(|h| h.trim().to_lowercase())
-                .map_err(|_| InputError::new(path, Location::Header, None, format!("column {} is not valid UTF-8", i + 1)))
+                .map_err(|_| {
+                    InputError::new(
+                        path,
+                        Location::Header,
+                        None,
+                        format!("column {} is not valid UTF-8", i + 1),
+                    )
+                })
         })
         .collect::<Result<_, _>>()?;
     if headers.iter().all(String::is_empty) {
-        return Err(InputError::new(path, Location::Header, None, "the file is empty: expected a header line").into());
+        return Err(InputError::new(
+            path,
+            Location::Header,
+            None,
+            "the file is empty: expected a header line",
+        )
+        .into());
     }
     Ok(CsvFile {
         path: path.to_path_buf(),
@@ -82,7 +102,8 @@ impl CsvFile {
 
     /// The index of a required column, or an error listing those found.
     pub fn required_column(&self, name: &str) -> Result<usize> {
-        self.column(name).ok_or_else(|| missing_column(&self.path, name, &self.headers))
+        self.column(name)
+            .ok_or_else(|| missing_column(&self.path, name, &self.headers))
     }
 }
 
@@ -92,7 +113,10 @@ pub fn missing_column(path: &Path, name: &str, found: &[String]) -> Error {
         path,
         Location::Header,
         None,
-        format!("missing required column '{name}' (found: {})", found.join(", ")),
+        format!(
+            "missing required column '{name}' (found: {})",
+            found.join(", ")
+        ),
     )
     .into()
 }
@@ -101,19 +125,36 @@ pub fn missing_column(path: &Path, name: &str, found: &[String]) -> Error {
 pub fn csv_error(path: &Path, error: csv::Error) -> Error {
     let line = error.position().map(|p| p.line());
     let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("expected {expected_len} fields like the header, found {len}")
         }
-        csv::ErrorKind::Io(e) => return Error::io(path, std::io::Error::new(e.kind(), e.to_string())),
+        csv::ErrorKind::Io(e) => {
+            return Error::io(path, std::io::Error::new(e.kind(), e.to_string()))
+        }
         _ => error.to_string(),
     };
-    InputError::new(path, line.map_or(Location::File, Location::Line), None, message).into()
+    InputError::new(
+        path,
+        line.map_or(Location::File, Location::Line),
+        None,
+        message,
+    )
+    .into()
 }
 
 /// A field as UTF-8 text, or an error naming the line and column.
 pub fn utf8_field<'a>(path: &Path, line: u64, column: &str, field: &'a [u8]) -> Result<&'a str> {
-    std::str::from_utf8(field)
-        .map_err(|_| InputError::new(path, Location::Line(line), Some(column), "not valid UTF-8 text").into())
+    std::str::from_utf8(field).map_err(|_| {
+        InputError::new(
+            path,
+            Location::Line(line),
+            Some(column),
+            "not valid UTF-8 text",
+        )
+        .into()
+    })
 }
 
 #[cfg(test)]

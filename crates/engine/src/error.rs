@@ -20,6 +20,17 @@ pub enum Location {
     Row(u64),
 }
 
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File => write!(f, "the file"),
+            Location::Header => write!(f, "the header"),
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Row(n) => write!(f, "row {n}"),
+        }
+    }
+}
+
 /// A problem with a user's file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
@@ -35,7 +46,12 @@ pub struct InputError {
 
 impl InputError {
     /// A problem at a location of a file.
-    pub fn new(file: &Path, location: Location, column: Option<&str>, message: impl Into<String>) -> InputError {
+    pub fn new(
+        file: &Path,
+        location: Location,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) -> InputError {
         InputError {
             file: file.to_path_buf(),
             location,
@@ -48,11 +64,8 @@ impl InputError {
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
-        match self.location {
-            Location::File => {}
-            Location::Header => write!(f, ": header")?,
-            Location::Line(n) => write!(f, ": line {n}")?,
-            Location::Row(n) => write!(f, ": row {n}")?,
+        if self.location != Location::File {
+            write!(f, ": {}", self.location)?;
         }
         if let Some(column) = &self.column {
             write!(f, ", column '{column}'")?;

@@ -1,1 +1,19 @@
-//! x
+//! The Strata engine: reading sales exports (CSV and Parquet) into columnar
+//! batches, aggregating them per customer and type, running the
+//! classifications of the domain crate and writing their results.
+
+pub mod aggregate;
+pub mod csv_input;
+pub mod customers;
+pub mod error;
+pub mod generate;
+pub mod intern;
+pub mod output;
+pub mod overrides;
+pub mod parquet_input;
+pub mod progress;
+pub mod run;
+pub mod table;
+pub mod transactions;
+
+pub use error::{Error, Result};

@@ -26,13 +26,15 @@ impl StringTable {
 
     /// The index of a required column.
     pub fn required_column(&self, name: &str) -> Result<usize> {
-        self.column(name).ok_or_else(|| missing_column(&self.path, name, &self.headers))
+        self.column(name)
+            .ok_or_else(|| missing_column(&self.path, name, &self.headers))
     }
 }
 
 /// Whether a path names a Parquet file (by extension).
 pub fn is_parquet(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("parq"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("parq"))
 }
 
 /// Reads a CSV or Parquet file whole, as text cells.
@@ -72,5 +74,7 @@ pub fn read_string_table(path: &Path) -> Result<StringTable> {
 
 /// Checks that a file exists before a long run starts reading others.
 pub fn check_readable(path: &Path) -> Result<()> {
-    std::fs::metadata(path).map(|_| ()).map_err(|e| Error::io(path, e))
+    std::fs::metadata(path)
+        .map(|_| ())
+        .map_err(|e| Error::io(path, e))
 }

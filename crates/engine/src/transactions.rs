@@ -98,7 +98,10 @@ impl Dictionaries {
     }
 
     fn line_agency(&self, customer: u32) -> u32 {
-        self.customer_agency.get(customer as usize).copied().unwrap_or(NONE)
+        self.customer_agency
+            .get(customer as usize)
+            .copied()
+            .unwrap_or(NONE)
     }
 }
 
@@ -122,9 +125,6 @@ pub(crate) struct ColumnMap {
     pub brand: Option<usize>,
     pub category: Option<usize>,
 }
-
-/// The required columns of a transactions file.
-pub(crate) const REQUIRED: [&str; 4] = ["order_id", "customer_id", "date", "amount"];
 
 impl ColumnMap {
     pub(crate) fn find(
@@ -156,7 +156,12 @@ pub fn parse_date_text(text: &str) -> Option<Date> {
         if let Ok(stamp) = chrono::DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)) {
             return Some(Date::from_naive(stamp.naive_utc().date()));
         }
-        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        for format in [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ] {
             if let Ok(stamp) = chrono::NaiveDateTime::parse_from_str(text, format) {
                 return Some(Date::from_naive(stamp.date()));
             }
@@ -168,9 +173,13 @@ pub fn parse_date_text(text: &str) -> Option<Date> {
 /// The message for a cell that is not an amount.
 pub fn amount_message(error: AmountError, text: &str) -> String {
     match error {
-        AmountError::TooPrecise => format!("'{text}' has more than 4 decimal places; amounts are kept exact to 4 decimals"),
+        AmountError::TooPrecise => {
+            format!("'{text}' has more than 4 decimal places; amounts are kept exact to 4 decimals")
+        }
         AmountError::TooLarge => format!("'{text}' is too large for an amount"),
-        AmountError::NotANumber => format!("expected a decimal number such as 12.50, found '{text}'"),
+        AmountError::NotANumber => {
+            format!("expected a decimal number such as 12.50, found '{text}'")
+        }
     }
 }
 
@@ -184,7 +193,10 @@ pub(crate) struct LineBuilder<'a> {
 
 impl LineBuilder<'_> {
     /// Adds one line from already-typed values.
-    #[allow(clippy::too_many_arguments, reason = "one argument per column of a line")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per column of a line"
+    )]
     pub(crate) fn push(
         &mut self,
         customer_id: &str,
@@ -202,8 +214,12 @@ impl LineBuilder<'_> {
             Some(a) => self.dicts.agencies.intern(a),
             None => self.dicts.line_agency(customer),
         };
-        let brand = brand.filter(|b| !b.is_empty()).map_or(NONE, |b| self.dicts.brands.intern(b));
-        let category = category.filter(|c| !c.is_empty()).map_or(NONE, |c| self.dicts.categories.intern(c));
+        let brand = brand
+            .filter(|b| !b.is_empty())
+            .map_or(NONE, |b| self.dicts.brands.intern(b));
+        let category = category
+            .filter(|c| !c.is_empty())
+            .map_or(NONE, |c| self.dicts.categories.intern(c));
         let batch = &mut self.batch;
         batch.customer.push(customer);
         batch.order.push(order);
@@ -248,7 +264,9 @@ fn read_csv_transactions(
 ) -> Result<TransactionsInfo> {
     let size = std::fs::metadata(path).map(|m| m.len()).ok();
     let mut csv = open_csv(path)?;
-    let columns = ColumnMap::find(&csv.headers, |name| crate::csv_input::missing_column(path, name, &csv.headers))?;
+    let columns = ColumnMap::find(&csv.headers, |name| {
+        crate::csv_input::missing_column(path, name, &csv.headers)
+    })?;
     let has_margin = columns.margin.is_some();
     let mut builder = LineBuilder {
         dicts,
@@ -266,38 +284,69 @@ fn read_csv_transactions(
             Err(e) => return Err(csv_error(path, e)),
         }
         let line = record.position().map_or(0, |p| p.line());
-        let text = |index: usize, name: &str| -> Result<&str> { Ok(utf8_field(path, line, name, &record[index])?.trim()) };
+        let text = |index: usize, name: &str| -> Result<&str> {
+            Ok(utf8_field(path, line, name, &record[index])?.trim())
+        };
         let required = |index: usize, name: &str, what: &str| -> Result<&str> {
             let value = text(index, name)?;
             if value.is_empty() {
-                return Err(InputError::new(path, Location::Line(line), Some(name), format!("empty value; expected {what}")).into());
+                return Err(InputError::new(
+                    path,
+                    Location::Line(line),
+                    Some(name),
+                    format!("empty value; expected {what}"),
+                )
+                .into());
             }
             Ok(value)
         };
-        let amount_of = |index: usize, name: &str, value: &str| -> Result<Amount> {
-            Amount::parse(value, decimal_comma, ExtraDigits::Reject)
-                .map_err(|e| InputError::new(path, Location::Line(line), Some(name), amount_message(e, value)).into())
+        let amount_of = |name: &str, value: &str| -> Result<Amount> {
+            Amount::parse(value, decimal_comma, ExtraDigits::Reject).map_err(|e| {
+                InputError::new(
+                    path,
+                    Location::Line(line),
+                    Some(name),
+                    amount_message(e, value),
+                )
+                .into()
+            })
         };
         let customer_id = required(columns.customer, "customer_id", "a customer id")?;
         let order_id = required(columns.order, "order_id", "an order id")?;
         let date_text = required(columns.date, "date", "a date YYYY-MM-DD")?;
         let date = parse_date_text(date_text).ok_or_else(|| {
-            InputError::new(path, Location::Line(line), Some("date"), format!("expected a date YYYY-MM-DD, found '{date_text}'"))
+            InputError::new(
+                path,
+                Location::Line(line),
+                Some("date"),
+                format!("expected a date YYYY-MM-DD, found '{date_text}'"),
+            )
         })?;
         let amount_text = required(columns.amount, "amount", "an amount")?;
-        let amount = amount_of(columns.amount, "amount", amount_text)?;
+        let amount = amount_of("amount", amount_text)?;
         let margin = match columns.margin {
             Some(index) => match text(index, "margin")? {
                 "" => Amount::ZERO,
-                value => amount_of(index, "margin", value)?,
+                value => amount_of("margin", value)?,
             },
             None => Amount::ZERO,
         };
-        let optional = |index: Option<usize>, name: &str| -> Result<Option<&str>> { index.map(|i| text(i, name)).transpose() };
+        let optional = |index: Option<usize>, name: &str| -> Result<Option<&str>> {
+            index.map(|i| text(i, name)).transpose()
+        };
         let agency = optional(columns.agency, "agency")?;
         let brand = optional(columns.brand, "brand")?;
         let category = optional(columns.category, "category")?;
-        builder.push(customer_id, order_id, date, amount, margin, agency, brand, category);
+        builder.push(
+            customer_id,
+            order_id,
+            date,
+            amount,
+            margin,
+            agency,
+            brand,
+            category,
+        );
         lines += 1;
         if builder.batch.len() >= BATCH_LINES {
             builder.flush(sink);
@@ -330,7 +379,11 @@ mod tests {
         let b = dicts.customers.intern("B");
         let first = dicts.order(a, "O1");
         assert_eq!(dicts.order(a, "O1"), first);
-        assert_ne!(dicts.order(b, "O1"), first, "the same order id of another customer is another order");
+        assert_ne!(
+            dicts.order(b, "O1"),
+            first,
+            "the same order id of another customer is another order"
+        );
         assert_eq!(dicts.order_customer, [a, b]);
     }
 }

@@ -1,1 +1,234 @@
-fn main(){}
+//! The `strata` command line: `segment`, `compare` and `generate`.
+
+mod progress;
+mod summary;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use strata_domain::config::{parse_config, Config};
+use strata_domain::date::Date;
+use strata_engine::generate::{self, Format};
+use strata_engine::output::{write_assignments, write_transitions, Staged};
+use strata_engine::run::{self, Inputs};
+
+/// Customer segmentation from sales history: ABC/Pareto tiers and RFM groups.
+#[derive(Parser)]
+#[command(name = "strata", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The input files shared by `segment` and `compare`.
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Transaction lines, CSV or Parquet (by extension).
+    #[arg(long, value_name = "FILE")]
+    transactions: PathBuf,
+    /// Customers file, CSV or Parquet.
+    #[arg(long, value_name = "FILE")]
+    customers: Option<PathBuf>,
+    /// Segment types, TOML.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify every customer in every segment type; writes DIR/assignments.csv.
+    Segment {
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Manual assignments, CSV `segment_type,customer_id,segment`.
+        #[arg(long, value_name = "FILE")]
+        overrides: Option<PathBuf>,
+        /// Classify as of this date (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Classify one type over two periods; writes DIR/transitions.csv.
+    Compare {
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// The segment type to compare.
+        #[arg(long = "type", value_name = "NAME")]
+        type_name: String,
+        /// First period, FROM..TO (inclusive).
+        #[arg(long, value_name = "FROM..TO")]
+        period_a: String,
+        /// Second period, FROM..TO (inclusive).
+        #[arg(long, value_name = "FROM..TO")]
+        period_b: String,
+    },
+    /// Write a synthetic sales history (customers and transactions).
+    Generate {
+        /// Number of customer accounts.
+        #[arg(long, value_name = "N")]
+        customers: usize,
+        /// Output folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// File format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        /// Last day of the history (default: today).
+        #[arg(long, value_name = "DATE")]
+        end: Option<String>,
+    },
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Parquet,
+}
+
+fn today() -> Date {
+    Date::from_naive(chrono::Local::now().date_naive())
+}
+
+fn parse_date_arg(flag: &str, value: Option<&str>) -> Result<Date> {
+    match value {
+        None => Ok(today()),
+        Some(text) => Date::parse_iso(text)
+            .with_context(|| format!("{flag} '{text}' is not a date YYYY-MM-DD")),
+    }
+}
+
+fn read_config(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+    parse_config(&text).map_err(|problems| {
+        strata_engine::Error::Config {
+            path: path.to_path_buf(),
+            problems,
+        }
+        .into()
+    })
+}
+
+fn inputs(args: &InputArgs, overrides: Option<PathBuf>) -> Result<Inputs> {
+    let inputs = Inputs {
+        transactions: args.transactions.clone(),
+        customers: args.customers.clone(),
+        overrides,
+    };
+    run::check_inputs(&inputs)?;
+    Ok(inputs)
+}
+
+/// Writes to stdout; a reader that went away (`strata ... | head`) is not an error.
+fn print_text(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    print_text(|out| writeln!(out, "{text}"))
+}
+
+fn written(paths: Vec<PathBuf>) -> Vec<String> {
+    paths.into_iter().map(|p| p.display().to_string()).collect()
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let started = Instant::now();
+    match cli.command {
+        Command::Segment {
+            inputs: args,
+            overrides,
+            as_of,
+        } => {
+            let config = read_config(&args.config)?;
+            let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
+            let inputs = inputs(&args, overrides)?;
+            let bar = progress::Bar::new(args.quiet);
+            let run = run::segment(config, &inputs, as_of, &bar)?;
+            let mut staged = Staged::new(&args.out)?;
+            staged.write("assignments.csv", |w| write_assignments(&run, w))?;
+            let outputs = written(staged.commit()?);
+            if args.json {
+                print_json(&summary::segment_json(&run, &outputs, started.elapsed()))?;
+            } else if !args.quiet {
+                print_text(|out| summary::print_segment(out, &run, &outputs, started.elapsed()))?;
+            }
+        }
+        Command::Compare {
+            inputs: args,
+            type_name,
+            period_a,
+            period_b,
+        } => {
+            let config = read_config(&args.config)?;
+            let periods = [run::parse_period(&period_a)?, run::parse_period(&period_b)?];
+            let inputs = inputs(&args, None)?;
+            let bar = progress::Bar::new(args.quiet);
+            let run = run::compare(config, &inputs, &type_name, periods, &bar)?;
+            let mut staged = Staged::new(&args.out)?;
+            staged.write("transitions.csv", |w| write_transitions(&run, w))?;
+            let outputs = written(staged.commit()?);
+            if args.json {
+                print_json(&summary::compare_json(&run, &outputs, started.elapsed()))?;
+            } else if !args.quiet {
+                print_text(|out| summary::print_compare(out, &run, &outputs, started.elapsed()))?;
+            }
+        }
+        Command::Generate {
+            customers,
+            out,
+            seed,
+            format,
+            end,
+        } => {
+            let spec = generate::Spec {
+                customers,
+                seed,
+                end: parse_date_arg("--end", end.as_deref())?,
+                format: match format {
+                    FormatArg::Csv => Format::Csv,
+                    FormatArg::Parquet => Format::Parquet,
+                },
+            };
+            let generated = generate::generate(&spec, &out)?;
+            eprintln!(
+                "wrote {} ({} customers) and {} ({} lines) in {:.1} s",
+                generated.customers_path.display(),
+                customers,
+                generated.transactions_path.display(),
+                generated.lines,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

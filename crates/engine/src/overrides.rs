@@ -1,0 +1,128 @@
+//! Manual assignments: a CSV of `segment_type,customer_id,segment` rows,
+//! checked against the configuration and the known customers.
+
+use crate::error::{InputError, Location, Result};
+use crate::table::read_string_table;
+use crate::transactions::Dictionaries;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use strata_domain::config::Config;
+use strata_domain::segment_type::SegmentIdx;
+
+/// One checked override row, not yet matched to a customer.
+#[derive(Debug, Clone)]
+struct Row {
+    location: Location,
+    type_idx: usize,
+    customer_id: String,
+    segment: SegmentIdx,
+}
+
+/// Override rows checked against the configuration.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    path: PathBuf,
+    rows: Vec<Row>,
+}
+
+/// Manual segments per type, indexed by customer id.
+pub type ManualByType = Vec<Vec<Option<SegmentIdx>>>;
+
+impl Overrides {
+    /// Reads and checks an overrides file: known types and segments, no duplicates.
+    pub fn read(path: &Path, config: &Config) -> Result<Overrides> {
+        let table = read_string_table(path)?;
+        let type_column = table.required_column("segment_type")?;
+        let customer_column = table.required_column("customer_id")?;
+        let segment_column = table.required_column("segment")?;
+        let mut seen: HashMap<(usize, String), Location> = HashMap::new();
+        let mut rows = Vec::new();
+        for (row, location) in table.rows.iter().zip(&table.locations) {
+            let error = |column: &str, message: String| {
+                InputError::new(path, location.clone(), Some(column), message)
+            };
+            let cell = |index: usize, column: &str| {
+                row[index]
+                    .clone()
+                    .ok_or_else(|| error(column, "empty value".to_owned()))
+            };
+            let type_name = cell(type_column, "segment_type")?;
+            let customer_id = cell(customer_column, "customer_id")?;
+            let segment_name = cell(segment_column, "segment")?;
+            let Some(type_idx) = config.types.iter().position(|t| t.name == type_name) else {
+                let known: Vec<&str> = config.types.iter().map(|t| t.name.as_str()).collect();
+                return Err(error(
+                    "segment_type",
+                    format!(
+                        "unknown segment type '{type_name}' (known: {})",
+                        known.join(", ")
+                    ),
+                )
+                .into());
+            };
+            let ty = &config.types[type_idx];
+            let Some(segment) = ty.segment_idx(&segment_name) else {
+                let known: Vec<&str> = ty.segments.iter().map(|s| s.name.as_str()).collect();
+                return Err(error(
+                    "segment",
+                    format!(
+                        "unknown segment '{segment_name}' in type '{type_name}' (known: {})",
+                        known.join(", ")
+                    ),
+                )
+                .into());
+            };
+            if let Some(first) = seen.insert((type_idx, customer_id.clone()), location.clone()) {
+                return Err(error(
+                    "customer_id",
+                    format!("duplicate override of customer '{customer_id}' in type '{type_name}' (first at {})", first),
+                )
+                .into());
+            }
+            rows.push(Row {
+                location: location.clone(),
+                type_idx,
+                customer_id,
+                segment,
+            });
+        }
+        Ok(Overrides {
+            path: path.to_path_buf(),
+            rows,
+        })
+    }
+
+    /// Number of override rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the file had no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Matches rows to known customers; an unknown customer is an error.
+    pub fn resolve(&self, config: &Config, dicts: &Dictionaries) -> Result<ManualByType> {
+        let n = dicts.customers.len();
+        let mut manual: ManualByType = vec![Vec::new(); config.types.len()];
+        for row in &self.rows {
+            let Some(customer) = dicts.customers.get(&row.customer_id) else {
+                return Err(InputError::new(
+                    &self.path,
+                    row.location.clone(),
+                    Some("customer_id"),
+                    format!(
+                        "unknown customer '{}': not in the customers or transactions file",
+                        row.customer_id
+                    ),
+                )
+                .into());
+            };
+            let list = &mut manual[row.type_idx];
+            list.resize(n, None);
+            list[customer as usize] = Some(row.segment);
+        }
+        Ok(manual)
+    }
+}

@@ -1,0 +1,397 @@
+//! Reading Parquet exports with the types real tools write: dates as DATE,
+//! TIMESTAMP (taken as its UTC date) or ISO text; amounts as DECIMAL, integer
+//! currency units, float (rounded half to even at 4 decimals) or text; ids as
+//! text or integers. Only the needed columns are decoded.
+
+use crate::error::{Error, InputError, Location, Result};
+use crate::progress::Progress;
+use crate::table::StringTable;
+use crate::transactions::{
+    amount_message, parse_date_text, ColumnMap, Dictionaries, LineBatch, LineBuilder,
+    TransactionsInfo, BATCH_LINES,
+};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Date64Type, Decimal128Type, Float64Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use std::fs::File;
+use std::path::Path;
+use strata_domain::date::Date;
+use strata_domain::money::{Amount, ExtraDigits};
+
+fn parquet_error(path: &Path, error: impl std::fmt::Display) -> Error {
+    InputError::new(
+        path,
+        Location::File,
+        None,
+        format!("cannot read as Parquet: {error}"),
+    )
+    .into()
+}
+
+fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(path, e))
+}
+
+fn normalized_names(builder: &ParquetRecordBatchReaderBuilder<File>) -> Vec<String> {
+    builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().trim().to_lowercase())
+        .collect()
+}
+
+/// A typed view of one column of a batch, with the context for messages.
+struct ColumnCtx<'a> {
+    path: &'a Path,
+    name: &'a str,
+    first_row: u64,
+}
+
+impl ColumnCtx<'_> {
+    fn error(&self, index: usize, message: impl Into<String>) -> Error {
+        InputError::new(
+            self.path,
+            Location::Row(self.first_row + index as u64 + 1),
+            Some(self.name),
+            message,
+        )
+        .into()
+    }
+
+    fn type_error(&self, found: &DataType, expected: &str) -> Error {
+        InputError::new(
+            self.path,
+            Location::Header,
+            Some(self.name),
+            format!("expected {expected}, found type {found}"),
+        )
+        .into()
+    }
+
+    /// Any column as text (integers, dictionaries, large and view strings).
+    fn texts(&self, array: &ArrayRef) -> Result<StringArray> {
+        match array.data_type() {
+            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
+                let dates = self.dates(array)?;
+                Ok(dates.iter().map(|d| d.map(|d| d.to_string())).collect())
+            }
+            DataType::Utf8 => Ok(array.as_string::<i32>().clone()),
+            other => {
+                let cast = arrow_cast::cast(array, &DataType::Utf8)
+                    .map_err(|_| self.type_error(other, "text or integers"))?;
+                Ok(cast.as_string::<i32>().clone())
+            }
+        }
+    }
+
+    fn dates(&self, array: &ArrayRef) -> Result<Vec<Option<Date>>> {
+        const DAY_SECONDS: i64 = 86_400;
+        let by_day = |values: Vec<Option<i64>>, per_day: i64| -> Vec<Option<Date>> {
+            values
+                .into_iter()
+                .map(|v| v.map(|v| Date::from_days(v.div_euclid(per_day) as i32)))
+                .collect()
+        };
+        Ok(match array.data_type() {
+            DataType::Date32 => array
+                .as_primitive::<Date32Type>()
+                .iter()
+                .map(|v| v.map(Date::from_days))
+                .collect(),
+            DataType::Date64 => by_day(
+                array.as_primitive::<Date64Type>().iter().collect(),
+                DAY_SECONDS * 1000,
+            ),
+            DataType::Timestamp(unit, _) => {
+                let per_day = DAY_SECONDS
+                    * match unit {
+                        TimeUnit::Second => 1,
+                        TimeUnit::Millisecond => 1_000,
+                        TimeUnit::Microsecond => 1_000_000,
+                        TimeUnit::Nanosecond => 1_000_000_000,
+                    };
+                let raw = arrow_cast::cast(array, &DataType::Int64)
+                    .map_err(|e| parquet_error(self.path, e))?;
+                by_day(raw.as_primitive::<Int64Type>().iter().collect(), per_day)
+            }
+            DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Dictionary(..) => {
+                let texts = self.texts(array)?;
+                let mut out = Vec::with_capacity(texts.len());
+                for (i, text) in texts.iter().enumerate() {
+                    out.push(match text.map(str::trim).filter(|t| !t.is_empty()) {
+                        None => None,
+                        Some(t) => Some(parse_date_text(t).ok_or_else(|| {
+                            self.error(i, format!("expected a date YYYY-MM-DD, found '{t}'"))
+                        })?),
+                    });
+                }
+                out
+            }
+            other => return Err(self.type_error(other, "a DATE, TIMESTAMP or ISO date text")),
+        })
+    }
+
+    fn amounts(&self, array: &ArrayRef) -> Result<Vec<Option<Amount>>> {
+        let data_type = array.data_type();
+        let mut out = Vec::with_capacity(array.len());
+        match data_type {
+            DataType::Decimal32(_, scale)
+            | DataType::Decimal64(_, scale)
+            | DataType::Decimal128(_, scale)
+            | DataType::Decimal256(_, scale) => {
+                let decimals = arrow_cast::cast(array, &DataType::Decimal128(38, *scale))
+                    .map_err(|_| self.type_error(data_type, "a DECIMAL that fits 38 digits"))?;
+                for (i, v) in decimals.as_primitive::<Decimal128Type>().iter().enumerate() {
+                    out.push(
+                        v.map(|v| {
+                            Amount::from_decimal(v, *scale)
+                                .map_err(|e| self.error(i, amount_message(e, &v.to_string())))
+                        })
+                        .transpose()?,
+                    );
+                }
+            }
+            t if t.is_integer() => {
+                let units = arrow_cast::cast(array, &DataType::Int64)
+                    .map_err(|_| self.type_error(t, "an integer"))?;
+                for (i, v) in units.as_primitive::<Int64Type>().iter().enumerate() {
+                    out.push(
+                        v.map(|v| {
+                            v.checked_mul(strata_domain::money::SCALE)
+                                .map(Amount)
+                                .ok_or_else(|| {
+                                    self.error(i, format!("'{v}' is too large for an amount"))
+                                })
+                        })
+                        .transpose()?,
+                    );
+                }
+            }
+            t if t.is_floating() => {
+                let floats = arrow_cast::cast(array, &DataType::Float64)
+                    .map_err(|_| self.type_error(t, "a float"))?;
+                for (i, v) in floats.as_primitive::<Float64Type>().iter().enumerate() {
+                    out.push(
+                        v.map(|v| {
+                            Amount::from_f64(v)
+                                .map_err(|e| self.error(i, amount_message(e, &v.to_string())))
+                        })
+                        .transpose()?,
+                    );
+                }
+            }
+            DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Dictionary(..) => {
+                for (i, text) in self.texts(array)?.iter().enumerate() {
+                    out.push(match text.map(str::trim).filter(|t| !t.is_empty()) {
+                        None => None,
+                        Some(t) => Some(
+                            Amount::parse(t, false, ExtraDigits::Reject)
+                                .map_err(|e| self.error(i, amount_message(e, t)))?,
+                        ),
+                    });
+                }
+            }
+            other => {
+                return Err(self.type_error(other, "a DECIMAL, integer, float or decimal text"))
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads every line of a Parquet transactions file, handing batches to `sink`.
+pub fn read_transactions(
+    path: &Path,
+    dicts: &mut Dictionaries,
+    progress: &dyn Progress,
+    sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
+) -> Result<TransactionsInfo> {
+    let builder = open(path)?;
+    let names = normalized_names(&builder);
+    let columns = ColumnMap::find(&names, |name| {
+        crate::csv_input::missing_column(path, name, &names)
+    })?;
+    let wanted: Vec<usize> = [
+        Some(columns.order),
+        Some(columns.customer),
+        Some(columns.date),
+        Some(columns.amount),
+    ]
+    .into_iter()
+    .chain([
+        columns.margin,
+        columns.agency,
+        columns.brand,
+        columns.category,
+    ])
+    .flatten()
+    .collect();
+    let total_rows = builder.metadata().file_metadata().num_rows() as u64;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_LINES)
+        .build()
+        .map_err(|e| parquet_error(path, e))?;
+    let has_margin = columns.margin.is_some();
+    let mut builder = LineBuilder {
+        dicts,
+        batch: LineBatch::default(),
+        has_margin,
+    };
+    progress.start("reading transactions", Some(total_rows));
+    let mut first_row = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_error(path, e))?;
+        decode_batch(path, &batch, &names, &columns, first_row, &mut builder)?;
+        builder.flush(sink);
+        first_row += batch.num_rows() as u64;
+        progress.advance(first_row);
+    }
+    progress.finish();
+    Ok(TransactionsInfo {
+        lines: first_row,
+        has_margin,
+    })
+}
+
+fn decode_batch(
+    path: &Path,
+    batch: &RecordBatch,
+    names: &[String],
+    columns: &ColumnMap,
+    first_row: u64,
+    builder: &mut LineBuilder<'_>,
+) -> Result<()> {
+    let column = |index: usize| -> (ColumnCtx<'_>, &ArrayRef) {
+        let name = &names[index];
+        let array = batch.column_by_name(
+            batch
+                .schema_ref()
+                .fields()
+                .iter()
+                .find(|f| f.name().trim().to_lowercase() == *name)
+                .map_or("", |f| f.name()),
+        );
+        (
+            ColumnCtx {
+                path,
+                name,
+                first_row,
+            },
+            array.expect("projected columns are in the batch"),
+        )
+    };
+    let required_texts = |index: usize| -> Result<StringArray> {
+        let (ctx, array) = column(index);
+        let texts = ctx.texts(array)?;
+        if let Some(row) =
+            (0..texts.len()).find(|&i| texts.is_null(i) || texts.value(i).trim().is_empty())
+        {
+            return Err(ctx.error(row, "empty value"));
+        }
+        Ok(texts)
+    };
+    let optional_texts = |index: Option<usize>| -> Result<Option<StringArray>> {
+        index
+            .map(|i| {
+                let (ctx, array) = column(i);
+                ctx.texts(array)
+            })
+            .transpose()
+    };
+    let customers = required_texts(columns.customer)?;
+    let orders = required_texts(columns.order)?;
+    let (date_ctx, date_array) = column(columns.date);
+    let dates = date_ctx.dates(date_array)?;
+    let (amount_ctx, amount_array) = column(columns.amount);
+    let amounts = amount_ctx.amounts(amount_array)?;
+    let margins = columns
+        .margin
+        .map(|i| {
+            let (ctx, array) = column(i);
+            ctx.amounts(array)
+        })
+        .transpose()?;
+    let agencies = optional_texts(columns.agency)?;
+    let brands = optional_texts(columns.brand)?;
+    let categories = optional_texts(columns.category)?;
+    fn text_at(array: &Option<StringArray>, i: usize) -> Option<&str> {
+        array
+            .as_ref()
+            .and_then(|a| (!a.is_null(i)).then(|| a.value(i).trim()))
+    }
+    for i in 0..batch.num_rows() {
+        let date =
+            dates[i].ok_or_else(|| date_ctx.error(i, "empty value; expected a date YYYY-MM-DD"))?;
+        let amount =
+            amounts[i].ok_or_else(|| amount_ctx.error(i, "empty value; expected an amount"))?;
+        let margin = margins.as_ref().and_then(|m| m[i]).unwrap_or(Amount::ZERO);
+        builder.push(
+            customers.value(i).trim(),
+            orders.value(i).trim(),
+            date,
+            amount,
+            margin,
+            text_at(&agencies, i),
+            text_at(&brands, i),
+            text_at(&categories, i),
+        );
+    }
+    Ok(())
+}
+
+/// Reads a whole Parquet file as text cells (customers, overrides).
+pub fn read_string_table(path: &Path) -> Result<StringTable> {
+    let builder = open(path)?;
+    let headers = normalized_names(&builder);
+    let reader = builder.build().map_err(|e| parquet_error(path, e))?;
+    let mut rows = Vec::new();
+    let mut locations = Vec::new();
+    let mut first_row = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_error(path, e))?;
+        let mut texts = Vec::with_capacity(headers.len());
+        for (name, array) in headers.iter().zip(batch.columns()) {
+            texts.push(
+                ColumnCtx {
+                    path,
+                    name,
+                    first_row,
+                }
+                .texts(array)?,
+            );
+        }
+        for i in 0..batch.num_rows() {
+            rows.push(
+                texts
+                    .iter()
+                    .map(|t| {
+                        (!t.is_null(i))
+                            .then(|| t.value(i).trim().to_owned())
+                            .filter(|v| !v.is_empty())
+                    })
+                    .collect(),
+            );
+            locations.push(Location::Row(first_row + i as u64 + 1));
+        }
+        first_row += batch.num_rows() as u64;
+    }
+    Ok(StringTable {
+        path: path.to_path_buf(),
+        headers,
+        rows,
+        locations,
+    })
+}

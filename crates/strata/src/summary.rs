@@ -1,0 +1,374 @@
+//! The run summaries printed at the end: aligned tables for people, JSON
+//! (`--json`) for scripts. Amounts are exact decimal strings in JSON.
+
+use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::time::Duration;
+use strata_domain::money::{Amount, Fraction};
+use strata_domain::summary::TypeSummary;
+use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
+
+/// The JSON form of a type's summary.
+#[derive(Serialize)]
+pub struct TypeJson {
+    name: String,
+    method: &'static str,
+    window: [String; 2],
+    segments: Vec<SegmentJson>,
+    accounts: u64,
+    sales: String,
+    classified_total: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<LeftOutJson>,
+    manual: u64,
+    manual_differs: u64,
+}
+
+#[derive(Serialize)]
+struct SegmentJson {
+    name: String,
+    accounts: u64,
+    sales: String,
+    share_of_total: String,
+}
+
+#[derive(Serialize)]
+struct LeftOutJson {
+    below_min_sales: String,
+    not_positive: String,
+    excluded: String,
+}
+
+#[derive(Serialize)]
+struct FileJson {
+    path: String,
+    lines: u64,
+}
+
+/// The JSON summary of a `segment` run.
+#[derive(Serialize)]
+pub struct SegmentSummaryJson {
+    command: &'static str,
+    as_of: String,
+    types: Vec<TypeJson>,
+    files: Vec<FileJson>,
+    outputs: Vec<String>,
+    duration_ms: u128,
+}
+
+fn share(part: Amount, whole: Amount) -> Option<Fraction> {
+    whole.is_positive().then_some(Fraction { part, whole })
+}
+
+fn percent(part: Amount, whole: Amount) -> String {
+    match share(part, whole) {
+        Some(f) => format!("{:.1} %", f.part.to_f64() / f.whole.to_f64() * 100.0),
+        None => "-".to_owned(),
+    }
+}
+
+fn type_json(result: &TypeResult) -> TypeJson {
+    let s = &result.summary;
+    TypeJson {
+        name: s.name.clone(),
+        method: s.method,
+        window: [
+            result.window.first.to_string(),
+            result.window.last.to_string(),
+        ],
+        segments: s
+            .segments
+            .iter()
+            .map(|seg| SegmentJson {
+                name: seg.name.clone(),
+                accounts: seg.accounts,
+                sales: seg.sales.to_string(),
+                share_of_total: share(seg.sales, s.classified_total)
+                    .map_or(String::new(), |f| f.to_string()),
+            })
+            .collect(),
+        accounts: s.accounts,
+        sales: s.sales.to_string(),
+        classified_total: s.classified_total.to_string(),
+        left_out: s.left_out.map(|l| LeftOutJson {
+            below_min_sales: l.below_minimum.to_string(),
+            not_positive: l.not_positive.to_string(),
+            excluded: l.excluded.to_string(),
+        }),
+        manual: s.manual,
+        manual_differs: s.manual_differs,
+    }
+}
+
+fn files_json(files: &[FileInfo]) -> Vec<FileJson> {
+    files
+        .iter()
+        .map(|f| FileJson {
+            path: f.path.display().to_string(),
+            lines: f.lines,
+        })
+        .collect()
+}
+
+/// The JSON summary of a segment run.
+pub fn segment_json(
+    run: &SegmentRun,
+    outputs: &[String],
+    duration: Duration,
+) -> SegmentSummaryJson {
+    SegmentSummaryJson {
+        command: "segment",
+        as_of: run.as_of.to_string(),
+        types: run.types.iter().map(type_json).collect(),
+        files: files_json(&run.files),
+        outputs: outputs.to_vec(),
+        duration_ms: duration.as_millis(),
+    }
+}
+
+/// An amount with its thousands grouped by thin spaces, for reading.
+fn grouped(amount: Amount) -> String {
+    let text = amount.to_string();
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("-", d));
+    let (int_part, frac) = digits
+        .split_once('.')
+        .map_or((digits, None), |(i, f)| (i, Some(f)));
+    let mut out = String::from(sign);
+    for (i, c) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    let line = LineStyle::none().fill('─').junction('─');
+    let style = TableStyle::new()
+        .top_border(line)
+        .header_separator(line)
+        .bottom_border(line);
+    table.load_style(style).set_header(header.iter().copied());
+    for column in 1..header.len() {
+        if let Some(c) = table.column_mut(column) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// The table of one type's segments, with totals.
+pub fn type_table(s: &TypeSummary) -> Table {
+    let sales_label = if s.method == "pareto" {
+        "sales"
+    } else {
+        "monetary"
+    };
+    let mut table = new_table(&[
+        "segment",
+        "accounts",
+        "% accounts",
+        sales_label,
+        "% of total",
+    ]);
+    for seg in &s.segments {
+        if seg.accounts == 0 && s.segments.len() > 6 {
+            continue;
+        }
+        table.add_row([
+            seg.name.clone(),
+            seg.accounts.to_string(),
+            percent(
+                Amount::from_units(seg.accounts as i64),
+                Amount::from_units(s.accounts as i64),
+            ),
+            grouped(seg.sales),
+            percent(seg.sales, s.classified_total),
+        ]);
+    }
+    table.add_row([
+        "total".to_owned(),
+        s.accounts.to_string(),
+        String::new(),
+        grouped(s.sales),
+        percent(s.sales, s.classified_total),
+    ]);
+    table
+}
+
+/// Prints the summary of a segment run for people.
+pub fn print_segment(
+    out: &mut dyn Write,
+    run: &SegmentRun,
+    outputs: &[String],
+    duration: Duration,
+) -> io::Result<()> {
+    writeln!(out, "Strata segment, as of {}", run.as_of)?;
+    for result in &run.types {
+        let s = &result.summary;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} ({}, window {} .. {})",
+            s.name, s.method, result.window.first, result.window.last
+        )?;
+        writeln!(out, "{}", type_table(s))?;
+        match s.left_out {
+            Some(l) => writeln!(
+                out,
+                "ranked total T = {}; left out of the ranking: {} below min_sales, {} not positive, {} in excluded tiers",
+                grouped(s.classified_total),
+                grouped(l.below_minimum),
+                grouped(l.not_positive),
+                grouped(l.excluded)
+            )?,
+            None => writeln!(out, "monetary total of scored customers = {}", grouped(s.classified_total))?,
+        }
+        if s.manual > 0 {
+            writeln!(
+                out,
+                "manual assignments: {} ({} differ from the computed segment)",
+                s.manual, s.manual_differs
+            )?;
+        }
+    }
+    writeln!(out)?;
+    for f in &run.files {
+        writeln!(out, "read {} ({} lines)", f.path.display(), f.lines)?;
+    }
+    for o in outputs {
+        writeln!(out, "wrote {o}")?;
+    }
+    writeln!(out, "done in {:.2} s", duration.as_secs_f64())
+}
+
+/// The JSON summary of a compare run.
+#[derive(Serialize)]
+pub struct CompareJson {
+    command: &'static str,
+    segment_type: String,
+    period_a: TypeJson,
+    period_b: TypeJson,
+    movements: std::collections::BTreeMap<&'static str, u64>,
+    matrix: MatrixJson,
+    files: Vec<FileJson>,
+    outputs: Vec<String>,
+    duration_ms: u128,
+}
+
+#[derive(Serialize)]
+struct MatrixJson {
+    segments: Vec<String>,
+    counts: Vec<Vec<u64>>,
+}
+
+fn movement_counts(run: &CompareRun) -> std::collections::BTreeMap<&'static str, u64> {
+    let mut counts: std::collections::BTreeMap<&'static str, u64> =
+        strata_domain::compare::Movement::ALL
+            .iter()
+            .map(|m| (m.as_str(), 0))
+            .collect();
+    for t in &run.transitions {
+        *counts.entry(t.movement.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+fn matrix_labels(run: &CompareRun) -> Vec<String> {
+    let ty = &run.config.types[run.type_idx];
+    ty.segments
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(["(none)".to_owned()])
+        .collect()
+}
+
+/// The JSON summary of a compare run.
+pub fn compare_json(run: &CompareRun, outputs: &[String], duration: Duration) -> CompareJson {
+    CompareJson {
+        command: "compare",
+        segment_type: run.config.types[run.type_idx].name.clone(),
+        period_a: type_json(&run.periods[0]),
+        period_b: type_json(&run.periods[1]),
+        movements: movement_counts(run),
+        matrix: MatrixJson {
+            segments: matrix_labels(run),
+            counts: run.matrix.counts.clone(),
+        },
+        files: files_json(&run.files),
+        outputs: outputs.to_vec(),
+        duration_ms: duration.as_millis(),
+    }
+}
+
+/// Prints the summary of a compare run for people.
+pub fn print_compare(
+    out: &mut dyn Write,
+    run: &CompareRun,
+    outputs: &[String],
+    duration: Duration,
+) -> io::Result<()> {
+    let name = &run.config.types[run.type_idx].name;
+    let [a, b] = &run.periods;
+    writeln!(
+        out,
+        "Strata compare '{name}': A = {} .. {}, B = {} .. {}",
+        a.window.first, a.window.last, b.window.first, b.window.last
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Transition matrix (rows: period A, columns: period B)")?;
+    let labels = matrix_labels(run);
+    let mut header: Vec<&str> = vec!["A \\ B"];
+    header.extend(labels.iter().map(String::as_str));
+    header.push("total");
+    let mut table = new_table(&header);
+    for (label, row) in labels.iter().zip(&run.matrix.counts) {
+        let mut cells = vec![label.clone()];
+        cells.extend(row.iter().map(u64::to_string));
+        cells.push(row.iter().sum::<u64>().to_string());
+        table.add_row(cells);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out)?;
+    let counts = movement_counts(run);
+    let line: Vec<String> = strata_domain::compare::Movement::ALL
+        .iter()
+        .map(|m| format!("{} {}", counts[m.as_str()], m.as_str()))
+        .collect();
+    writeln!(out, "{}", line.join(", "))?;
+    writeln!(out)?;
+    for f in &run.files {
+        writeln!(out, "read {} ({} lines)", f.path.display(), f.lines)?;
+    }
+    for o in outputs {
+        writeln!(out, "wrote {o}")?;
+    }
+    writeln!(out, "done in {:.2} s", duration.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_group_thousands() {
+        let cases = [
+            (0, "0"),
+            (1_234_567_891, "123\u{202f}456.7891"),
+            (-10_000_000, "-1\u{202f}000"),
+            (9_990_000, "999"),
+        ];
+        for (raw, text) in cases {
+            assert_eq!(grouped(Amount(raw)), text);
+        }
+    }
+}
