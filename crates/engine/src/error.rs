@@ -24,7 +24,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::File => write!(f, "the file"),
-            Location::Header => write!(f, "the header"),
+            Location::Header => write!(f, "header"),
             Location::Line(n) => write!(f, "line {n}"),
             Location::Row(n) => write!(f, "row {n}"),
         }

@@ -7,8 +7,8 @@ use crate::error::{Error, InputError, Location, Result};
 use crate::progress::Progress;
 use crate::table::StringTable;
 use crate::transactions::{
-    amount_message, parse_date_text, ColumnMap, Dictionaries, LineBatch, LineBuilder,
-    TransactionsInfo, BATCH_LINES,
+    amount_message, check_needed, parse_date_text, ColumnMap, Dictionaries, LineBatch, LineBuilder,
+    NeededColumn, TransactionsInfo, BATCH_LINES,
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Date64Type, Decimal128Type, Float64Type, Int64Type};
@@ -213,6 +213,7 @@ impl ColumnCtx<'_> {
 /// Reads every line of a Parquet transactions file, handing batches to `sink`.
 pub fn read_transactions(
     path: &Path,
+    needed: &[NeededColumn],
     dicts: &mut Dictionaries,
     progress: &dyn Progress,
     sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
@@ -222,6 +223,7 @@ pub fn read_transactions(
     let columns = ColumnMap::find(&names, |name| {
         crate::csv_input::missing_column(path, name, &names)
     })?;
+    check_needed(path, &names, needed)?;
     let wanted: Vec<usize> = [
         Some(columns.order),
         Some(columns.customer),

@@ -6,7 +6,7 @@ use crate::customers::{load_customers, CustomerTable};
 use crate::error::{Error, Result};
 use crate::overrides::Overrides;
 use crate::progress::Progress;
-use crate::transactions::{read_transactions, Dictionaries};
+use crate::transactions::{read_transactions, Dictionaries, NeededColumn};
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
 use strata_domain::compare::{Movement, TransitionMatrix};
@@ -123,8 +123,18 @@ fn load(
         .iter()
         .map(|&(t, w)| Aggregator::new(&config.types[t], w))
         .collect();
+    let needed: Vec<NeededColumn> = windows
+        .iter()
+        .map(|&(t, _)| &config.types[t])
+        .filter(|ty| matches!(&ty.method, Method::Pareto(spec) if spec.measure == Measure::Margin))
+        .map(|ty| NeededColumn {
+            name: "margin",
+            reason: format!("type '{}' (measure = \"margin\")", ty.name),
+        })
+        .collect();
     let info = read_transactions(
         &inputs.transactions,
+        &needed,
         &mut dicts,
         progress,
         &mut |batch, dicts| {
@@ -140,18 +150,6 @@ fn load(
             lines: info.lines,
         },
     );
-    for &(t, _) in windows {
-        let ty = &config.types[t];
-        if matches!(&ty.method, Method::Pareto(spec) if spec.measure == Measure::Margin)
-            && !info.has_margin
-        {
-            return Err(Error::Usage(format!(
-                "type '{}' has measure = \"margin\" but {} has no margin column",
-                ty.name,
-                inputs.transactions.display()
-            )));
-        }
-    }
     let aggregated = aggregators.into_iter().map(|a| a.finish(&dicts)).collect();
     Ok(Loaded {
         dicts,

@@ -242,22 +242,47 @@ impl LineBuilder<'_> {
     }
 }
 
+/// An optional column that the configuration makes necessary, and why.
+#[derive(Clone, Debug)]
+pub struct NeededColumn {
+    /// Lower-case column name.
+    pub name: &'static str,
+    /// Why it is needed, for the message.
+    pub reason: String,
+}
+
+/// Checks, right after the header, the optional columns the configuration needs.
+pub(crate) fn check_needed(path: &Path, headers: &[String], needed: &[NeededColumn]) -> Result<()> {
+    match needed.iter().find(|n| !headers.iter().any(|h| h == n.name)) {
+        Some(n) => Err(InputError::new(
+            path,
+            Location::Header,
+            None,
+            format!("missing column '{}', required by {}", n.name, n.reason),
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Reads every line of a transactions file, handing batches to `sink`.
 pub fn read_transactions(
     path: &Path,
+    needed: &[NeededColumn],
     dicts: &mut Dictionaries,
     progress: &dyn Progress,
     sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
 ) -> Result<TransactionsInfo> {
     if is_parquet(path) {
-        parquet_input::read_transactions(path, dicts, progress, sink)
+        parquet_input::read_transactions(path, needed, dicts, progress, sink)
     } else {
-        read_csv_transactions(path, dicts, progress, sink)
+        read_csv_transactions(path, needed, dicts, progress, sink)
     }
 }
 
 fn read_csv_transactions(
     path: &Path,
+    needed: &[NeededColumn],
     dicts: &mut Dictionaries,
     progress: &dyn Progress,
     sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
@@ -267,6 +292,7 @@ fn read_csv_transactions(
     let columns = ColumnMap::find(&csv.headers, |name| {
         crate::csv_input::missing_column(path, name, &csv.headers)
     })?;
+    check_needed(path, &csv.headers, needed)?;
     let has_margin = columns.margin.is_some();
     let mut builder = LineBuilder {
         dicts,

@@ -1,0 +1,107 @@
+//! Integration tests of the engine: real files in, assignments out.
+
+mod compare;
+mod csv_files;
+mod parquet_files;
+mod segment;
+
+use std::path::{Path, PathBuf};
+use strata_domain::config::parse_config;
+use strata_domain::date::Date;
+use strata_engine::output::{write_assignments, write_transitions};
+use strata_engine::progress::Silent;
+use strata_engine::run::{self, Inputs};
+
+/// A temporary folder with input files.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Fixture {
+    fn default() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+impl Fixture {
+    /// An empty folder.
+    pub fn new() -> Fixture {
+        Fixture::default()
+    }
+
+    /// Writes a file and returns its path.
+    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A date from ISO text.
+pub fn d(text: &str) -> Date {
+    Date::parse_iso(text).unwrap()
+}
+
+/// The input files of a run.
+pub fn inputs(
+    transactions: PathBuf,
+    customers: Option<PathBuf>,
+    overrides: Option<PathBuf>,
+) -> Inputs {
+    Inputs {
+        transactions,
+        customers,
+        overrides,
+    }
+}
+
+/// Runs `segment` and returns `assignments.csv` as text.
+pub fn segment(config: &str, inputs: &Inputs, as_of: &str) -> Result<String, String> {
+    let config = parse_config(config).map_err(|e| e.to_string())?;
+    let run = run::segment(config, inputs, d(as_of), &Silent).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    write_assignments(&run, &mut out).unwrap();
+    Ok(String::from_utf8(out).unwrap())
+}
+
+/// Only the first `n` columns of each data row of a CSV text.
+pub fn columns(csv: &str, n: usize) -> Vec<String> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').take(n).collect::<Vec<_>>().join(","))
+        .collect()
+}
+
+/// Runs `compare` and returns `transitions.csv` as text.
+pub fn compare(
+    config: &str,
+    inputs: &Inputs,
+    type_name: &str,
+    a: &str,
+    b: &str,
+) -> Result<String, String> {
+    let config = parse_config(config).map_err(|e| e.to_string())?;
+    let periods = [run::parse_period(a).unwrap(), run::parse_period(b).unwrap()];
+    let run =
+        run::compare(config, inputs, type_name, periods, &Silent).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    write_transitions(&run, &mut out).unwrap();
+    Ok(String::from_utf8(out).unwrap())
+}
+
+/// A Pareto type with tiers A 80, B 15, C 5, plus extra TOML lines for the type.
+pub fn abc(extra: &str) -> String {
+    format!(
+        "[[types]]\nname = \"ABC\"\nmethod = \"pareto\"\n{extra}\n\
+         [[types.segments]]\nname = \"A\"\nshare = 80\n\
+         [[types.segments]]\nname = \"B\"\nshare = 15\n\
+         [[types.segments]]\nname = \"C\"\nshare = 5\n"
+    )
+}

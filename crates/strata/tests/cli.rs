@@ -1,0 +1,166 @@
+//! The `strata` binary as a user runs it: generated data in, files and
+//! summaries out, clear failures on bad input.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn strata() -> Command {
+    Command::cargo_bin("strata").unwrap()
+}
+
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/config.toml");
+
+fn generate(dir: &Path, format: &str) {
+    strata()
+        .args([
+            "generate",
+            "--customers",
+            "300",
+            "--seed",
+            "7",
+            "--end",
+            "2024-12-31",
+            "--format",
+            format,
+            "--out",
+        ])
+        .arg(dir)
+        .assert()
+        .success();
+}
+
+#[test]
+fn generate_then_segment_csv_and_parquet_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for format in ["csv", "parquet"] {
+        let data = dir.path().join(format);
+        generate(&data, format);
+        let out = dir.path().join(format!("out-{format}"));
+        let assert = strata()
+            .args([
+                "segment",
+                "--config",
+                CONFIG,
+                "--as-of",
+                "2024-12-31",
+                "--json",
+                "--transactions",
+            ])
+            .arg(data.join(format!("transactions.{format}")))
+            .arg("--customers")
+            .arg(data.join(format!("customers.{format}")))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let summary: serde_json::Value =
+            serde_json::from_slice(&assert.get_output().stdout).unwrap();
+        assert_eq!(summary["types"].as_array().unwrap().len(), 3);
+        // The summary's accounts per type equal the rows of assignments.csv.
+        let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+        for t in summary["types"].as_array().unwrap() {
+            let name = t["name"].as_str().unwrap();
+            let rows = assignments
+                .lines()
+                .filter(|l| l.starts_with(&format!("{name},")))
+                .count();
+            assert_eq!(rows as u64, t["accounts"].as_u64().unwrap(), "{name}");
+        }
+        outputs.push(assignments);
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "the same history as CSV and as Parquet gives the same assignments"
+    );
+}
+
+#[test]
+fn compare_prints_the_matrix_and_writes_transitions() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "csv");
+    let out = dir.path().join("out");
+    let assert = strata()
+        .args(["compare", "--config", CONFIG, "--type", "Sales performance"])
+        .args([
+            "--period-a",
+            "2023-01-01..2023-12-31",
+            "--period-b",
+            "2024-01-01..2024-12-31",
+        ])
+        .arg("--transactions")
+        .arg(dir.path().join("transactions.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("Transition matrix (rows: period A, columns: period B)"),
+        "{stdout}"
+    );
+    let transitions = std::fs::read_to_string(out.join("transitions.csv")).unwrap();
+    assert!(transitions.starts_with("customer_id,segment_a,segment_b,movement\n"));
+    assert!(transitions.lines().count() > 100);
+}
+
+#[test]
+fn bad_input_fails_with_a_message_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let transactions = dir.path().join("t.csv");
+    std::fs::write(
+        &transactions,
+        "order_id,customer_id,date,amount\n1,C1,2024-02-30,5\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let assert = strata()
+        .args([
+            "segment",
+            "--config",
+            CONFIG,
+            "--as-of",
+            "2024-12-31",
+            "--transactions",
+        ])
+        .arg(&transactions)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(
+            "t.csv: line 2, column 'date': expected a date YYYY-MM-DD, found '2024-02-30'"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.join("assignments.csv").exists());
+    assert!(
+        std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0) == 0,
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn quiet_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "csv");
+    strata()
+        .args([
+            "segment",
+            "--quiet",
+            "--config",
+            CONFIG,
+            "--as-of",
+            "2024-12-31",
+            "--transactions",
+        ])
+        .arg(dir.path().join("transactions.csv"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+}
