@@ -160,7 +160,7 @@ impl Aggregator {
                 }
                 for (order, (net, last)) in order_net.into_iter().zip(order_last).enumerate() {
                     if let Some(date) = last {
-                        inputs[dicts.order_customer[order] as usize].add_order(net, date);
+                        inputs[dicts.order_customer(order as u32) as usize].add_order(net, date);
                     }
                 }
                 Aggregated::Rfm(inputs)

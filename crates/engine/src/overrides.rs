@@ -37,13 +37,14 @@ impl Overrides {
         let segment_column = table.required_column("segment")?;
         let mut seen: HashMap<(usize, String), Location> = HashMap::new();
         let mut rows = Vec::new();
-        for (row, location) in table.rows.iter().zip(&table.locations) {
+        for (row, location) in table.locations.iter().enumerate() {
             let error = |column: &str, message: String| {
                 InputError::new(path, location.clone(), Some(column), message)
             };
             let cell = |index: usize, column: &str| {
-                row[index]
-                    .clone()
+                table
+                    .cell(row, index)
+                    .map(str::to_owned)
                     .ok_or_else(|| error(column, "empty value".to_owned()))
             };
             let type_name = cell(type_column, "segment_type")?;

@@ -10,6 +10,7 @@ use crate::transactions::{
     amount_message, check_needed, parse_date_text, ColumnMap, Dictionaries, LineBatch, LineBuilder,
     NeededColumn, TransactionsInfo, BATCH_LINES,
 };
+use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Date64Type, Decimal128Type, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -359,41 +360,29 @@ pub fn read_string_table(path: &Path) -> Result<StringTable> {
     let builder = open(path)?;
     let headers = normalized_names(&builder);
     let reader = builder.build().map_err(|e| parquet_error(path, e))?;
-    let mut rows = Vec::new();
+    let mut builders: Vec<StringBuilder> = headers.iter().map(|_| StringBuilder::new()).collect();
     let mut locations = Vec::new();
     let mut first_row = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| parquet_error(path, e))?;
-        let mut texts = Vec::with_capacity(headers.len());
-        for (name, array) in headers.iter().zip(batch.columns()) {
-            texts.push(
-                ColumnCtx {
-                    path,
-                    name,
-                    first_row,
-                }
-                .texts(array)?,
-            );
+        for ((name, array), builder) in headers.iter().zip(batch.columns()).zip(&mut builders) {
+            let texts = ColumnCtx {
+                path,
+                name,
+                first_row,
+            }
+            .texts(array)?;
+            for text in texts.iter() {
+                builder.append_option(text.map(str::trim).filter(|t| !t.is_empty()));
+            }
         }
-        for i in 0..batch.num_rows() {
-            rows.push(
-                texts
-                    .iter()
-                    .map(|t| {
-                        (!t.is_null(i))
-                            .then(|| t.value(i).trim().to_owned())
-                            .filter(|v| !v.is_empty())
-                    })
-                    .collect(),
-            );
-            locations.push(Location::Row(first_row + i as u64 + 1));
-        }
+        locations.extend((0..batch.num_rows() as u64).map(|i| Location::Row(first_row + i + 1)));
         first_row += batch.num_rows() as u64;
     }
     Ok(StringTable {
         path: path.to_path_buf(),
         headers,
-        rows,
+        columns: builders.iter_mut().map(StringBuilder::finish).collect(),
         locations,
     })
 }

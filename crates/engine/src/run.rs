@@ -113,7 +113,7 @@ fn load(
             progress.finish();
             files.push(FileInfo {
                 path: path.clone(),
-                lines: table.rows,
+                lines: table.rows(),
             });
             table
         }

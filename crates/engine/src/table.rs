@@ -4,21 +4,34 @@
 use crate::csv_input::{csv_error, missing_column, open_csv, utf8_field};
 use crate::error::{Error, Location, Result};
 use crate::parquet_input;
+use arrow_array::builder::StringBuilder;
+use arrow_array::{Array, StringArray};
 use std::path::{Path, PathBuf};
 
-/// A file's cells as text; empty cells are `None`.
+/// A file's cells as text columns; empty cells are null.
 pub struct StringTable {
     /// The file.
     pub path: PathBuf,
     /// Column names, trimmed and lower-cased.
     pub headers: Vec<String>,
-    /// Rows of cells.
-    pub rows: Vec<Vec<Option<String>>>,
+    /// One text array per column, one entry per row.
+    pub columns: Vec<StringArray>,
     /// Where each row is in the file.
     pub locations: Vec<Location>,
 }
 
 impl StringTable {
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.locations.len()
+    }
+
+    /// A cell, `None` when empty.
+    pub fn cell(&self, row: usize, column: usize) -> Option<&str> {
+        let array = &self.columns[column];
+        (!array.is_null(row)).then(|| array.value(row))
+    }
+
     /// The index of a column by lower-case name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
@@ -43,7 +56,8 @@ pub fn read_string_table(path: &Path) -> Result<StringTable> {
         return parquet_input::read_string_table(path);
     }
     let mut csv = open_csv(path)?;
-    let mut rows = Vec::new();
+    let mut builders: Vec<StringBuilder> =
+        csv.headers.iter().map(|_| StringBuilder::new()).collect();
     let mut locations = Vec::new();
     let mut record = csv::ByteRecord::new();
     loop {
@@ -53,21 +67,22 @@ pub fn read_string_table(path: &Path) -> Result<StringTable> {
             Err(e) => return Err(csv_error(path, e)),
         }
         let line = record.position().map_or(0, |p| p.line());
-        let mut row = Vec::with_capacity(record.len());
+        let mut cells: Vec<&str> = Vec::with_capacity(builders.len());
         for (i, field) in record.iter().enumerate() {
-            let text = utf8_field(path, line, &csv.headers[i], field)?.trim();
-            row.push((!text.is_empty()).then(|| text.to_owned()));
+            cells.push(utf8_field(path, line, &csv.headers[i], field)?.trim());
         }
-        if row.iter().all(Option::is_none) {
+        if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
-        rows.push(row);
+        for (builder, cell) in builders.iter_mut().zip(&cells) {
+            builder.append_option((!cell.is_empty()).then_some(*cell));
+        }
         locations.push(Location::Line(line));
     }
     Ok(StringTable {
         path: path.to_path_buf(),
         headers: std::mem::take(&mut csv.headers),
-        rows,
+        columns: builders.iter_mut().map(StringBuilder::finish).collect(),
         locations,
     })
 }

@@ -9,7 +9,6 @@ use crate::intern::{Interner, NONE};
 use crate::parquet_input;
 use crate::progress::Progress;
 use crate::table::is_parquet;
-use rustc_hash::FxHashMap;
 use std::path::Path;
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, AmountError, ExtraDigits};
@@ -74,27 +73,37 @@ pub struct Dictionaries {
     pub categories: Interner,
     /// The agency of each customer from the customers file, [`NONE`] if unknown.
     pub customer_agency: Vec<u32>,
-    /// The customer of each order.
-    pub order_customer: Vec<u32>,
-    order_texts: Interner,
-    orders: FxHashMap<(u32, u32), u32>,
+    /// Order ids, scoped by customer: the same order id of two customers is two orders.
+    orders: Interner,
+    /// The previous line's customer and order: lines of one order are usually adjacent.
+    last: Option<(u32, u32)>,
 }
 
 impl Dictionaries {
-    /// The id of an order of a customer, adding it if new.
-    fn order(&mut self, customer: u32, order_id: &str) -> u32 {
-        let text = self.order_texts.intern(order_id);
-        let next = self.order_customer.len() as u32;
-        let id = *self.orders.entry((customer, text)).or_insert(next);
-        if id == next {
-            self.order_customer.push(customer);
+    /// The ids of a line's customer and order, adding them if new.
+    fn customer_and_order(&mut self, customer_id: &str, order_id: &str) -> (u32, u32) {
+        if let Some((customer, order)) = self.last {
+            if self.orders.name(order) == order_id && self.customers.name(customer) == customer_id {
+                return (customer, order);
+            }
         }
-        id
+        let customer = match self.last {
+            Some((c, _)) if self.customers.name(c) == customer_id => c,
+            _ => self.customers.intern(customer_id),
+        };
+        let order = self.orders.intern_scoped(customer, order_id);
+        self.last = Some((customer, order));
+        (customer, order)
+    }
+
+    /// The customer of an order.
+    pub fn order_customer(&self, order: u32) -> u32 {
+        self.orders.scope(order)
     }
 
     /// Number of distinct orders seen.
     pub fn n_orders(&self) -> usize {
-        self.order_customer.len()
+        self.orders.len()
     }
 
     fn line_agency(&self, customer: u32) -> u32 {
@@ -208,8 +217,7 @@ impl LineBuilder<'_> {
         brand: Option<&str>,
         category: Option<&str>,
     ) {
-        let customer = self.dicts.customers.intern(customer_id);
-        let order = self.dicts.order(customer, order_id);
+        let (customer, order) = self.dicts.customer_and_order(customer_id, order_id);
         let agency = match agency.filter(|a| !a.is_empty()) {
             Some(a) => self.dicts.agencies.intern(a),
             None => self.dicts.line_agency(customer),
@@ -401,15 +409,22 @@ mod tests {
     #[test]
     fn orders_are_per_customer() {
         let mut dicts = Dictionaries::default();
-        let a = dicts.customers.intern("A");
-        let b = dicts.customers.intern("B");
-        let first = dicts.order(a, "O1");
-        assert_eq!(dicts.order(a, "O1"), first);
+        let (a, first) = dicts.customer_and_order("A", "O1");
+        assert_eq!(dicts.customer_and_order("A", "O1"), (a, first));
+        let (b, other) = dicts.customer_and_order("B", "O1");
         assert_ne!(
-            dicts.order(b, "O1"),
-            first,
+            other, first,
             "the same order id of another customer is another order"
         );
-        assert_eq!(dicts.order_customer, [a, b]);
+        assert_eq!(
+            dicts.customer_and_order("A", "O1"),
+            (a, first),
+            "found again after another line"
+        );
+        assert_eq!(
+            (dicts.order_customer(first), dicts.order_customer(other)),
+            (a, b)
+        );
+        assert_eq!(dicts.n_orders(), 2);
     }
 }
