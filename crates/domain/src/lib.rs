@@ -12,5 +12,6 @@ pub mod date;
 pub mod money;
 pub mod pareto;
 pub mod rfm;
+pub mod rules;
 pub mod segment_type;
 pub mod summary;
