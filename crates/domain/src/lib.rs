@@ -9,6 +9,7 @@ pub mod classify;
 pub mod compare;
 pub mod config;
 pub mod date;
+pub mod features;
 pub mod money;
 pub mod pareto;
 pub mod rfm;

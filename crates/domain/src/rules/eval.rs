@@ -86,19 +86,21 @@ impl Ratio {
         Ratio::amount(Amount::from_units(value))
     }
 
-    /// `num / den`, `None` when `den` is zero.
-    pub fn fraction(num: Amount, den: i128) -> Option<Ratio> {
+    /// `num / den` with `num` in 1/10000 units, `None` when `den` is zero.
+    pub fn new(num: i128, den: i128) -> Option<Ratio> {
         match den.cmp(&0) {
             Ordering::Equal => None,
-            Ordering::Greater => Some(Ratio {
-                num: i128::from(num.raw()),
-                den,
-            }),
+            Ordering::Greater => Some(Ratio { num, den }),
             Ordering::Less => Some(Ratio {
-                num: -i128::from(num.raw()),
+                num: -num,
                 den: -den,
             }),
         }
+    }
+
+    /// An amount divided by a count, `None` when the count is zero.
+    pub fn fraction(num: Amount, den: i128) -> Option<Ratio> {
+        Ratio::new(i128::from(num.raw()), den)
     }
 
     /// Compares with an amount, exactly: `num / den` against `v` is `num` against `v * den`.

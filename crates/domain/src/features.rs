@@ -1,0 +1,497 @@
+//! Customer features for rules: what each computed feature means, the
+//! birthday arithmetic, and how customer-file columns are typed by content.
+
+use crate::date::Date;
+use crate::money::{Amount, ExtraDigits};
+use crate::rules::eval::{Column, FeatureTable, Ratio};
+use crate::rules::schema::ValueType;
+
+/// The computed features and their types, in the order they are listed.
+pub const COMPUTED: [(&str, ValueType); 24] = [
+    ("orders_count", ValueType::Number),
+    ("orders_30d", ValueType::Number),
+    ("orders_90d", ValueType::Number),
+    ("orders_365d", ValueType::Number),
+    ("total_spent", ValueType::Number),
+    ("spent_30d", ValueType::Number),
+    ("spent_90d", ValueType::Number),
+    ("spent_365d", ValueType::Number),
+    ("avg_basket", ValueType::Number),
+    ("last_order_days", ValueType::Number),
+    ("first_order_days", ValueType::Number),
+    ("activity_delta_pct_last_quarter", ValueType::Number),
+    ("purchased_category", ValueType::TextSet),
+    ("purchased_brand", ValueType::TextSet),
+    ("late_order_days", ValueType::Number),
+    ("customer_age_days", ValueType::Number),
+    ("age", ValueType::Number),
+    ("days_to_birthday", ValueType::Number),
+    ("birthday_this_month", ValueType::Bool),
+    ("birthday_today", ValueType::Bool),
+    ("role", ValueType::Text),
+    ("customer_id", ValueType::Text),
+    ("birthday", ValueType::Date),
+    ("created_at", ValueType::Date),
+];
+
+/// Whether `date` is in the last `days` days: the window `(as_of - days, as_of]`.
+pub fn in_last_days(as_of: Date, date: Date, days: i32) -> bool {
+    let age = as_of.days_since(date);
+    (0..days).contains(&age)
+}
+
+/// A customer's activity up to the as-of date, accumulated line by line and
+/// order by order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Net sum of all lines.
+    pub total_spent: Amount,
+    /// Net sums of the lines of the last 30, 90 and 365 days.
+    pub spent_30d: Amount,
+    /// See `spent_30d`.
+    pub spent_90d: Amount,
+    /// See `spent_30d`.
+    pub spent_365d: Amount,
+    /// Net sum of the 90 days before the last 90.
+    pub spent_previous_quarter: Amount,
+    /// Orders with a positive net.
+    pub orders_count: u32,
+    /// Positive orders dated in the last 30, 90 and 365 days.
+    pub orders_30d: u32,
+    /// See `orders_30d`.
+    pub orders_90d: u32,
+    /// See `orders_30d`.
+    pub orders_365d: u32,
+    /// Date of the first positive order.
+    pub first_order: Option<Date>,
+    /// Date of the last positive order.
+    pub last_order: Option<Date>,
+    /// Days past due of the most overdue open order.
+    pub late_order_days: Option<i32>,
+}
+
+impl Activity {
+    /// Counts one line dated on or before `as_of`.
+    pub fn add_line(&mut self, as_of: Date, date: Date, amount: Amount) {
+        self.total_spent += amount;
+        let age = as_of.days_since(date);
+        if age < 30 {
+            self.spent_30d += amount;
+        }
+        if age < 90 {
+            self.spent_90d += amount;
+        } else if age < 180 {
+            self.spent_previous_quarter += amount;
+        }
+        if age < 365 {
+            self.spent_365d += amount;
+        }
+    }
+
+    /// Counts one order: its net, its date (latest line), and whether it is
+    /// still open with a due date.
+    pub fn add_order(&mut self, as_of: Date, date: Date, net: Amount, open_due: Option<Date>) {
+        if let Some(due) = open_due.filter(|&due| due < as_of) {
+            let late = as_of.days_since(due);
+            self.late_order_days = self.late_order_days.max(Some(late));
+        }
+        if !net.is_positive() {
+            return;
+        }
+        self.orders_count += 1;
+        for (days, count) in [
+            (30, &mut self.orders_30d),
+            (90, &mut self.orders_90d),
+            (365, &mut self.orders_365d),
+        ] {
+            if in_last_days(as_of, date, days) {
+                *count += 1;
+            }
+        }
+        self.first_order = Some(self.first_order.map_or(date, |d| d.min(date)));
+        self.last_order = self.last_order.max(Some(date));
+    }
+}
+
+/// Whether an order status closes the order.
+pub fn is_closed_status(status: &str) -> bool {
+    ["completed", "collected", "cancelled"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(status.trim()))
+}
+
+/// A birthday in a given year; 29 February counts as 28 February in other years.
+fn birthday_in(birthday: Date, year: i32) -> Date {
+    let (month, day) = (birthday.month(), birthday.day());
+    Date::from_ymd(year, month, day)
+        .unwrap_or_else(|| Date::from_ymd(year, 2, 28).expect("28 February exists"))
+}
+
+/// Whole years from `birthday` to `as_of`.
+pub fn age(birthday: Date, as_of: Date) -> i64 {
+    let year = as_of.year();
+    let this_year = birthday_in(birthday, year);
+    i64::from(year - birthday.year() - i32::from(as_of < this_year))
+}
+
+/// Days until the next birthday (0 on the day).
+pub fn days_to_birthday(birthday: Date, as_of: Date) -> i64 {
+    let this_year = birthday_in(birthday, as_of.year());
+    let next = if this_year >= as_of {
+        this_year
+    } else {
+        birthday_in(birthday, as_of.year() + 1)
+    };
+    i64::from(next.days_since(as_of))
+}
+
+/// Whether the birthday falls in `as_of`'s month.
+pub fn birthday_this_month(birthday: Date, as_of: Date) -> bool {
+    birthday_in(birthday, as_of.year()).month() == as_of.month()
+}
+
+/// Whether the birthday is on `as_of`.
+pub fn birthday_today(birthday: Date, as_of: Date) -> bool {
+    birthday_in(birthday, as_of.year()) == as_of
+}
+
+/// Types a customer-file column by its content: a number, an ISO date or a
+/// boolean when every non-empty value is one (never a number when a value
+/// has a leading zero, like the postcode `01000`), text otherwise.
+pub fn typed_column(values: &[Option<&str>]) -> Column {
+    let present = || values.iter().flatten();
+    let leading_zero = |v: &str| {
+        let digits = v.trim_start_matches('-');
+        digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.")
+    };
+    let number = |v: &str| {
+        Amount::parse(v, false, ExtraDigits::Reject)
+            .ok()
+            .filter(|_| !leading_zero(v.trim()))
+    };
+    let boolean = |v: &str| match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    if present().next().is_none() {
+        return Column::text(values.iter().copied());
+    }
+    if present().all(|v| number(v).is_some()) {
+        return Column::Number(
+            values
+                .iter()
+                .map(|v| v.and_then(number).map(Ratio::amount))
+                .collect(),
+        );
+    }
+    if present().all(|v| Date::parse_iso(v.trim()).is_some()) {
+        return Column::Date(
+            values
+                .iter()
+                .map(|v| v.and_then(|v| Date::parse_iso(v.trim())))
+                .collect(),
+        );
+    }
+    if present().all(|v| boolean(v).is_some()) {
+        return Column::Bool(values.iter().map(|v| v.and_then(boolean)).collect());
+    }
+    Column::text(values.iter().copied())
+}
+
+/// What the feature table is built from.
+pub struct FeatureInputs<'a> {
+    /// The as-of date.
+    pub as_of: Date,
+    /// Customer ids, by row.
+    pub customer_ids: Vec<&'a str>,
+    /// Activity per customer.
+    pub activity: &'a [Activity],
+    /// Categories bought (positive lines), per customer, as codes into the dictionary.
+    pub categories: (Vec<Vec<u32>>, Vec<String>),
+    /// Brands bought (positive lines), per customer.
+    pub brands: (Vec<Vec<u32>>, Vec<String>),
+    /// Customer-file columns (lower-case names) and their values per customer.
+    pub attributes: Vec<(String, Vec<Option<&'a str>>)>,
+}
+
+/// Builds every feature column for every customer.
+pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
+    let as_of = inputs.as_of;
+    let a = inputs.activity;
+    let number = |f: &dyn Fn(&Activity) -> Option<Ratio>| Column::Number(a.iter().map(f).collect());
+    let amount = |f: fn(&Activity) -> Amount| number(&|x| Some(Ratio::amount(f(x))));
+    let count = |f: fn(&Activity) -> u32| number(&|x| Some(Ratio::integer(i64::from(f(x)))));
+    let days_since = |f: fn(&Activity) -> Option<Date>| {
+        number(&|x| f(x).map(|d| Ratio::integer(i64::from(as_of.days_since(d)))))
+    };
+    let mut features: Vec<(String, Column)> = vec![
+        ("orders_count".into(), count(|x| x.orders_count)),
+        ("orders_30d".into(), count(|x| x.orders_30d)),
+        ("orders_90d".into(), count(|x| x.orders_90d)),
+        ("orders_365d".into(), count(|x| x.orders_365d)),
+        ("total_spent".into(), amount(|x| x.total_spent)),
+        ("spent_30d".into(), amount(|x| x.spent_30d)),
+        ("spent_90d".into(), amount(|x| x.spent_90d)),
+        ("spent_365d".into(), amount(|x| x.spent_365d)),
+        (
+            "avg_basket".into(),
+            number(&|x| Ratio::fraction(x.total_spent, i128::from(x.orders_count))),
+        ),
+        ("last_order_days".into(), days_since(|x| x.last_order)),
+        ("first_order_days".into(), days_since(|x| x.first_order)),
+        (
+            "activity_delta_pct_last_quarter".into(),
+            // (last 90 days - the 90 before) / the 90 before x 100, as an exact fraction.
+            number(&|x| {
+                let delta = i128::from((x.spent_90d - x.spent_previous_quarter).raw());
+                Ratio::new(
+                    delta * 100 * i128::from(crate::money::SCALE),
+                    i128::from(x.spent_previous_quarter.raw()),
+                )
+            }),
+        ),
+        (
+            "purchased_category".into(),
+            Column::set(inputs.categories.0, inputs.categories.1),
+        ),
+        (
+            "purchased_brand".into(),
+            Column::set(inputs.brands.0, inputs.brands.1),
+        ),
+        (
+            "late_order_days".into(),
+            number(&|x| x.late_order_days.map(|d| Ratio::integer(i64::from(d)))),
+        ),
+        (
+            "customer_id".into(),
+            Column::text(inputs.customer_ids.iter().map(|c| Some(*c))),
+        ),
+    ];
+    let attribute = |name: &str| {
+        inputs
+            .attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    };
+    let rows = a.len();
+    let dates = |name: &str| -> Vec<Option<Date>> {
+        attribute(name).map_or(vec![None; rows], |v| {
+            v.iter()
+                .map(|x| x.and_then(|x| Date::parse_iso(x.trim())))
+                .collect()
+        })
+    };
+    let created = dates("created_at");
+    let birthdays = dates("birthday");
+    let by_birthday = |f: &dyn Fn(Date) -> i64| {
+        Column::Number(
+            birthdays
+                .iter()
+                .map(|b| b.map(|b| Ratio::integer(f(b))))
+                .collect(),
+        )
+    };
+    let by_birthday_bool = |f: fn(Date, Date) -> bool| {
+        Column::Bool(birthdays.iter().map(|b| b.map(|b| f(b, as_of))).collect())
+    };
+    features.extend([
+        (
+            "customer_age_days".into(),
+            Column::Number(
+                created
+                    .iter()
+                    .map(|c| c.map(|c| Ratio::integer(i64::from(as_of.days_since(c)))))
+                    .collect(),
+            ),
+        ),
+        ("age".into(), by_birthday(&|b| age(b, as_of))),
+        (
+            "days_to_birthday".into(),
+            by_birthday(&|b| days_to_birthday(b, as_of)),
+        ),
+        (
+            "birthday_this_month".into(),
+            by_birthday_bool(birthday_this_month),
+        ),
+        ("birthday_today".into(), by_birthday_bool(birthday_today)),
+        (
+            "role".into(),
+            Column::text(attribute("role").map_or(vec![None; rows], <[_]>::to_vec)),
+        ),
+        ("birthday".into(), Column::Date(birthdays.clone())),
+        ("created_at".into(), Column::Date(created.clone())),
+    ]);
+    for (name, values) in &inputs.attributes {
+        if !features.iter().any(|(n, _)| n == name) {
+            features.push((name.clone(), typed_column(values)));
+        }
+    }
+    FeatureTable {
+        rows,
+        features,
+        segments: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Date {
+        Date::parse_iso(text).unwrap()
+    }
+
+    #[test]
+    fn windows_are_half_open_on_the_left() {
+        let as_of = d("2024-03-31");
+        assert!(in_last_days(as_of, d("2024-03-31"), 30));
+        assert!(in_last_days(as_of, d("2024-03-02"), 30));
+        assert!(
+            !in_last_days(as_of, d("2024-03-01"), 30),
+            "as_of - 30 days is outside"
+        );
+        assert!(
+            !in_last_days(as_of, d("2024-04-01"), 30),
+            "after as_of is outside"
+        );
+    }
+
+    #[test]
+    fn birthdays_on_29_february_count_on_28_february() {
+        let leap = d("2000-02-29");
+        let cases = [
+            ("2023-02-27", 22, 1, true, false),
+            ("2023-02-28", 23, 0, true, true),
+            ("2023-03-01", 23, 365, false, false),
+            ("2024-02-28", 23, 1, true, false),
+            ("2024-02-29", 24, 0, true, true),
+        ];
+        for (as_of, years, days, this_month, today) in cases {
+            let as_of = d(as_of);
+            assert_eq!(age(leap, as_of), years, "age at {as_of}");
+            assert_eq!(
+                days_to_birthday(leap, as_of),
+                days,
+                "days to birthday at {as_of}"
+            );
+            assert_eq!(
+                birthday_this_month(leap, as_of),
+                this_month,
+                "this month at {as_of}"
+            );
+            assert_eq!(birthday_today(leap, as_of), today, "today at {as_of}");
+        }
+        // An ordinary birthday at a month end.
+        assert_eq!(age(d("1990-12-31"), d("2024-12-30")), 33);
+        assert_eq!(age(d("1990-12-31"), d("2024-12-31")), 34);
+        assert_eq!(days_to_birthday(d("1990-12-31"), d("2025-01-01")), 364);
+    }
+
+    #[test]
+    fn columns_are_typed_by_content() {
+        let kind = |values: &[Option<&str>]| match typed_column(values) {
+            Column::Number(_) => "number",
+            Column::Date(_) => "date",
+            Column::Bool(_) => "bool",
+            Column::Text { .. } => "text",
+            Column::Set { .. } => "set",
+        };
+        assert_eq!(
+            kind(&[Some("12"), None, Some("-3.5"), Some("0"), Some("0.25")]),
+            "number"
+        );
+        assert_eq!(
+            kind(&[Some("01000"), Some("75001")]),
+            "text",
+            "a leading zero keeps postcodes text"
+        );
+        assert_eq!(kind(&[Some("2024-01-01"), None]), "date");
+        assert_eq!(kind(&[Some("true"), Some("FALSE")]), "bool");
+        assert_eq!(kind(&[Some("M"), Some("F")]), "text");
+        assert_eq!(kind(&[Some("12"), Some("x")]), "text");
+    }
+
+    #[test]
+    fn activity_counts_positive_orders_only() {
+        let as_of = d("2024-12-31");
+        let mut a = Activity::default();
+        a.add_line(as_of, d("2024-12-31"), Amount::from_units(10));
+        a.add_line(as_of, d("2024-09-01"), Amount::from_units(5));
+        a.add_order(as_of, d("2024-12-31"), Amount::from_units(10), None);
+        a.add_order(
+            as_of,
+            d("2024-09-01"),
+            Amount::from_units(5),
+            Some(d("2024-12-01")),
+        );
+        a.add_order(as_of, d("2024-12-20"), Amount::from_units(-3), None);
+        assert_eq!(
+            (a.orders_count, a.orders_30d, a.orders_90d, a.orders_365d),
+            (2, 1, 1, 2)
+        );
+        assert_eq!(
+            (a.spent_90d, a.spent_previous_quarter),
+            (Amount::from_units(10), Amount::from_units(5))
+        );
+        assert_eq!(
+            (a.first_order, a.last_order),
+            (Some(d("2024-09-01")), Some(d("2024-12-31")))
+        );
+        assert_eq!(a.late_order_days, Some(30));
+    }
+
+    #[test]
+    fn derived_features_are_exact_or_null() {
+        let as_of = d("2024-12-31");
+        let activity = |recent: i64, before: i64, orders: u32| Activity {
+            total_spent: Amount::from_units(recent + before),
+            spent_90d: Amount::from_units(recent),
+            spent_previous_quarter: Amount::from_units(before),
+            orders_count: orders,
+            ..Activity::default()
+        };
+        let table = feature_table(FeatureInputs {
+            as_of,
+            customer_ids: vec!["a", "b", "c"],
+            activity: &[
+                activity(70, 100, 3),
+                activity(50, 0, 0),
+                activity(130, 100, 1),
+            ],
+            categories: (vec![vec![], vec![], vec![]], vec![]),
+            brands: (vec![vec![], vec![], vec![]], vec![]),
+            attributes: vec![],
+        });
+        let truth = |rule: &str| {
+            let expr = crate::rules::parse::parse(rule, None).unwrap();
+            let rows = crate::rules::eval::all_rows(&table);
+            crate::rules::eval::evaluate(&expr, &table, &rows)
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        // Down 30 %, no earlier quarter (null), up 30 %.
+        assert_eq!(
+            truth("activity_delta_pct_last_quarter = -30"),
+            "true,unknown,false"
+        );
+        assert_eq!(
+            truth("activity_delta_pct_last_quarter < -29.9999"),
+            "true,unknown,false"
+        );
+        assert_eq!(
+            truth("activity_delta_pct_last_quarter >= 30"),
+            "false,unknown,true"
+        );
+        // 170 / 3 orders = 56.666...; no orders: null.
+        assert_eq!(truth("avg_basket > 56.6666"), "true,unknown,true");
+        assert_eq!(truth("avg_basket < 56.6667"), "true,unknown,false");
+        assert_eq!(
+            truth("total_spent = 50 AND last_order_days IS NULL"),
+            "false,true,false"
+        );
+    }
+}
