@@ -75,6 +75,8 @@ pub enum Source {
     Default,
     /// A manual assignment, which always wins.
     Manual,
+    /// A rules segment's include list.
+    Include,
 }
 
 impl Source {
@@ -84,6 +86,7 @@ impl Source {
             Source::Computed => "computed",
             Source::Default => "default",
             Source::Manual => "manual",
+            Source::Include => "include",
         }
     }
 }

@@ -3,8 +3,8 @@
 use crate::date::Interval;
 use crate::money::{Amount, AmountError, ExtraDigits, Percent};
 use crate::segment_type::{
-    Identity, LineFilter, Measure, Method, ParetoSpec, RfmNaming, RfmSpec, ScoreRange, Segment,
-    SegmentType, DEFAULT_RFM_SEGMENTS,
+    Identity, LineFilter, Measure, Method, ParetoSpec, RfmNaming, RfmSpec, Rule, RulesSpec,
+    ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -73,6 +73,7 @@ struct RawType {
     recency_days: Option<Vec<i64>>,
     frequency: Option<Vec<i64>>,
     monetary: Option<Vec<toml::Value>>,
+    exclusive: Option<bool>,
     #[serde(default)]
     segments: Vec<RawSegment>,
 }
@@ -92,6 +93,11 @@ struct RawSegment {
     r: Option<[i64; 2]>,
     f: Option<[i64; 2]>,
     m: Option<[i64; 2]>,
+    rule: Option<String>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
 }
 
 /// Reads a number written as a TOML integer, float or string.
@@ -147,6 +153,9 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
             types.push(t);
         }
     }
+    if problems.is_empty() {
+        check_references(&types, &mut problems);
+    }
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
@@ -200,8 +209,11 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
     let method = match raw.method.as_str() {
         "pareto" => convert_pareto(&raw, &segments, p),
         "rfm" => convert_rfm(&raw, &segments, p),
+        "rules" => convert_rules(&raw, &segments, p),
         other => {
-            p.push(format!("unknown method '{other}', expected pareto or rfm"));
+            p.push(format!(
+                "unknown method '{other}', expected pareto, rfm or rules"
+            ));
             return None;
         }
     }?;
@@ -256,7 +268,23 @@ fn convert_segment(raw: &RawSegment, p: &mut Problems<'_>) -> Segment {
             }
         })
     };
+    let rule = raw
+        .rule
+        .as_ref()
+        .and_then(|text| match crate::rules::parse::parse(text, None) {
+            Ok(expr) => Some(Rule {
+                text: text.clone(),
+                expr,
+            }),
+            Err(e) => {
+                p.push(format!("segment '{}': rule: {e}", raw.name));
+                None
+            }
+        });
     Segment {
+        rule,
+        include: raw.include.clone(),
+        exclude: raw.exclude.clone(),
         name: raw.name.clone(),
         share,
         visit_every_days: raw.visit_every_days,
@@ -271,6 +299,7 @@ fn convert_segment(raw: &RawSegment, p: &mut Problems<'_>) -> Segment {
 }
 
 fn convert_pareto(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Option<Method> {
+    reject_rules_fields(raw, segments, p);
     for (field, present) in [
         ("bins", raw.bins.is_some()),
         ("recency_days", raw.recency_days.is_some()),
@@ -330,6 +359,7 @@ fn convert_pareto(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> 
 }
 
 fn convert_rfm(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Option<Method> {
+    reject_rules_fields(raw, segments, p);
     if raw.measure.is_some() {
         p.push("measure applies to pareto types only");
     }
@@ -413,6 +443,142 @@ fn convert_rfm(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Opt
         monetary,
         naming,
     }))
+}
+
+/// Checks that only rules types use `rule`, `include`, `exclude` and `exclusive`.
+fn reject_rules_fields(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) {
+    if raw.exclusive.is_some() {
+        p.push("exclusive applies to rules types only");
+    }
+    for s in segments {
+        if s.rule.is_some() || !s.include.is_empty() || !s.exclude.is_empty() {
+            p.push(format!(
+                "segment '{}': rule, include and exclude apply to rules types only",
+                s.name
+            ));
+        }
+    }
+}
+
+fn convert_rules(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Option<Method> {
+    for (field, present) in [
+        ("measure", raw.measure.is_some()),
+        ("min_sales", raw.min_sales.is_some()),
+        ("bins", raw.bins.is_some()),
+        ("recency_days", raw.recency_days.is_some()),
+        ("frequency", raw.frequency.is_some()),
+        ("monetary", raw.monetary.is_some()),
+    ] {
+        if present {
+            p.push(format!("{field} does not apply to rules types"));
+        }
+    }
+    if segments.is_empty() {
+        p.push("a rules type needs segments, each with a rule or an include list");
+    }
+    for s in segments {
+        if s.share.0 != 0 || s.r.is_some() || s.f.is_some() || s.m.is_some() {
+            p.push(format!(
+                "segment '{}': share and r, f, m ranges do not apply to rules types",
+                s.name
+            ));
+        }
+    }
+    Some(Method::Rules(RulesSpec {
+        exclusive: raw.exclusive.unwrap_or(true),
+    }))
+}
+
+/// Checks references between types: each names a known type (an RFM type for
+/// `rfm(...)`), and rules types do not reference each other in a cycle.
+fn check_references(types: &[SegmentType], problems: &mut Vec<String>) {
+    for t in types {
+        for s in &t.segments {
+            let Some(rule) = &s.rule else { continue };
+            for c in rule.expr.conditions() {
+                let (name, wants_rfm) = match c.operand() {
+                    crate::rules::ast::Operand::Segment(n) => (n, false),
+                    crate::rules::ast::Operand::Rfm(n) => (n, true),
+                    crate::rules::ast::Operand::Feature(_) => continue,
+                };
+                match types.iter().find(|o| &o.name == name) {
+                    None => problems.push(format!("type '{}': segment '{}': rule references unknown type '{name}'", t.name, s.name)),
+                    Some(o) if wants_rfm && !matches!(o.method, Method::Rfm(_)) => problems.push(format!(
+                        "type '{}': segment '{}': rfm('{name}') needs an RFM type; use segment('{name}')",
+                        t.name, s.name
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if let Err(cycle) = evaluation_order(types) {
+        problems.push(format!(
+            "rules reference each other in a cycle: {}",
+            cycle.join(" -> ")
+        ));
+    }
+}
+
+fn references(t: &SegmentType) -> Vec<&str> {
+    let mut out: Vec<&str> = t
+        .segments
+        .iter()
+        .filter_map(|s| s.rule.as_ref())
+        .flat_map(|r| r.expr.referenced_types())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The order to classify types in: every type after the types its rules
+/// reference; otherwise configuration order. A cycle is returned by name.
+pub fn evaluation_order(types: &[SegmentType]) -> Result<Vec<usize>, Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Visiting,
+        Done,
+    }
+    fn visit(
+        i: usize,
+        types: &[SegmentType],
+        state: &mut [State],
+        order: &mut Vec<usize>,
+        path: &mut Vec<usize>,
+    ) -> Result<(), Vec<String>> {
+        match state[i] {
+            State::Done => return Ok(()),
+            State::Visiting => {
+                let start = path.iter().position(|&p| p == i).unwrap_or(0);
+                let mut cycle: Vec<String> = path[start..]
+                    .iter()
+                    .map(|&p| types[p].name.clone())
+                    .collect();
+                cycle.push(types[i].name.clone());
+                return Err(cycle);
+            }
+            State::New => {}
+        }
+        state[i] = State::Visiting;
+        path.push(i);
+        for name in references(&types[i]) {
+            if let Some(j) = types.iter().position(|t| t.name == name) {
+                visit(j, types, state, order, path)?;
+            }
+        }
+        path.pop();
+        state[i] = State::Done;
+        order.push(i);
+        Ok(())
+    }
+    let mut state = vec![State::New; types.len()];
+    let mut order = Vec::with_capacity(types.len());
+    for i in 0..types.len() {
+        visit(i, types, &mut state, &mut order, &mut Vec::new())?;
+    }
+    Ok(order)
 }
 
 #[cfg(test)]
@@ -512,7 +678,7 @@ recency_days = [30, 10]
             "type 2 'Sales performance': more than one segment has default = true; at most one default segment is allowed",
             "type 2 'Sales performance': segment 'VIP': an excluded tier is manual-only and cannot have a share (found 5)",
             "type 2 'Sales performance': the shares of the non-excluded segments total 90, expected exactly 100",
-            "type 3 'Other': unknown method 'kmeans', expected pareto or rfm",
+            "type 3 'Other': unknown method 'kmeans', expected pareto, rfm or rules",
             "type 4 'R': recency_days has 2 thresholds, expected bins - 1 = 3",
             "type 4 'R': recency_days thresholds must be strictly ascending",
             "type 4 'R': bins = 4 needs the type's own segments with r, f, m ranges; the default segment map is defined for bins = 5",

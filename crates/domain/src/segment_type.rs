@@ -69,6 +69,15 @@ pub enum Method {
     Pareto(ParetoSpec),
     /// Recency, frequency and monetary scores.
     Rfm(RfmSpec),
+    /// Segments defined by rules over customer features.
+    Rules(RulesSpec),
+}
+
+/// Parameters of a rules type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesSpec {
+    /// `true`: ordered tiers, one per customer; `false`: groups, a customer may be in several.
+    pub exclusive: bool,
 }
 
 impl Method {
@@ -77,6 +86,7 @@ impl Method {
         match self {
             Method::Pareto(_) => "pareto",
             Method::Rfm(_) => "rfm",
+            Method::Rules(_) => "rules",
         }
     }
 }
@@ -162,6 +172,21 @@ pub struct Segment {
     pub f: Option<ScoreRange>,
     /// RFM: monetary score range.
     pub m: Option<ScoreRange>,
+    /// Rules: the condition, if the segment is not a static group.
+    pub rule: Option<Rule>,
+    /// Rules: customers (ids or e-mails) always in, whatever the rule says.
+    pub include: Vec<String>,
+    /// Rules: customers (ids or e-mails) never in, whatever the rule says.
+    pub exclude: Vec<String>,
+}
+
+/// A segment's rule: its text as written and its AST.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The text as written in the configuration.
+    pub text: String,
+    /// The parsed rule.
+    pub expr: crate::rules::ast::Expr,
 }
 
 impl SegmentType {
@@ -184,6 +209,11 @@ impl SegmentType {
             .iter()
             .position(|s| s.is_default)
             .map(|i| i as SegmentIdx)
+    }
+
+    /// Whether a customer can be in several segments of this type.
+    pub fn is_multi(&self) -> bool {
+        matches!(&self.method, Method::Rules(spec) if !spec.exclusive)
     }
 
     /// Whether a segment is a manual-only tier.

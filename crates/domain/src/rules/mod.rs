@@ -4,6 +4,7 @@
 
 pub mod ast;
 pub mod eval;
+pub mod membership;
 pub mod parse;
 pub mod schema;
 
