@@ -3,7 +3,9 @@
 
 use crate::intern::{Interner, NONE};
 use crate::transactions::{Dictionaries, LineBatch};
+use rustc_hash::FxHashSet;
 use strata_domain::date::{Date, Window};
+use strata_domain::features::{is_closed_status, Activity};
 use strata_domain::money::Amount;
 use strata_domain::rfm::RfmInput;
 use strata_domain::segment_type::{LineFilter, Measure, Method, SegmentType};
@@ -50,6 +52,33 @@ enum Sums {
         order_net: Vec<Amount>,
         order_last: Vec<Option<Date>>,
     },
+    Features(Box<FeatureSums>),
+}
+
+/// What rules features need, over every line up to the as-of date.
+#[derive(Default)]
+struct FeatureSums {
+    activity: Vec<Activity>,
+    order_net: Vec<Amount>,
+    order_last: Vec<Option<Date>>,
+    /// Whether the order's latest status closes it.
+    order_closed: Vec<bool>,
+    order_due: Vec<Option<Date>>,
+    /// Whether each interned status closes an order.
+    closing_status: Vec<bool>,
+    categories: FxHashSet<(u32, u32)>,
+    brands: FxHashSet<(u32, u32)>,
+}
+
+/// Per-customer figures for rules features.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureFigures {
+    /// Activity per customer.
+    pub activity: Vec<Activity>,
+    /// Category ids bought (positive lines), per customer.
+    pub categories: Vec<Vec<u32>>,
+    /// Brand ids bought (positive lines), per customer.
+    pub brands: Vec<Vec<u32>>,
 }
 
 /// Accumulates the lines of one type's window.
@@ -66,6 +95,8 @@ pub enum Aggregated {
     Sales(Vec<Amount>),
     /// RFM inputs per account.
     Rfm(Vec<RfmInput>),
+    /// Rules features per account.
+    Features(FeatureFigures),
 }
 
 fn grow<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) {
@@ -87,6 +118,7 @@ impl Aggregator {
                 order_net: Vec::new(),
                 order_last: Vec::new(),
             },
+            Method::Rules(_) => Sums::Features(Box::default()),
         };
         Aggregator {
             window,
@@ -96,6 +128,19 @@ impl Aggregator {
                 brand_ok: Vec::new(),
             },
             sums,
+        }
+    }
+
+    /// An aggregator of the features rules read: every line up to `as_of`.
+    pub fn features(as_of: Date) -> Aggregator {
+        Aggregator {
+            window: Window::new(Date::from_ymd(1, 1, 1).expect("year 1 exists"), as_of),
+            filter: CompiledFilter {
+                filter: LineFilter::default(),
+                agency_ok: Vec::new(),
+                brand_ok: Vec::new(),
+            },
+            sums: Sums::Features(Box::default()),
         }
     }
 
@@ -138,6 +183,46 @@ impl Aggregator {
                     }
                 }
             }
+            Sums::Features(f) => {
+                let as_of = self.window.last;
+                grow(&mut f.activity, n_customers, Activity::default());
+                let n_orders = dicts.n_orders();
+                grow(&mut f.order_net, n_orders, Amount::ZERO);
+                grow(&mut f.order_last, n_orders, None);
+                grow(&mut f.order_closed, n_orders, false);
+                grow(&mut f.order_due, n_orders, None);
+                for id in f.closing_status.len()..dicts.statuses.len() {
+                    f.closing_status
+                        .push(is_closed_status(dicts.statuses.name(id as u32)));
+                }
+                for i in 0..batch.len() {
+                    let date = batch.date[i];
+                    if date > as_of {
+                        continue;
+                    }
+                    let (customer, order, amount) =
+                        (batch.customer[i], batch.order[i] as usize, batch.amount[i]);
+                    f.activity[customer as usize].add_line(as_of, date, amount);
+                    f.order_net[order] += amount;
+                    if f.order_last[order].is_none_or(|last| date >= last) {
+                        f.order_last[order] = Some(date);
+                        if batch.status[i] != NONE {
+                            f.order_closed[order] = f.closing_status[batch.status[i] as usize];
+                        }
+                    }
+                    if let Some(due) = batch.due_date[i] {
+                        f.order_due[order] = Some(f.order_due[order].map_or(due, |d| d.min(due)));
+                    }
+                    if amount.is_positive() {
+                        if batch.category[i] != NONE {
+                            f.categories.insert((customer, batch.category[i]));
+                        }
+                        if batch.brand[i] != NONE {
+                            f.brands.insert((customer, batch.brand[i]));
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -164,6 +249,39 @@ impl Aggregator {
                     }
                 }
                 Aggregated::Rfm(inputs)
+            }
+            Sums::Features(f) => {
+                let f = *f;
+                let as_of = self.window.last;
+                let mut activity = f.activity;
+                grow(&mut activity, n_customers, Activity::default());
+                for (order, last) in f.order_last.iter().enumerate() {
+                    if let Some(date) = *last {
+                        let open_due = if f.order_closed[order] {
+                            None
+                        } else {
+                            f.order_due[order]
+                        };
+                        activity[dicts.order_customer(order as u32) as usize].add_order(
+                            as_of,
+                            date,
+                            f.order_net[order],
+                            open_due,
+                        );
+                    }
+                }
+                let per_customer = |pairs: FxHashSet<(u32, u32)>| {
+                    let mut lists = vec![Vec::new(); n_customers];
+                    for (customer, id) in pairs {
+                        lists[customer as usize].push(id);
+                    }
+                    lists
+                };
+                Aggregated::Features(FeatureFigures {
+                    activity,
+                    categories: per_customer(f.categories),
+                    brands: per_customer(f.brands),
+                })
             }
         }
     }

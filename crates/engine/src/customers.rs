@@ -29,6 +29,19 @@ impl CustomerTable {
             .flatten()
     }
 
+    /// Every attribute column but `customer_id`, with each customer's value.
+    pub fn attribute_columns(&self, n_customers: usize) -> Vec<(String, Vec<Option<&str>>)> {
+        let Some(table) = &self.table else {
+            return Vec::new();
+        };
+        table
+            .headers
+            .iter()
+            .filter(|h| *h != "customer_id")
+            .map(|h| (h.clone(), self.column_values(h, n_customers)))
+            .collect()
+    }
+
     /// Every customer's value of a column, `None` where it has none.
     pub fn column_values(&self, column: &str, n_customers: usize) -> Vec<Option<&str>> {
         (0..n_customers as u32)

@@ -112,7 +112,7 @@ pub fn write_assignments(run: &SegmentRun, out: &mut dyn Write) -> std::io::Resu
                     ];
                     method_columns[2..].clone_from_slice(&values);
                 }
-                Explanation::Rfm(None) => {}
+                Explanation::Rfm(None) | Explanation::Rules => {}
             }
             record.extend(method_columns);
             csv.write_record(&record)?;

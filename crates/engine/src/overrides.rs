@@ -26,7 +26,29 @@ pub struct Overrides {
 }
 
 /// Manual segments per type, indexed by customer id.
-pub type ManualByType = Vec<Vec<Option<SegmentIdx>>>;
+/// Manual assignments per type, as `(customer, segment)` pairs in file order.
+pub type ManualByType = Vec<Vec<(u32, SegmentIdx)>>;
+
+/// One manual segment per customer, for types where a customer has one segment.
+pub fn one_per_customer(
+    pairs: &[(u32, SegmentIdx)],
+    n_customers: usize,
+) -> Vec<Option<SegmentIdx>> {
+    let mut dense = vec![None; n_customers];
+    for &(customer, segment) in pairs {
+        dense[customer as usize] = Some(segment);
+    }
+    dense
+}
+
+/// Every manual segment of each customer, for types with groups.
+pub fn all_per_customer(pairs: &[(u32, SegmentIdx)], n_customers: usize) -> Vec<Vec<SegmentIdx>> {
+    let mut dense = vec![Vec::new(); n_customers];
+    for &(customer, segment) in pairs {
+        dense[customer as usize].push(segment);
+    }
+    dense
+}
 
 impl Overrides {
     /// Reads and checks an overrides file: known types and segments, no duplicates.
@@ -35,7 +57,7 @@ impl Overrides {
         let type_column = table.required_column("segment_type")?;
         let customer_column = table.required_column("customer_id")?;
         let segment_column = table.required_column("segment")?;
-        let mut seen: HashMap<(usize, String), Location> = HashMap::new();
+        let mut seen: HashMap<(usize, String, Option<SegmentIdx>), Location> = HashMap::new();
         let mut rows = Vec::new();
         for (row, location) in table.locations.iter().enumerate() {
             let error = |column: &str, message: String| {
@@ -73,7 +95,12 @@ impl Overrides {
                 )
                 .into());
             };
-            if let Some(first) = seen.insert((type_idx, customer_id.clone()), location.clone()) {
+            // A customer may be put in several groups of a rules type with groups.
+            let key_segment = ty.is_multi().then_some(segment);
+            if let Some(first) = seen.insert(
+                (type_idx, customer_id.clone(), key_segment),
+                location.clone(),
+            ) {
                 return Err(error(
                     "customer_id",
                     format!("duplicate override of customer '{customer_id}' in type '{type_name}' (first at {})", first),
@@ -105,7 +132,6 @@ impl Overrides {
 
     /// Matches rows to known customers; an unknown customer is an error.
     pub fn resolve(&self, config: &Config, dicts: &Dictionaries) -> Result<ManualByType> {
-        let n = dicts.customers.len();
         let mut manual: ManualByType = vec![Vec::new(); config.types.len()];
         for row in &self.rows {
             let Some(customer) = dicts.customers.get(&row.customer_id) else {
@@ -120,9 +146,7 @@ impl Overrides {
                 )
                 .into());
             };
-            let list = &mut manual[row.type_idx];
-            list.resize(n, None);
-            list[customer as usize] = Some(row.segment);
+            manual[row.type_idx].push((customer, row.segment));
         }
         Ok(manual)
     }

@@ -8,7 +8,7 @@ use crate::progress::Progress;
 use crate::table::StringTable;
 use crate::transactions::{
     amount_message, check_needed, parse_date_text, ColumnMap, Dictionaries, LineBatch, LineBuilder,
-    NeededColumn, TransactionsInfo, BATCH_LINES,
+    NeededColumn, RawLine, TransactionsInfo, BATCH_LINES,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
@@ -237,6 +237,8 @@ pub fn read_transactions(
         columns.agency,
         columns.brand,
         columns.category,
+        columns.status,
+        columns.due_date,
     ])
     .flatten()
     .collect();
@@ -330,6 +332,14 @@ fn decode_batch(
     let agencies = optional_texts(columns.agency)?;
     let brands = optional_texts(columns.brand)?;
     let categories = optional_texts(columns.category)?;
+    let statuses = optional_texts(columns.status)?;
+    let due_dates = columns
+        .due_date
+        .map(|i| {
+            let (ctx, array) = column(i);
+            ctx.dates(array)
+        })
+        .transpose()?;
     fn text_at(array: &Option<StringArray>, i: usize) -> Option<&str> {
         array
             .as_ref()
@@ -341,16 +351,18 @@ fn decode_batch(
         let amount =
             amounts[i].ok_or_else(|| amount_ctx.error(i, "empty value; expected an amount"))?;
         let margin = margins.as_ref().and_then(|m| m[i]).unwrap_or(Amount::ZERO);
-        builder.push(
-            customers.value(i).trim(),
-            orders.value(i).trim(),
+        builder.push(RawLine {
+            customer_id: customers.value(i).trim(),
+            order_id: orders.value(i).trim(),
             date,
             amount,
             margin,
-            text_at(&agencies, i),
-            text_at(&brands, i),
-            text_at(&categories, i),
-        );
+            agency: text_at(&agencies, i),
+            brand: text_at(&brands, i),
+            category: text_at(&categories, i),
+            status: text_at(&statuses, i),
+            due_date: due_dates.as_ref().and_then(|d| d[i]),
+        });
     }
     Ok(())
 }

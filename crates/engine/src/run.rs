@@ -1,15 +1,18 @@
 //! The two jobs of the command line, `segment` and `compare`: load the files,
 //! stream the lines through one aggregator per type and period, classify.
 
-use crate::aggregate::{Aggregated, Aggregator};
+use crate::aggregate::{Aggregated, Aggregator, FeatureFigures};
 use crate::customers::{load_customers, CustomerTable};
 use crate::error::{Error, Result};
+use crate::overrides::one_per_customer;
 use crate::overrides::Overrides;
 use crate::progress::Progress;
+use crate::rules_run::RulesContext;
 use crate::transactions::{read_transactions, Dictionaries, NeededColumn};
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
 use strata_domain::compare::{Movement, TransitionMatrix};
+use strata_domain::config::evaluation_order;
 use strata_domain::config::Config;
 use strata_domain::date::{Date, Window};
 use strata_domain::money::{Amount, Fraction};
@@ -50,6 +53,8 @@ pub enum Explanation {
     },
     /// RFM: the unit's scores, if it had a positive order.
     Rfm(Option<RfmScore>),
+    /// Rules: the rule, lists and overrides; see `strata explain`.
+    Rules,
 }
 
 /// One account's assignment in one type.
@@ -68,8 +73,8 @@ pub struct AssignmentRow {
 pub struct TypeResult {
     /// Position of the type in the configuration.
     pub type_idx: usize,
-    /// The window used.
-    pub window: Window,
+    /// The window used; rules types read every line up to the as-of date.
+    pub window: Option<Window>,
     /// One row per account with a segment, ordered by customer id.
     pub rows: Vec<AssignmentRow>,
     /// Totals per segment.
@@ -88,6 +93,10 @@ pub struct SegmentRun {
     pub types: Vec<TypeResult>,
     /// The files read.
     pub files: Vec<FileInfo>,
+    /// Problems that did not stop the run (unknown include/exclude entries).
+    pub warnings: Vec<String>,
+    /// Customer features, when the configuration has rules types.
+    pub rules: Option<RulesContext>,
 }
 
 /// Loaded customers and the per-type figures of each requested window.
@@ -95,6 +104,7 @@ struct Loaded {
     dicts: Dictionaries,
     customers: CustomerTable,
     aggregated: Vec<Aggregated>,
+    features: Option<FeatureFigures>,
     files: Vec<FileInfo>,
 }
 
@@ -102,6 +112,7 @@ fn load(
     inputs: &Inputs,
     config: &Config,
     windows: &[(usize, Window)],
+    features_as_of: Option<Date>,
     progress: &dyn Progress,
 ) -> Result<Loaded> {
     let mut dicts = Dictionaries::default();
@@ -122,6 +133,7 @@ fn load(
     let mut aggregators: Vec<Aggregator> = windows
         .iter()
         .map(|&(t, w)| Aggregator::new(&config.types[t], w))
+        .chain(features_as_of.map(Aggregator::features))
         .collect();
     let needed: Vec<NeededColumn> = windows
         .iter()
@@ -150,11 +162,17 @@ fn load(
             lines: info.lines,
         },
     );
-    let aggregated = aggregators.into_iter().map(|a| a.finish(&dicts)).collect();
+    let mut aggregated: Vec<Aggregated> =
+        aggregators.into_iter().map(|a| a.finish(&dicts)).collect();
+    let features = match features_as_of.and_then(|_| aggregated.pop()) {
+        Some(Aggregated::Features(f)) => Some(f),
+        _ => None,
+    };
     Ok(Loaded {
         dicts,
         customers,
         aggregated,
+        features,
         files,
     })
 }
@@ -235,7 +253,7 @@ fn classify_type(
     });
     TypeResult {
         type_idx,
-        window,
+        window: Some(window),
         rows,
         summary,
     }
@@ -248,20 +266,40 @@ pub fn segment(
     as_of: Date,
     progress: &dyn Progress,
 ) -> Result<SegmentRun> {
-    let overrides = inputs
-        .overrides
-        .as_deref()
-        .map(|p| Overrides::read(p, &config))
-        .transpose()?;
+    classify_all(config, inputs, as_of, true, progress)
+}
+
+/// Classifies every type, each after the types its rules reference;
+/// `use_overrides` is false for comparisons.
+fn classify_all(
+    config: Config,
+    inputs: &Inputs,
+    as_of: Date,
+    use_overrides: bool,
+    progress: &dyn Progress,
+) -> Result<SegmentRun> {
+    let overrides = match (&inputs.overrides, use_overrides) {
+        (Some(path), true) => Some(Overrides::read(path, &config)?),
+        _ => None,
+    };
+    let is_rules = |t: &SegmentType| matches!(t.method, Method::Rules(_));
     let windows: Vec<(usize, Window)> = config
         .types
         .iter()
         .enumerate()
+        .filter(|(_, t)| !is_rules(t))
         .map(|(i, t)| (i, t.interval.window(as_of)))
         .collect();
-    let mut loaded = load(inputs, &config, &windows, progress)?;
+    let has_rules = config.types.iter().any(is_rules);
+    let mut loaded = load(
+        inputs,
+        &config,
+        &windows,
+        has_rules.then_some(as_of),
+        progress,
+    )?;
     let n_customers = loaded.dicts.customers.len();
-    let mut manual = match &overrides {
+    let manual = match &overrides {
         Some(o) => o.resolve(&config, &loaded.dicts)?,
         None => vec![Vec::new(); config.types.len()],
     };
@@ -272,30 +310,65 @@ pub fn segment(
         });
     }
     progress.start("classifying", None);
-    let types = windows
-        .iter()
-        .map(|&(t, window)| {
-            let ty = &config.types[t];
-            manual[t].resize(n_customers, None);
-            let grouping = grouping(ty, &loaded.customers, n_customers);
-            classify_type(
+    let mut rules = loaded
+        .features
+        .take()
+        .map(|f| RulesContext::new(as_of, f, &loaded.dicts, &loaded.customers));
+    let schema = rules.as_ref().map(|r| r.schema(&config));
+    let order = evaluation_order(&config.types).map_err(|cycle| {
+        Error::Usage(format!(
+            "rules reference each other in a cycle: {}",
+            cycle.join(" -> ")
+        ))
+    })?;
+    let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
+    let mut warnings = Vec::new();
+    for t in order {
+        let ty = &config.types[t];
+        let result = match (&ty.method, &rules, &schema) {
+            (Method::Rules(_), Some(context), Some(schema)) => context.classify_type(
                 t,
-                ty,
-                window,
-                &loaded.aggregated[t],
-                &grouping,
+                &config,
+                schema,
                 &manual[t],
                 &loaded.dicts,
-            )
-        })
-        .collect();
+                &mut warnings,
+            )?,
+            _ => {
+                let k = windows
+                    .iter()
+                    .position(|&(i, _)| i == t)
+                    .expect("non-rules types have a window");
+                let grouping = grouping(ty, &loaded.customers, n_customers);
+                let manual = one_per_customer(&manual[t], n_customers);
+                classify_type(
+                    t,
+                    ty,
+                    windows[k].1,
+                    &loaded.aggregated[k],
+                    &grouping,
+                    &manual,
+                    &loaded.dicts,
+                )
+            }
+        };
+        if let Some(context) = &mut rules {
+            context.add_segments(ty, &result);
+        }
+        results[t] = Some(result);
+    }
     progress.finish();
     Ok(SegmentRun {
         config,
         as_of,
         dicts: loaded.dicts,
-        types,
+        types: results
+            .into_iter()
+            .map(|r| r.expect("every type is classified"))
+            .collect(),
         files: loaded.files,
+        warnings,
+        rules,
     })
 }
 
@@ -368,24 +441,45 @@ pub fn compare(
                 known.join(", ")
             ))
         })?;
-    let windows = [(type_idx, periods[0]), (type_idx, periods[1])];
-    let loaded = load(inputs, &config, &windows, progress)?;
-    let n_customers = loaded.dicts.customers.len();
     let ty = &config.types[type_idx];
-    let grouping = grouping(ty, &loaded.customers, n_customers);
-    let no_manual = vec![None; n_customers];
-    let classify = |k: usize| {
-        classify_type(
-            type_idx,
-            ty,
-            periods[k],
-            &loaded.aggregated[k],
-            &grouping,
-            &no_manual,
-            &loaded.dicts,
+    if ty.is_multi() {
+        return Err(Error::Usage(format!(
+            "type '{type_name}' has groups (exclusive = false): compare needs one segment per customer"
+        )));
+    }
+    let (periods, dicts, files) = if matches!(ty.method, Method::Rules(_)) {
+        // Rules read everything up to a date: each period is classified as of its end.
+        let [a, b] = periods.map(|p| classify_all(config.clone(), inputs, p.last, false, progress));
+        let (mut a, mut b) = (a?, b?);
+        let take = |run: &mut SegmentRun, period: Window| TypeResult {
+            window: Some(period),
+            ..run.types.swap_remove(type_idx)
+        };
+        (
+            [take(&mut a, periods[0]), take(&mut b, periods[1])],
+            b.dicts,
+            b.files,
         )
+    } else {
+        let windows = [(type_idx, periods[0]), (type_idx, periods[1])];
+        let loaded = load(inputs, &config, &windows, None, progress)?;
+        let n_customers = loaded.dicts.customers.len();
+        let grouping = grouping(ty, &loaded.customers, n_customers);
+        let no_manual = vec![None; n_customers];
+        let classify = |k: usize| {
+            classify_type(
+                type_idx,
+                ty,
+                periods[k],
+                &loaded.aggregated[k],
+                &grouping,
+                &no_manual,
+                &loaded.dicts,
+            )
+        };
+        ([classify(0), classify(1)], loaded.dicts, loaded.files)
     };
-    let periods = [classify(0), classify(1)];
+    let n_customers = dicts.customers.len();
     let mut by_customer = vec![[None, None]; n_customers];
     for (k, period) in periods.iter().enumerate() {
         for row in &period.rows {
@@ -409,11 +503,10 @@ pub fn compare(
         })
         .collect();
     transitions.sort_unstable_by(|a, b| {
-        loaded
-            .dicts
+        dicts
             .customers
             .name(a.customer)
-            .cmp(loaded.dicts.customers.name(b.customer))
+            .cmp(dicts.customers.name(b.customer))
     });
     Ok(CompareRun {
         config,
@@ -421,8 +514,8 @@ pub fn compare(
         periods,
         transitions,
         matrix,
-        dicts: loaded.dicts,
-        files: loaded.files,
+        dicts,
+        files,
     })
 }
 

@@ -35,6 +35,10 @@ pub struct LineBatch {
     pub brand: Vec<u32>,
     /// Category id or [`NONE`].
     pub category: Vec<u32>,
+    /// Order status id or [`NONE`].
+    pub status: Vec<u32>,
+    /// Due date of the line's order, if given.
+    pub due_date: Vec<Option<Date>>,
 }
 
 impl LineBatch {
@@ -57,6 +61,8 @@ impl LineBatch {
         self.agency.clear();
         self.brand.clear();
         self.category.clear();
+        self.status.clear();
+        self.due_date.clear();
     }
 }
 
@@ -71,6 +77,8 @@ pub struct Dictionaries {
     pub brands: Interner,
     /// Categories.
     pub categories: Interner,
+    /// Order statuses.
+    pub statuses: Interner,
     /// The agency of each customer from the customers file, [`NONE`] if unknown.
     pub customer_agency: Vec<u32>,
     /// Order ids, scoped by customer: the same order id of two customers is two orders.
@@ -133,6 +141,8 @@ pub(crate) struct ColumnMap {
     pub agency: Option<usize>,
     pub brand: Option<usize>,
     pub category: Option<usize>,
+    pub status: Option<usize>,
+    pub due_date: Option<usize>,
 }
 
 impl ColumnMap {
@@ -151,6 +161,8 @@ impl ColumnMap {
             agency: find("agency"),
             brand: find("brand"),
             category: find("category"),
+            status: find("status"),
+            due_date: find("due_date"),
         })
     }
 }
@@ -192,6 +204,20 @@ pub fn amount_message(error: AmountError, text: &str) -> String {
     }
 }
 
+/// One line's values, as read from a file.
+pub(crate) struct RawLine<'a> {
+    pub customer_id: &'a str,
+    pub order_id: &'a str,
+    pub date: Date,
+    pub amount: Amount,
+    pub margin: Amount,
+    pub agency: Option<&'a str>,
+    pub brand: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub due_date: Option<Date>,
+}
+
 /// Decodes text cells into a batch; shared by the CSV reader and the
 /// Parquet reader for string-typed columns.
 pub(crate) struct LineBuilder<'a> {
@@ -201,44 +227,36 @@ pub(crate) struct LineBuilder<'a> {
 }
 
 impl LineBuilder<'_> {
-    /// Adds one line from already-typed values.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one argument per column of a line"
-    )]
-    pub(crate) fn push(
-        &mut self,
-        customer_id: &str,
-        order_id: &str,
-        date: Date,
-        amount: Amount,
-        margin: Amount,
-        agency: Option<&str>,
-        brand: Option<&str>,
-        category: Option<&str>,
-    ) {
-        let (customer, order) = self.dicts.customer_and_order(customer_id, order_id);
-        let agency = match agency.filter(|a| !a.is_empty()) {
+    /// Adds one line.
+    pub(crate) fn push(&mut self, line: RawLine<'_>) {
+        let (customer, order) = self
+            .dicts
+            .customer_and_order(line.customer_id, line.order_id);
+        let agency = match line.agency.filter(|a| !a.is_empty()) {
             Some(a) => self.dicts.agencies.intern(a),
             None => self.dicts.line_agency(customer),
         };
-        let brand = brand
-            .filter(|b| !b.is_empty())
-            .map_or(NONE, |b| self.dicts.brands.intern(b));
-        let category = category
-            .filter(|c| !c.is_empty())
-            .map_or(NONE, |c| self.dicts.categories.intern(c));
+        let intern = |interner: &mut Interner, value: Option<&str>| {
+            value
+                .filter(|v| !v.is_empty())
+                .map_or(NONE, |v| interner.intern(v))
+        };
+        let brand = intern(&mut self.dicts.brands, line.brand);
+        let category = intern(&mut self.dicts.categories, line.category);
+        let status = intern(&mut self.dicts.statuses, line.status);
         let batch = &mut self.batch;
         batch.customer.push(customer);
         batch.order.push(order);
-        batch.date.push(date);
-        batch.amount.push(amount);
+        batch.date.push(line.date);
+        batch.amount.push(line.amount);
         if self.has_margin {
-            batch.margin.push(margin);
+            batch.margin.push(line.margin);
         }
         batch.agency.push(agency);
         batch.brand.push(brand);
         batch.category.push(category);
+        batch.status.push(status);
+        batch.due_date.push(line.due_date);
     }
 
     /// Hands a full batch to the sink and starts a new one.
@@ -371,7 +389,19 @@ fn read_csv_transactions(
         let agency = optional(columns.agency, "agency")?;
         let brand = optional(columns.brand, "brand")?;
         let category = optional(columns.category, "category")?;
-        builder.push(
+        let status = optional(columns.status, "status")?;
+        let due_date = match optional(columns.due_date, "due_date")?.filter(|d| !d.is_empty()) {
+            None => None,
+            Some(text) => Some(parse_date_text(text).ok_or_else(|| {
+                InputError::new(
+                    path,
+                    Location::Line(line),
+                    Some("due_date"),
+                    format!("expected a date YYYY-MM-DD, found '{text}'"),
+                )
+            })?),
+        };
+        builder.push(RawLine {
             customer_id,
             order_id,
             date,
@@ -380,7 +410,9 @@ fn read_csv_transactions(
             agency,
             brand,
             category,
-        );
+            status,
+            due_date,
+        });
         lines += 1;
         if builder.batch.len() >= BATCH_LINES {
             builder.flush(sink);

@@ -14,7 +14,8 @@ use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
 pub struct TypeJson {
     name: String,
     method: &'static str,
-    window: [String; 2],
+    /// `[first, last]`; null for rules types, which read every line up to the as-of date.
+    window: Option<[String; 2]>,
     segments: Vec<SegmentJson>,
     accounts: u64,
     sales: String,
@@ -52,6 +53,7 @@ pub struct SegmentSummaryJson {
     command: &'static str,
     as_of: String,
     types: Vec<TypeJson>,
+    warnings: Vec<String>,
     files: Vec<FileJson>,
     outputs: Vec<String>,
     duration_ms: u128,
@@ -73,10 +75,9 @@ fn type_json(result: &TypeResult) -> TypeJson {
     TypeJson {
         name: s.name.clone(),
         method: s.method,
-        window: [
-            result.window.first.to_string(),
-            result.window.last.to_string(),
-        ],
+        window: result
+            .window
+            .map(|w| [w.first.to_string(), w.last.to_string()]),
         segments: s
             .segments
             .iter()
@@ -121,6 +122,7 @@ pub fn segment_json(
         command: "segment",
         as_of: run.as_of.to_string(),
         types: run.types.iter().map(type_json).collect(),
+        warnings: run.warnings.clone(),
         files: files_json(&run.files),
         outputs: outputs.to_vec(),
         duration_ms: duration.as_millis(),
@@ -168,10 +170,10 @@ fn new_table(header: &[&str]) -> Table {
 
 /// The table of one type's segments, with totals.
 pub fn type_table(s: &TypeSummary) -> Table {
-    let sales_label = if s.method == "pareto" {
-        "sales"
-    } else {
-        "monetary"
+    let sales_label = match s.method {
+        "pareto" => "sales",
+        "rfm" => "monetary",
+        _ => "total spent",
     };
     let mut table = new_table(&[
         "segment",
@@ -216,11 +218,11 @@ pub fn print_segment(
     for result in &run.types {
         let s = &result.summary;
         writeln!(out)?;
-        writeln!(
-            out,
-            "{} ({}, window {} .. {})",
-            s.name, s.method, result.window.first, result.window.last
-        )?;
+        let window = match result.window {
+            Some(w) => format!("window {} .. {}", w.first, w.last),
+            None => format!("all lines up to {}", run.as_of),
+        };
+        writeln!(out, "{} ({}, {window})", s.name, s.method)?;
         writeln!(out, "{}", type_table(s))?;
         match s.left_out {
             Some(l) => writeln!(
@@ -231,6 +233,9 @@ pub fn print_segment(
                 grouped(l.not_positive),
                 grouped(l.excluded)
             )?,
+            None if s.method == "rules" => {
+                writeln!(out, "total spent by all customers = {}", grouped(s.classified_total))?
+            }
             None => writeln!(out, "monetary total of scored customers = {}", grouped(s.classified_total))?,
         }
         if s.manual > 0 {
@@ -239,6 +244,13 @@ pub fn print_segment(
                 "manual assignments: {} ({} differ from the computed segment)",
                 s.manual, s.manual_differs
             )?;
+        }
+    }
+    if !run.warnings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{} warning(s):", run.warnings.len())?;
+        for w in &run.warnings {
+            writeln!(out, "  {w}")?;
         }
     }
     writeln!(out)?;
@@ -310,6 +322,10 @@ pub fn compare_json(run: &CompareRun, outputs: &[String], duration: Duration) ->
     }
 }
 
+fn period(window: Option<strata_domain::date::Window>) -> String {
+    window.map_or_else(String::new, |w| format!("{} .. {}", w.first, w.last))
+}
+
 /// Prints the summary of a compare run for people.
 pub fn print_compare(
     out: &mut dyn Write,
@@ -321,8 +337,9 @@ pub fn print_compare(
     let [a, b] = &run.periods;
     writeln!(
         out,
-        "Strata compare '{name}': A = {} .. {}, B = {} .. {}",
-        a.window.first, a.window.last, b.window.first, b.window.last
+        "Strata compare '{name}': A = {}, B = {}",
+        period(a.window),
+        period(b.window)
     )?;
     writeln!(out)?;
     writeln!(out, "Transition matrix (rows: period A, columns: period B)")?;

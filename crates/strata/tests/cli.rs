@@ -56,7 +56,7 @@ fn generate_then_segment_csv_and_parquet_agree() {
             .success();
         let summary: serde_json::Value =
             serde_json::from_slice(&assert.get_output().stdout).unwrap();
-        assert_eq!(summary["types"].as_array().unwrap().len(), 3);
+        assert_eq!(summary["types"].as_array().unwrap().len(), 4);
         // The summary's accounts per type equal the rows of assignments.csv.
         let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
         for t in summary["types"].as_array().unwrap() {

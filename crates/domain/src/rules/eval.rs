@@ -182,6 +182,18 @@ impl Column {
         }
     }
 
+    /// The type of the column's values.
+    pub fn value_type(&self) -> super::schema::ValueType {
+        use super::schema::ValueType;
+        match self {
+            Column::Number(_) => ValueType::Number,
+            Column::Date(_) => ValueType::Date,
+            Column::Bool(_) => ValueType::Bool,
+            Column::Text { .. } => ValueType::Text,
+            Column::Set { .. } => ValueType::TextSet,
+        }
+    }
+
     /// A row's value as text, for explanations (`null` for none).
     pub fn display(&self, row: usize) -> String {
         let null = || "null".to_owned();

@@ -99,13 +99,13 @@ pub fn classify(
             }
         } else {
             let mut in_any = false;
-            for s in 0..ty.segments.len() {
+            for (s, (segment, input)) in ty.segments.iter().zip(inputs).enumerate() {
                 let idx = s as SegmentIdx;
                 let is_manual = manual_c.contains(&idx);
-                let auto = if Some(idx) == default || ty.segments[s].excluded {
+                let auto = if Some(idx) == default || segment.excluded {
                     None
                 } else {
-                    automatic(&inputs[s], c)
+                    automatic(input, c)
                 };
                 in_any |= auto.is_some() || is_manual;
                 if auto.is_none() && !is_manual {

@@ -272,7 +272,7 @@ fn configuration_problems_are_all_reported() {
         "{message}"
     );
     assert!(
-        message.contains("unknown method 'magic', expected pareto or rfm"),
+        message.contains("unknown method 'magic', expected pareto, rfm or rules"),
         "{message}"
     );
 }

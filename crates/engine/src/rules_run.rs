@@ -1,0 +1,258 @@
+//! Classifying rules types: the table of customer features, include and
+//! exclude lists resolved by customer id or e-mail, and the memberships.
+
+use crate::aggregate::FeatureFigures;
+use crate::customers::CustomerTable;
+use crate::error::{Error, Result};
+use crate::overrides::{all_per_customer, one_per_customer};
+use crate::run::{AssignmentRow, Explanation, TypeResult};
+use crate::transactions::Dictionaries;
+use std::collections::HashMap;
+use strata_domain::config::Config;
+use strata_domain::date::Date;
+use strata_domain::features::{feature_table, FeatureInputs};
+use strata_domain::money::Amount;
+use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable, Ratio};
+use strata_domain::rules::membership::{classify, SegmentInputs};
+use strata_domain::rules::parse::parse;
+use strata_domain::rules::schema::{Schema, TypeRef};
+use strata_domain::segment_type::{Method, SegmentIdx, SegmentType};
+use strata_domain::summary::summarize;
+
+/// The features of every customer and what rules need beside them.
+pub struct RulesContext {
+    /// Feature columns, plus the segments of types classified so far.
+    pub table: FeatureTable,
+    /// Customer ids by lower-case e-mail.
+    emails: HashMap<String, Vec<u32>>,
+    /// Total spent per customer, the sales measure of rules summaries.
+    total_spent: Vec<Amount>,
+}
+
+fn dictionary(names: &crate::intern::Interner) -> Vec<String> {
+    (0..names.len() as u32)
+        .map(|id| names.name(id).to_owned())
+        .collect()
+}
+
+impl RulesContext {
+    /// Builds the feature table as of a date.
+    pub fn new(
+        as_of: Date,
+        figures: FeatureFigures,
+        dicts: &Dictionaries,
+        customers: &CustomerTable,
+    ) -> RulesContext {
+        let n = dicts.customers.len();
+        let attributes = customers.attribute_columns(n);
+        let mut emails: HashMap<String, Vec<u32>> = HashMap::new();
+        if let Some((_, values)) = attributes.iter().find(|(name, _)| name == "email") {
+            for (customer, email) in values.iter().enumerate() {
+                if let Some(email) = email {
+                    emails
+                        .entry(email.trim().to_lowercase())
+                        .or_default()
+                        .push(customer as u32);
+                }
+            }
+        }
+        let total_spent = figures.activity.iter().map(|a| a.total_spent).collect();
+        let table = feature_table(FeatureInputs {
+            as_of,
+            customer_ids: (0..n as u32).map(|c| dicts.customers.name(c)).collect(),
+            activity: &figures.activity,
+            categories: (figures.categories, dictionary(&dicts.categories)),
+            brands: (figures.brands, dictionary(&dicts.brands)),
+            attributes,
+        });
+        RulesContext {
+            table,
+            emails,
+            total_spent,
+        }
+    }
+
+    /// What rules may read: the features, and the types of the configuration.
+    pub fn schema(&self, config: &Config) -> Schema {
+        Schema {
+            features: self
+                .table
+                .features
+                .iter()
+                .map(|(name, c)| (name.clone(), c.value_type()))
+                .collect(),
+            types: config
+                .types
+                .iter()
+                .map(|t| TypeRef {
+                    name: t.name.clone(),
+                    is_rfm: matches!(t.method, Method::Rfm(_)),
+                    is_set: t.is_multi(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Makes a classified type readable by `segment(...)` and `rfm(...)`.
+    pub fn add_segments(&mut self, ty: &SegmentType, result: &TypeResult) {
+        let n = self.table.rows;
+        let names: Vec<String> = ty.segments.iter().map(|s| s.name.clone()).collect();
+        let column = if ty.is_multi() {
+            let mut lists = vec![Vec::new(); n];
+            for row in &result.rows {
+                if let Some(s) = row.assignment.segment {
+                    lists[row.customer as usize].push(u32::from(s));
+                }
+            }
+            Column::set(lists, names)
+        } else {
+            let mut codes = vec![strata_domain::rules::eval::NULL_CODE; n];
+            for row in &result.rows {
+                if let Some(s) = row.assignment.segment {
+                    codes[row.customer as usize] = u32::from(s);
+                }
+            }
+            Column::Text { codes, dict: names }
+        };
+        self.table.segments.insert(ty.name.clone(), column);
+    }
+
+    /// Marks the customers an include or exclude list names, by id or e-mail;
+    /// an entry that names nobody becomes a warning.
+    fn resolve(
+        &self,
+        entries: &[String],
+        dicts: &Dictionaries,
+        context: &str,
+        warnings: &mut Vec<String>,
+    ) -> Vec<bool> {
+        let mut marked = vec![false; self.table.rows];
+        for entry in entries {
+            let key = entry.trim();
+            let found: Vec<u32> = match dicts.customers.get(key) {
+                Some(c) => vec![c],
+                None => self
+                    .emails
+                    .get(&key.to_lowercase())
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            if found.is_empty() {
+                warnings.push(format!(
+                    "{context}: no customer has the id or e-mail '{key}'"
+                ));
+            }
+            for c in found {
+                marked[c as usize] = true;
+            }
+        }
+        marked
+    }
+
+    /// Classifies one rules type.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the context of one type's classification"
+    )]
+    pub fn classify_type(
+        &self,
+        type_idx: usize,
+        config: &Config,
+        schema: &Schema,
+        manual: &[(u32, SegmentIdx)],
+        dicts: &Dictionaries,
+        warnings: &mut Vec<String>,
+    ) -> Result<TypeResult> {
+        let ty = &config.types[type_idx];
+        let Method::Rules(spec) = &ty.method else {
+            unreachable!("only rules types are classified here")
+        };
+        let rows = all_rows(&self.table);
+        let mut inputs = Vec::with_capacity(ty.segments.len());
+        for segment in &ty.segments {
+            let context = format!("type '{}': segment '{}'", ty.name, segment.name);
+            let rule = match &segment.rule {
+                Some(rule) => {
+                    // Parsing again with the schema gives positioned errors for unknown features and types.
+                    parse(&rule.text, Some(schema))
+                        .map_err(|e| Error::Usage(format!("{context}: rule: {e}")))?;
+                    Some(evaluate(&rule.expr, &self.table, &rows))
+                }
+                None => None,
+            };
+            inputs.push(SegmentInputs {
+                rule,
+                include: self.resolve(
+                    &segment.include,
+                    dicts,
+                    &format!("{context}: include"),
+                    warnings,
+                ),
+                exclude: self.resolve(
+                    &segment.exclude,
+                    dicts,
+                    &format!("{context}: exclude"),
+                    warnings,
+                ),
+            });
+        }
+        let n = self.table.rows;
+        let manual = if spec.exclusive {
+            one_per_customer(manual, n)
+                .into_iter()
+                .map(|m| m.into_iter().collect())
+                .collect()
+        } else {
+            all_per_customer(manual, n)
+        };
+        let memberships = classify(ty, spec.exclusive, &inputs, &manual, n);
+        let assignments: Vec<_> = memberships.iter().map(|m| m.assignment).collect();
+        let sales: Vec<Amount> = memberships
+            .iter()
+            .map(|m| self.total_spent[m.customer as usize])
+            .collect();
+        let total: Amount = self.total_spent.iter().copied().sum();
+        let summary = summarize(ty, &assignments, &sales, total, None);
+        let mut rows: Vec<AssignmentRow> = memberships
+            .into_iter()
+            .map(|m| AssignmentRow {
+                customer: m.customer,
+                assignment: m.assignment,
+                explanation: Explanation::Rules,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            dicts
+                .customers
+                .name(a.customer)
+                .cmp(dicts.customers.name(b.customer))
+        });
+        Ok(TypeResult {
+            type_idx,
+            window: None,
+            rows,
+            summary,
+        })
+    }
+
+    /// Total spent of a customer, for previews.
+    pub fn total_spent(&self, customer: u32) -> Amount {
+        self.total_spent[customer as usize]
+    }
+}
+
+/// A feature value of a customer, for previews and explanations.
+pub fn feature_value(
+    table: &FeatureTable,
+    operand: &strata_domain::rules::ast::Operand,
+    customer: u32,
+) -> String {
+    table
+        .column(operand)
+        .map_or_else(|| "null".to_owned(), |c| c.display(customer as usize))
+}
+
+/// A ratio of amounts as a fraction, for previews.
+pub fn share(part: Amount, whole: Amount) -> Option<Ratio> {
+    Ratio::new(i128::from(part.raw()), i128::from(whole.raw()))
+}
