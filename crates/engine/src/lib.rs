@@ -7,6 +7,7 @@ pub mod csv_input;
 pub mod customers;
 pub mod error;
 pub mod generate;
+pub mod inspect;
 pub mod intern;
 pub mod output;
 pub mod overrides;

@@ -12,7 +12,7 @@ use strata_domain::config::Config;
 use strata_domain::date::Date;
 use strata_domain::features::{feature_table, FeatureInputs};
 use strata_domain::money::Amount;
-use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable, Ratio};
+use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable};
 use strata_domain::rules::membership::{classify, SegmentInputs};
 use strata_domain::rules::parse::parse;
 use strata_domain::rules::schema::{Schema, TypeRef};
@@ -235,24 +235,15 @@ impl RulesContext {
         })
     }
 
+    /// Whether a list entry is the e-mail of a customer (ignoring case).
+    pub fn email_matches(&self, entry: &str, customer: u32) -> bool {
+        self.emails
+            .get(&entry.trim().to_lowercase())
+            .is_some_and(|c| c.contains(&customer))
+    }
+
     /// Total spent of a customer, for previews.
     pub fn total_spent(&self, customer: u32) -> Amount {
         self.total_spent[customer as usize]
     }
-}
-
-/// A feature value of a customer, for previews and explanations.
-pub fn feature_value(
-    table: &FeatureTable,
-    operand: &strata_domain::rules::ast::Operand,
-    customer: u32,
-) -> String {
-    table
-        .column(operand)
-        .map_or_else(|| "null".to_owned(), |c| c.display(customer as usize))
-}
-
-/// A ratio of amounts as a fraction, for previews.
-pub fn share(part: Amount, whole: Amount) -> Option<Ratio> {
-    Ratio::new(i128::from(part.raw()), i128::from(whole.raw()))
 }

@@ -266,20 +266,30 @@ pub fn segment(
     as_of: Date,
     progress: &dyn Progress,
 ) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, true, progress)
+    classify_all(config, inputs, as_of, Mode::Segment, progress)
 }
 
-/// Classifies every type, each after the types its rules reference;
-/// `use_overrides` is false for comparisons.
+/// What a classification run is for.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Mode {
+    /// `segment`: overrides apply; features only when rules types need them.
+    Segment,
+    /// `compare`: no overrides.
+    Compare,
+    /// `preview` and `explain`: overrides apply and features are always computed.
+    Inspect,
+}
+
+/// Classifies every type, each after the types its rules reference.
 fn classify_all(
     config: Config,
     inputs: &Inputs,
     as_of: Date,
-    use_overrides: bool,
+    mode: Mode,
     progress: &dyn Progress,
 ) -> Result<SegmentRun> {
-    let overrides = match (&inputs.overrides, use_overrides) {
-        (Some(path), true) => Some(Overrides::read(path, &config)?),
+    let overrides = match &inputs.overrides {
+        Some(path) if mode != Mode::Compare => Some(Overrides::read(path, &config)?),
         _ => None,
     };
     let is_rules = |t: &SegmentType| matches!(t.method, Method::Rules(_));
@@ -290,7 +300,7 @@ fn classify_all(
         .filter(|(_, t)| !is_rules(t))
         .map(|(i, t)| (i, t.interval.window(as_of)))
         .collect();
-    let has_rules = config.types.iter().any(is_rules);
+    let has_rules = mode == Mode::Inspect || config.types.iter().any(is_rules);
     let mut loaded = load(
         inputs,
         &config,
@@ -372,6 +382,17 @@ fn classify_all(
     })
 }
 
+/// Classifies every type and computes every customer's features, for
+/// previews and explanations.
+pub fn inspect(
+    config: Config,
+    inputs: &Inputs,
+    as_of: Date,
+    progress: &dyn Progress,
+) -> Result<SegmentRun> {
+    classify_all(config, inputs, as_of, Mode::Inspect, progress)
+}
+
 /// One customer's segments in the two periods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {
@@ -449,7 +470,8 @@ pub fn compare(
     }
     let (periods, dicts, files) = if matches!(ty.method, Method::Rules(_)) {
         // Rules read everything up to a date: each period is classified as of its end.
-        let [a, b] = periods.map(|p| classify_all(config.clone(), inputs, p.last, false, progress));
+        let [a, b] =
+            periods.map(|p| classify_all(config.clone(), inputs, p.last, Mode::Compare, progress));
         let (mut a, mut b) = (a?, b?);
         let take = |run: &mut SegmentRun, period: Window| TypeResult {
             window: Some(period),

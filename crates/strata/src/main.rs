@@ -1,4 +1,4 @@
-//! The `strata` command line: `segment`, `compare` and `generate`.
+//! The `strata` command line: `segment`, `compare`, `preview`, `explain` and `generate`.
 
 mod progress;
 mod summary;
@@ -12,6 +12,7 @@ use std::time::Instant;
 use strata_domain::config::{parse_config, Config};
 use strata_domain::date::Date;
 use strata_engine::generate::{self, Format};
+use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, Staged};
 use strata_engine::run::{self, Inputs};
 
@@ -73,6 +74,48 @@ enum Command {
         #[arg(long, value_name = "FROM..TO")]
         period_b: String,
     },
+    /// Count and list the customers a rule matches, without saving anything.
+    Preview {
+        /// Transaction lines, CSV or Parquet.
+        #[arg(long, value_name = "FILE")]
+        transactions: PathBuf,
+        /// Customers file, CSV or Parquet.
+        #[arg(long, value_name = "FILE")]
+        customers: Option<PathBuf>,
+        /// Segment types the rule may reference with segment(...) or rfm(...).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Manual assignments, for the referenced types.
+        #[arg(long, value_name = "FILE")]
+        overrides: Option<PathBuf>,
+        /// The rule, for example "last_order_days < 365 AND total_spent > 100".
+        #[arg(long, value_name = "TEXT")]
+        rule: String,
+        /// Evaluate as of this date (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Show a customer's segment in each type and why.
+    Explain {
+        /// The customer id.
+        #[arg(long, value_name = "ID")]
+        customer: String,
+        /// Transaction lines, CSV or Parquet.
+        #[arg(long, value_name = "FILE")]
+        transactions: PathBuf,
+        /// Customers file, CSV or Parquet.
+        #[arg(long, value_name = "FILE")]
+        customers: Option<PathBuf>,
+        /// Segment types, TOML.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Manual assignments.
+        #[arg(long, value_name = "FILE")]
+        overrides: Option<PathBuf>,
+        /// Classify as of this date (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
     /// Write a synthetic sales history (customers and transactions).
     Generate {
         /// Number of customer accounts.
@@ -124,9 +167,17 @@ fn read_config(path: &Path) -> Result<Config> {
 }
 
 fn inputs(args: &InputArgs, overrides: Option<PathBuf>) -> Result<Inputs> {
+    checked_inputs(args.transactions.clone(), args.customers.clone(), overrides)
+}
+
+fn checked_inputs(
+    transactions: PathBuf,
+    customers: Option<PathBuf>,
+    overrides: Option<PathBuf>,
+) -> Result<Inputs> {
     let inputs = Inputs {
-        transactions: args.transactions.clone(),
-        customers: args.customers.clone(),
+        transactions,
+        customers,
         overrides,
     };
     run::check_inputs(&inputs)?;
@@ -192,6 +243,42 @@ fn run(cli: Cli) -> Result<()> {
             } else if !args.quiet {
                 print_text(|out| summary::print_compare(out, &run, &outputs, started.elapsed()))?;
             }
+        }
+        Command::Preview {
+            transactions,
+            customers,
+            config,
+            overrides,
+            rule,
+            as_of,
+        } => {
+            let config = match config {
+                Some(path) => read_config(&path)?,
+                None => Config {
+                    currency: "EUR".to_owned(),
+                    types: Vec::new(),
+                },
+            };
+            let inputs = checked_inputs(transactions, customers, overrides)?;
+            let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
+            let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
+            let preview = inspect::preview(&run, &rule)?;
+            print_text(|out| summary::print_preview(out, &preview))?;
+        }
+        Command::Explain {
+            customer,
+            transactions,
+            customers,
+            config,
+            overrides,
+            as_of,
+        } => {
+            let config = read_config(&config)?;
+            let inputs = checked_inputs(transactions, customers, overrides)?;
+            let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
+            let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
+            let explanations = inspect::explain(&run, &customer)?;
+            print_text(|out| summary::print_explanations(out, &customer, as_of, &explanations))?;
         }
         Command::Generate {
             customers,

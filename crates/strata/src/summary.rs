@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 use strata_domain::money::{Amount, Fraction};
 use strata_domain::summary::TypeSummary;
+use strata_engine::inspect::{Preview, TypeExplanation};
 use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
 
 /// The JSON form of a type's summary.
@@ -370,6 +371,61 @@ pub fn print_compare(
         writeln!(out, "wrote {o}")?;
     }
     writeln!(out, "done in {:.2} s", duration.as_secs_f64())
+}
+
+/// Prints what a rule matches.
+pub fn print_preview(out: &mut dyn Write, p: &Preview) -> io::Result<()> {
+    writeln!(out, "Rule: {}", p.rule)?;
+    writeln!(
+        out,
+        "{} of {} customers match ({}), {} of {} total spent ({})",
+        p.matched,
+        p.customers,
+        percent(
+            Amount::from_units(p.matched as i64),
+            Amount::from_units(p.customers as i64)
+        ),
+        grouped(p.spent_matched),
+        grouped(p.spent_all),
+        percent(p.spent_matched, p.spent_all)
+    )?;
+    if p.first.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "First {} matches by customer id:", p.first.len())?;
+    let mut header = vec!["customer_id"];
+    header.extend(p.columns.iter().map(String::as_str));
+    let mut table = new_table(&header);
+    for (id, values) in &p.first {
+        let mut row = vec![id.clone()];
+        row.extend(values.iter().cloned());
+        table.add_row(row);
+    }
+    writeln!(out, "{table}")
+}
+
+/// Prints why a customer is in each segment.
+pub fn print_explanations(
+    out: &mut dyn Write,
+    customer: &str,
+    as_of: strata_domain::date::Date,
+    list: &[TypeExplanation],
+) -> io::Result<()> {
+    writeln!(out, "Customer {customer}, as of {as_of}")?;
+    for e in list {
+        writeln!(out)?;
+        let segments = if e.segments.is_empty() {
+            "no segment".to_owned()
+        } else {
+            e.segments.join(", ")
+        };
+        writeln!(out, "{} ({}): {segments}", e.type_name, e.method)?;
+        for line in &e.lines {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

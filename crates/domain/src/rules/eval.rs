@@ -430,3 +430,31 @@ pub fn evaluate(expr: &Expr, table: &FeatureTable, rows: &[u32]) -> Vec<Truth> {
 pub fn all_rows(table: &FeatureTable) -> Vec<u32> {
     (0..table.rows as u32).collect()
 }
+
+/// One condition of a rule as it applies to one customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClauseExplanation {
+    /// The condition in canonical text.
+    pub condition: String,
+    /// The value the condition read.
+    pub value: String,
+    /// Its truth for the customer.
+    pub truth: Truth,
+}
+
+/// Each condition of a rule with the value it read and its truth for one
+/// customer, and the truth of the whole rule.
+pub fn explain(expr: &Expr, table: &FeatureTable, row: u32) -> (Vec<ClauseExplanation>, Truth) {
+    let clauses = expr
+        .conditions()
+        .into_iter()
+        .map(|c| ClauseExplanation {
+            condition: c.to_string(),
+            value: table
+                .column(c.operand())
+                .map_or_else(|| "null".to_owned(), |col| col.display(row as usize)),
+            truth: evaluate(&Expr::Condition(c.clone()), table, &[row])[0],
+        })
+        .collect();
+    (clauses, evaluate(expr, table, &[row])[0])
+}
