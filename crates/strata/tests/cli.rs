@@ -164,3 +164,81 @@ fn quiet_prints_nothing() {
         .stdout("")
         .stderr("");
 }
+
+#[test]
+fn preview_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "csv");
+    let assert = strata()
+        .args([
+            "preview",
+            "--config",
+            CONFIG,
+            "--as-of",
+            "2024-12-31",
+            "--rule",
+            "total_spent > 100 and orders_count >= 2",
+        ])
+        .arg("--transactions")
+        .arg(dir.path().join("transactions.csv"))
+        .arg("--customers")
+        .arg(dir.path().join("customers.csv"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.starts_with("Rule: total_spent > 100 AND orders_count >= 2\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" of 300 customers match ("), "{stdout}");
+    assert!(
+        stdout.contains("First 20 matches by customer id:"),
+        "{stdout}"
+    );
+
+    let assert = strata()
+        .args([
+            "explain",
+            "--customer",
+            "C0000002",
+            "--config",
+            CONFIG,
+            "--as-of",
+            "2024-12-31",
+        ])
+        .arg("--transactions")
+        .arg(dir.path().join("transactions.csv"))
+        .arg("--customers")
+        .arg(dir.path().join("customers.csv"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    for expected in [
+        "Customer C0000002, as of 2024-12-31",
+        "Sales performance (pareto):",
+        "RFM (rfm):",
+        "Marketing groups (rules):",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\n{stdout}");
+    }
+
+    let assert = strata()
+        .args([
+            "preview",
+            "--as-of",
+            "2024-12-31",
+            "--rule",
+            "totl_spent > 1",
+            "--transactions",
+        ])
+        .arg(dir.path().join("transactions.csv"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(
+            "rule: line 1, column 1: unknown feature 'totl_spent', did you mean 'total_spent'?"
+        ),
+        "{stderr}"
+    );
+}

@@ -3,6 +3,7 @@
 mod compare;
 mod csv_files;
 mod parquet_files;
+mod rules;
 mod segment;
 
 use std::path::{Path, PathBuf};
