@@ -66,8 +66,41 @@ struct FeatureSums {
     order_due: Vec<Option<Date>>,
     /// Whether each interned status closes an order.
     closing_status: Vec<bool>,
-    categories: FxHashSet<(u32, u32)>,
-    brands: FxHashSet<(u32, u32)>,
+    categories: IdSets,
+    brands: IdSets,
+}
+
+/// Which ids each customer has: a 64-bit mask per customer for the first 64
+/// ids (categories and brands are usually few), a hash set beyond.
+#[derive(Default)]
+struct IdSets {
+    masks: Vec<u64>,
+    overflow: FxHashSet<(u32, u32)>,
+}
+
+impl IdSets {
+    fn insert(&mut self, customer: u32, id: u32) {
+        if id < 64 {
+            let c = customer as usize;
+            if self.masks.len() <= c {
+                self.masks.resize(c + 1, 0);
+            }
+            self.masks[c] |= 1 << id;
+        } else {
+            self.overflow.insert((customer, id));
+        }
+    }
+
+    fn into_lists(self, n_customers: usize) -> Vec<Vec<u32>> {
+        let mut lists = vec![Vec::new(); n_customers];
+        for (customer, &mask) in self.masks.iter().enumerate() {
+            lists[customer].extend((0..64).filter(|bit| mask & (1 << bit) != 0));
+        }
+        for (customer, id) in self.overflow {
+            lists[customer as usize].push(id);
+        }
+        lists
+    }
 }
 
 /// Per-customer figures for rules features.
@@ -215,10 +248,10 @@ impl Aggregator {
                     }
                     if amount.is_positive() {
                         if batch.category[i] != NONE {
-                            f.categories.insert((customer, batch.category[i]));
+                            f.categories.insert(customer, batch.category[i]);
                         }
                         if batch.brand[i] != NONE {
-                            f.brands.insert((customer, batch.brand[i]));
+                            f.brands.insert(customer, batch.brand[i]);
                         }
                     }
                 }
@@ -270,17 +303,10 @@ impl Aggregator {
                         );
                     }
                 }
-                let per_customer = |pairs: FxHashSet<(u32, u32)>| {
-                    let mut lists = vec![Vec::new(); n_customers];
-                    for (customer, id) in pairs {
-                        lists[customer as usize].push(id);
-                    }
-                    lists
-                };
                 Aggregated::Features(FeatureFigures {
                     activity,
-                    categories: per_customer(f.categories),
-                    brands: per_customer(f.brands),
+                    categories: f.categories.into_lists(n_customers),
+                    brands: f.brands.into_lists(n_customers),
                 })
             }
         }

@@ -64,19 +64,21 @@ impl Truth {
 
 /// An exact number `num / den`, `num` in 1/10000 units, `den > 0`.
 /// Derived features such as an average basket stay exact fractions.
+/// Stored in 64 bits each to keep a million customers' columns small;
+/// comparisons widen to 128 bits.
 #[derive(Copy, Clone, Eq, PartialEq, Debug)]
 pub struct Ratio {
     /// Numerator, in 1/10000 units.
-    pub num: i128,
+    pub num: i64,
     /// Denominator, strictly positive.
-    pub den: i128,
+    pub den: i64,
 }
 
 impl Ratio {
     /// A whole amount.
     pub fn amount(a: Amount) -> Ratio {
         Ratio {
-            num: i128::from(a.raw()),
+            num: a.raw(),
             den: 1,
         }
     }
@@ -86,16 +88,18 @@ impl Ratio {
         Ratio::amount(Amount::from_units(value))
     }
 
-    /// `num / den` with `num` in 1/10000 units, `None` when `den` is zero.
+    /// `num / den` with `num` in 1/10000 units; `None` when `den` is zero
+    /// (or, beyond any real amount, when a part does not fit 64 bits).
     pub fn new(num: i128, den: i128) -> Option<Ratio> {
-        match den.cmp(&0) {
-            Ordering::Equal => None,
-            Ordering::Greater => Some(Ratio { num, den }),
-            Ordering::Less => Some(Ratio {
-                num: -num,
-                den: -den,
-            }),
-        }
+        let (num, den) = match den.cmp(&0) {
+            Ordering::Equal => return None,
+            Ordering::Greater => (num, den),
+            Ordering::Less => (-num, -den),
+        };
+        Some(Ratio {
+            num: i64::try_from(num).ok()?,
+            den: i64::try_from(den).ok()?,
+        })
     }
 
     /// An amount divided by a count, `None` when the count is zero.
@@ -105,12 +109,12 @@ impl Ratio {
 
     /// Compares with an amount, exactly: `num / den` against `v` is `num` against `v * den`.
     pub fn cmp_amount(self, v: Amount) -> Ordering {
-        self.num.cmp(&(i128::from(v.raw()) * self.den))
+        i128::from(self.num).cmp(&(i128::from(v.raw()) * i128::from(self.den)))
     }
 
     fn display(self) -> String {
         if self.den == 1 {
-            return Amount(self.num as i64).to_string();
+            return Amount(self.num).to_string();
         }
         let value = self.num as f64 / self.den as f64 / 10_000.0;
         format!("{value:.2}")
