@@ -232,6 +232,7 @@ impl RulesContext {
             window: None,
             rows,
             summary,
+            ranked: Vec::new(),
         })
     }
 

@@ -79,6 +79,8 @@ pub struct TypeResult {
     pub rows: Vec<AssignmentRow>,
     /// Totals per segment.
     pub summary: TypeSummary,
+    /// Pareto: each ranked unit's sales and tier, largest first (the Pareto curve).
+    pub ranked: Vec<(Amount, SegmentIdx)>,
 }
 
 /// Everything a `segment` run produced.
@@ -194,6 +196,7 @@ fn classify_type(
     manual: &[Option<SegmentIdx>],
     dicts: &Dictionaries,
 ) -> TypeResult {
+    let mut ranked = Vec::new();
     let (accounts, explanations, account_sales, total, left_out): (
         Vec<AccountAssignment>,
         Vec<Explanation>,
@@ -212,6 +215,17 @@ fn classify_type(
                 })
                 .collect();
             let left_out = LeftOutSales::of(&outcome.ranking, &outcome.unit_sales);
+            ranked = outcome
+                .ranking
+                .ranks
+                .iter()
+                .zip(&outcome.unit_sales)
+                .filter_map(|(rank, &sales)| match rank {
+                    pareto::Rank::Ranked { tier, .. } => Some((sales, *tier)),
+                    pareto::Rank::LeftOut(_) => None,
+                })
+                .collect();
+            ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             (
                 outcome.accounts,
                 explanations,
@@ -256,6 +270,7 @@ fn classify_type(
         window: Some(window),
         rows,
         summary,
+        ranked,
     }
 }
 

@@ -15,6 +15,8 @@ use strata_engine::generate::{self, Format};
 use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, Staged};
 use strata_engine::run::{self, Inputs};
+use strata_report::format::Lang;
+use strata_report::ReportInfo;
 
 /// Customer segmentation from sales history: ABC/Pareto tiers and RFM groups.
 #[derive(Parser)]
@@ -45,6 +47,28 @@ struct InputArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Do not write DIR/report.html.
+    #[arg(long)]
+    no_report: bool,
+    /// Language of the report, fr or en (default: from the environment's locale).
+    #[arg(long, value_enum)]
+    lang: Option<LangArg>,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum LangArg {
+    En,
+    Fr,
+}
+
+impl InputArgs {
+    fn report_lang(&self) -> Lang {
+        match self.lang {
+            Some(LangArg::En) => Lang::En,
+            Some(LangArg::Fr) => Lang::Fr,
+            None => Lang::from_env(),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -217,6 +241,15 @@ fn run(cli: Cli) -> Result<()> {
             let run = run::segment(config, &inputs, as_of, &bar)?;
             let mut staged = Staged::new(&args.out)?;
             staged.write("assignments.csv", |w| write_assignments(&run, w))?;
+            if !args.no_report {
+                let info = ReportInfo {
+                    lang: args.report_lang(),
+                    duration: started.elapsed(),
+                    files: &run.files,
+                };
+                let html = strata_report::segment_report(&run, &info);
+                staged.write("report.html", |w| w.write_all(html.as_bytes()))?;
+            }
             let outputs = written(staged.commit()?);
             if args.json {
                 print_json(&summary::segment_json(&run, &outputs, started.elapsed()))?;
@@ -237,6 +270,15 @@ fn run(cli: Cli) -> Result<()> {
             let run = run::compare(config, &inputs, &type_name, periods, &bar)?;
             let mut staged = Staged::new(&args.out)?;
             staged.write("transitions.csv", |w| write_transitions(&run, w))?;
+            if !args.no_report {
+                let info = ReportInfo {
+                    lang: args.report_lang(),
+                    duration: started.elapsed(),
+                    files: &run.files,
+                };
+                let html = strata_report::compare_report(&run, &info);
+                staged.write("report.html", |w| w.write_all(html.as_bytes()))?;
+            }
             let outputs = written(staged.commit()?);
             if args.json {
                 print_json(&summary::compare_json(&run, &outputs, started.elapsed()))?;

@@ -1,0 +1,488 @@
+//! The report of a `segment` or `compare` run: one self-contained HTML page
+//! (inline CSS and SVG, no script, no network) with a chart and a table per
+//! segment type, in English or French.
+
+pub mod format;
+pub mod svg;
+
+use format::{count, money, percent, Lang};
+use std::fmt::Write;
+use std::time::Duration;
+use strata_domain::compare::Movement;
+use strata_domain::money::Amount;
+use strata_domain::rfm::default_map;
+use strata_domain::segment_type::{Method, RfmNaming, SegmentType};
+use strata_engine::run::{CompareRun, Explanation, FileInfo, SegmentRun, TypeResult};
+use svg::escape;
+
+/// The most points a curve is drawn from, whatever the number of customers.
+pub const CURVE_POINTS: usize = 300;
+
+/// What the footer tells besides the results.
+pub struct ReportInfo<'a> {
+    /// The language.
+    pub lang: Lang,
+    /// How long the run took.
+    pub duration: Duration,
+    /// The files read.
+    pub files: &'a [FileInfo],
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:72rem;color:#111;padding:0 1rem}\
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:2px solid #0072B2}\
+.chart{max-width:100%;height:auto;display:block;margin:1rem 0}.pair{display:flex;flex-wrap:wrap;gap:2rem;align-items:flex-start}\
+.pair>*{flex:1 1 28rem}table{border-collapse:collapse;font-size:.9rem;margin:1rem 0}\
+th,td{padding:.3rem .6rem;border-bottom:1px solid #ccc}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
+.meta{color:#444;font-size:.9rem}footer{margin-top:3rem;font-size:.8rem;color:#555;border-top:1px solid #ccc}\
+@media print{body{margin:0;max-width:none}h2{break-before:auto}.pair{display:block}}";
+
+fn page(lang: Lang, title: &str, body: &str, info: &ReportInfo<'_>) -> String {
+    let l = |en, fr| lang.pick(en, fr);
+    let mut footer = String::new();
+    for f in info.files {
+        let _ = write!(
+            footer,
+            "<li>{} — {} {}</li>",
+            escape(&f.path.display().to_string()),
+            count(f.lines, lang),
+            l("lines", "lignes")
+        );
+    }
+    format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{}</title><style>{STYLE}</style></head><body><h1>{}</h1>{body}<footer><p>{}</p><ul>{footer}</ul>\
+         <p>{} {:.2} s · Strata {}</p></footer></body></html>\n",
+        lang.code(),
+        escape(title),
+        escape(title),
+        l("Input files:", "Fichiers lus :"),
+        l("Run time", "Durée du calcul"),
+        info.duration.as_secs_f64(),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+fn table(header: &[&str], rows: &[(String, Vec<String>)]) -> String {
+    let mut html = String::from("<table><thead><tr>");
+    for (i, h) in header.iter().enumerate() {
+        let class = if i > 0 { " class=\"n\"" } else { "" };
+        let _ = write!(html, "<th{class}>{}</th>", escape(h));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for (attributes, cells) in rows {
+        let _ = write!(html, "<tr{attributes}>");
+        for (i, c) in cells.iter().enumerate() {
+            let class = if i > 0 { " class=\"n\"" } else { "" };
+            let _ = write!(html, "<td{class}>{}</td>", escape(c));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table>");
+    html
+}
+
+fn data_row(type_name: &str, segment: &str, accounts: u64, sales: Amount) -> String {
+    format!(
+        " class=\"segment-row\" data-type=\"{}\" data-segment=\"{}\" data-accounts=\"{accounts}\" data-sales=\"{sales}\"",
+        escape(type_name),
+        escape(segment)
+    )
+}
+
+fn pct(lang: Lang) -> impl Fn(f64) -> String {
+    move |v| percent(v, 1.0, lang)
+}
+
+fn describe(
+    ty: &SegmentType,
+    result: &TypeResult,
+    as_of: strata_domain::date::Date,
+    lang: Lang,
+) -> String {
+    let l = |en, fr| lang.pick(en, fr);
+    let mut parts = vec![format!("{} {as_of}", l("as of", "au"))];
+    if let Some(w) = result.window {
+        parts.push(format!(
+            "{} {} – {}",
+            l("window", "période"),
+            w.first,
+            w.last
+        ));
+    } else {
+        parts.push(
+            l(
+                "all sales up to that date",
+                "toutes les ventes jusqu'à cette date",
+            )
+            .to_owned(),
+        );
+    }
+    if !ty.lines.agencies.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            l("agencies", "agences"),
+            ty.lines.agencies.join(", ")
+        ));
+    }
+    if !ty.lines.brands.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            l("brands", "marques"),
+            ty.lines.brands.join(", ")
+        ));
+    }
+    if ty.identity == strata_domain::segment_type::Identity::Vat {
+        parts.push(
+            l(
+                "accounts grouped by VAT number",
+                "comptes regroupés par numéro de TVA",
+            )
+            .to_owned(),
+        );
+    }
+    if result.summary.manual > 0 {
+        parts.push(format!(
+            "{} {} ({} {})",
+            result.summary.manual,
+            l("manual assignments", "affectations manuelles"),
+            result.summary.manual_differs,
+            l(
+                "differ from the computed segment",
+                "diffèrent du segment calculé"
+            )
+        ));
+    }
+    format!(
+        "<p class=\"meta\">{} · {}</p>",
+        escape(ty.method.name()),
+        escape(&parts.join(" · "))
+    )
+}
+
+fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: Lang) -> String {
+    let l = |en, fr| lang.pick(en, fr);
+    let s = &result.summary;
+    let n = result.ranked.len();
+    let total = s.classified_total.to_f64();
+    let mut points = vec![(0.0, 0.0)];
+    let step = n.div_ceil(CURVE_POINTS).max(1);
+    let mut cumulative = 0.0;
+    for (i, (sales, _)) in result.ranked.iter().enumerate() {
+        cumulative += sales.to_f64();
+        if (i + 1) % step == 0 || i + 1 == n {
+            points.push((
+                (i + 1) as f64 / n as f64,
+                if total > 0.0 { cumulative / total } else { 0.0 },
+            ));
+        }
+    }
+    let mut bands = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let tier = result.ranked[start].1;
+        let end = start
+            + result.ranked[start..]
+                .iter()
+                .take_while(|r| r.1 == tier)
+                .count();
+        bands.push(svg::Band {
+            label: ty.segment_name(tier).to_owned(),
+            from: start as f64 / n as f64,
+            to: end as f64 / n as f64,
+        });
+        start = end;
+    }
+    let chart = svg::curve(
+        &points,
+        &bands,
+        l("share of ranked customers", "part des clients classés"),
+        l("share of sales", "part des ventes"),
+        pct(lang),
+    );
+    let rows: Vec<(String, Vec<String>)> = s
+        .segments
+        .iter()
+        .zip(&ty.segments)
+        .map(|(seg, def)| {
+            let average = if seg.accounts > 0 {
+                Amount(seg.sales.raw() / seg.accounts as i64)
+            } else {
+                Amount::ZERO
+            };
+            (
+                data_row(&ty.name, &seg.name, seg.accounts, seg.sales),
+                vec![
+                    seg.name.clone(),
+                    count(seg.accounts, lang),
+                    percent(seg.accounts as f64, s.accounts as f64, lang),
+                    money(seg.sales, currency, lang),
+                    percent(seg.sales.to_f64(), total, lang),
+                    money(average, currency, lang),
+                    def.visit_every_days
+                        .map_or_else(String::new, |d| format!("{d} {}", l("days", "jours"))),
+                ],
+            )
+        })
+        .collect();
+    let header = [
+        l("tier", "classe"),
+        l("customers", "clients"),
+        l("% customers", "% clients"),
+        l("sales", "ventes"),
+        l("% of ranked sales", "% des ventes classées"),
+        l("average per customer", "moyenne par client"),
+        l("visit every", "visite tous les"),
+    ];
+    format!("<div class=\"pair\">{chart}{}</div>", table(&header, &rows))
+}
+
+fn median<T: Ord + Copy>(mut values: Vec<T>) -> Option<T> {
+    values.sort_unstable();
+    values.get(values.len().saturating_sub(1) / 2).copied()
+}
+
+fn rfm_section(
+    ty: &SegmentType,
+    result: &TypeResult,
+    bins: u8,
+    naming: RfmNaming,
+    currency: &str,
+    lang: Lang,
+) -> String {
+    let l = |en, fr| lang.pick(en, fr);
+    let b = usize::from(bins);
+    let mut counts = vec![vec![0u64; b]; b];
+    let mut sales = vec![vec![Amount::ZERO; b]; b];
+    for row in &result.rows {
+        if let Explanation::Rfm(Some(score)) = row.explanation {
+            let (i, j) = (b - usize::from(score.r), usize::from(score.f) - 1);
+            counts[i][j] += 1;
+            sales[i][j] += score.monetary;
+        }
+    }
+    let texts: Vec<Vec<String>> = (0..b)
+        .map(|i| {
+            (0..b)
+                .map(|j| {
+                    let name = match naming {
+                        RfmNaming::DefaultMap => format!(
+                            "{}\n",
+                            ty.segment_name(default_map((b - i) as u8, (j + 1) as u8))
+                        ),
+                        RfmNaming::Custom => String::new(),
+                    };
+                    format!(
+                        "{name}{}\n{}",
+                        count(counts[i][j], lang),
+                        money(sales[i][j], currency, lang)
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let rows_labels: Vec<String> = (0..b).map(|i| format!("R {}", b - i)).collect();
+    let cols_labels: Vec<String> = (1..=b).map(|j| format!("F {j}")).collect();
+    let chart = svg::heatmap(
+        &rows_labels,
+        &cols_labels,
+        &counts,
+        &texts,
+        l("recency × frequency", "récence × fréquence"),
+    );
+    let rows: Vec<(String, Vec<String>)> = result
+        .summary
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, seg)| seg.accounts > 0)
+        .map(|(idx, seg)| {
+            let scores: Vec<_> = result
+                .rows
+                .iter()
+                .filter(|r| r.assignment.segment == Some(idx as u16))
+                .filter_map(|r| match r.explanation {
+                    Explanation::Rfm(Some(score)) => Some(score),
+                    _ => None,
+                })
+                .collect();
+            let med = |f: &dyn Fn(&strata_domain::rfm::RfmScore) -> i64| {
+                median(scores.iter().map(f).collect()).map_or_else(String::new, |v| v.to_string())
+            };
+            (
+                data_row(&ty.name, &seg.name, seg.accounts, seg.sales),
+                vec![
+                    seg.name.clone(),
+                    count(seg.accounts, lang),
+                    med(&|s| i64::from(s.recency_days)),
+                    med(&|s| i64::from(s.frequency)),
+                    median(scores.iter().map(|s| s.monetary).collect())
+                        .map_or_else(String::new, |m| money(m, currency, lang)),
+                ],
+            )
+        })
+        .collect();
+    let header = [
+        l("segment", "segment"),
+        l("customers", "clients"),
+        l("median recency (days)", "récence médiane (jours)"),
+        l("median frequency", "fréquence médiane"),
+        l("median monetary", "montant médian"),
+    ];
+    format!("<div class=\"pair\">{chart}{}</div>", table(&header, &rows))
+}
+
+fn rules_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: Lang) -> String {
+    let l = |en, fr| lang.pick(en, fr);
+    let s = &result.summary;
+    let total = s.classified_total.to_f64();
+    let items: Vec<(String, f64, String)> = s
+        .segments
+        .iter()
+        .map(|seg| {
+            (
+                seg.name.clone(),
+                seg.accounts as f64,
+                count(seg.accounts, lang),
+            )
+        })
+        .collect();
+    let rows: Vec<(String, Vec<String>)> = s
+        .segments
+        .iter()
+        .map(|seg| {
+            (
+                data_row(&ty.name, &seg.name, seg.accounts, seg.sales),
+                vec![
+                    seg.name.clone(),
+                    count(seg.accounts, lang),
+                    money(seg.sales, currency, lang),
+                    percent(seg.sales.to_f64(), total, lang),
+                ],
+            )
+        })
+        .collect();
+    let header = [
+        l("group", "groupe"),
+        l("customers", "clients"),
+        l("total spent", "total dépensé"),
+        l("% of all sales", "% de toutes les ventes"),
+    ];
+    format!(
+        "<div class=\"pair\">{}{}</div>",
+        svg::bars(&items),
+        table(&header, &rows)
+    )
+}
+
+fn type_section(
+    run_as_of: strata_domain::date::Date,
+    ty: &SegmentType,
+    result: &TypeResult,
+    currency: &str,
+    lang: Lang,
+) -> String {
+    let body = match &ty.method {
+        Method::Pareto(_) => pareto_section(ty, result, currency, lang),
+        Method::Rfm(spec) => rfm_section(ty, result, spec.bins, spec.naming, currency, lang),
+        Method::Rules(_) => rules_section(ty, result, currency, lang),
+    };
+    format!(
+        "<section><h2>{}</h2>{}{body}</section>",
+        escape(&ty.name),
+        describe(ty, result, run_as_of, lang)
+    )
+}
+
+/// The report of a `segment` run.
+pub fn segment_report(run: &SegmentRun, info: &ReportInfo<'_>) -> String {
+    let lang = info.lang;
+    let mut body = String::new();
+    for result in &run.types {
+        let ty = &run.config.types[result.type_idx];
+        body.push_str(&type_section(
+            run.as_of,
+            ty,
+            result,
+            &run.config.currency,
+            lang,
+        ));
+    }
+    let title = format!(
+        "{} — {}",
+        lang.pick("Customer segments", "Segmentation des clients"),
+        run.as_of
+    );
+    page(lang, &title, &body, info)
+}
+
+/// The report of a `compare` run.
+pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
+    let lang = info.lang;
+    let l = |en, fr| lang.pick(en, fr);
+    let ty = &run.config.types[run.type_idx];
+    let none = l("(none)", "(aucun)").to_owned();
+    let labels: Vec<String> = ty
+        .segments
+        .iter()
+        .map(|s| s.name.clone())
+        .chain([none])
+        .collect();
+    let counts = &run.matrix.counts;
+    let texts: Vec<Vec<String>> = counts
+        .iter()
+        .map(|row| row.iter().map(|&c| count(c, lang)).collect())
+        .collect();
+    let [a, b] = &run.periods;
+    let period = |r: &TypeResult| {
+        r.window
+            .map_or_else(String::new, |w| format!("{} – {}", w.first, w.last))
+    };
+    let matrix = svg::heatmap(&labels, &labels, counts, &texts, "A \\ B");
+    let left: Vec<(String, u64)> = labels
+        .iter()
+        .zip(counts)
+        .map(|(n, row)| (n.clone(), row.iter().sum()))
+        .collect();
+    let right: Vec<(String, u64)> = labels
+        .iter()
+        .enumerate()
+        .map(|(j, n)| (n.clone(), counts.iter().map(|row| row[j]).sum()))
+        .collect();
+    let links: Vec<(usize, usize, u64)> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, &c)| (i, j, c)))
+        .collect();
+    let flow = svg::flow(&left, &right, &links);
+    let mut movements = Vec::new();
+    for m in Movement::ALL {
+        let n = run.transitions.iter().filter(|t| t.movement == m).count() as u64;
+        let name = match m {
+            Movement::Improved => l("improved", "en progression"),
+            Movement::Declined => l("declined", "en recul"),
+            Movement::Unchanged => l("unchanged", "inchangés"),
+            Movement::New => l("new", "nouveaux"),
+            Movement::Lost => l("lost", "perdus"),
+        };
+        movements.push((
+            format!(
+                " class=\"movement\" data-movement=\"{}\" data-count=\"{n}\"",
+                m.as_str()
+            ),
+            vec![name.to_owned(), count(n, lang)],
+        ));
+    }
+    let body = format!(
+        "<section><h2>{}</h2><p class=\"meta\">A: {} · B: {}</p>{}<div class=\"pair\">{matrix}{flow}</div></section>",
+        escape(&ty.name),
+        period(a),
+        period(b),
+        table(&[l("movement", "mouvement"), l("customers", "clients")], &movements),
+    );
+    let title = format!(
+        "{} — {}",
+        l("Customer migrations", "Migrations des clients"),
+        ty.name
+    );
+    page(lang, &title, &body, info)
+}
