@@ -556,6 +556,36 @@ pub fn compare(
     })
 }
 
+/// What a transactions file holds, read and decoded without aggregating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scan {
+    /// Data lines.
+    pub lines: u64,
+    /// Distinct customers.
+    pub customers: usize,
+    /// Distinct orders (per customer).
+    pub orders: usize,
+    /// Earliest and latest line dates.
+    pub dates: Option<(Date, Date)>,
+}
+
+/// Reads and checks a transactions file: every cell decoded, nothing aggregated.
+pub fn scan(path: &Path, progress: &dyn Progress) -> Result<Scan> {
+    let mut dicts = Dictionaries::default();
+    let mut dates: Option<(Date, Date)> = None;
+    let info = read_transactions(path, &[], &mut dicts, progress, &mut |batch, _| {
+        if let (Some(&lo), Some(&hi)) = (batch.date.iter().min(), batch.date.iter().max()) {
+            dates = Some(dates.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+    })?;
+    Ok(Scan {
+        lines: info.lines,
+        customers: dicts.customers.len(),
+        orders: dicts.n_orders(),
+        dates,
+    })
+}
+
 /// Checks that the input files exist before anything is read.
 pub fn check_inputs(inputs: &Inputs) -> Result<()> {
     let paths: [Option<&Path>; 3] = [

@@ -140,6 +140,12 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// Read and check a transactions file without classifying: lines, customers, orders, dates.
+    Check {
+        /// Transaction lines, CSV or Parquet.
+        #[arg(long, value_name = "FILE")]
+        transactions: PathBuf,
+    },
     /// Write a synthetic sales history (customers and transactions).
     Generate {
         /// Number of customer accounts.
@@ -321,6 +327,20 @@ fn run(cli: Cli) -> Result<()> {
             let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
             let explanations = inspect::explain(&run, &customer)?;
             print_text(|out| summary::print_explanations(out, &customer, as_of, &explanations))?;
+        }
+        Command::Check { transactions } => {
+            let scan = run::scan(&transactions, &progress::Bar::new(false))?;
+            let dates = scan
+                .dates
+                .map_or_else(|| "no lines".to_owned(), |(a, b)| format!("{a} .. {b}"));
+            let (lines, customers, orders) = (scan.lines, scan.customers, scan.orders);
+            print_text(|out| {
+                writeln!(
+                    out,
+                    "{}: {lines} lines, {customers} customers, {orders} orders, dates {dates}",
+                    transactions.display()
+                )
+            })?;
         }
         Command::Generate {
             customers,
