@@ -39,6 +39,13 @@ impl Staged {
         temp.as_file()
             .sync_all()
             .map_err(|e| Error::io(&target, e))?;
+        // Temporary files are private; results are ordinary files, readable like any other.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| Error::io(&target, e))?;
+        }
         self.files.push((temp, name.to_owned()));
         Ok(())
     }

@@ -242,3 +242,60 @@ fn preview_and_explain() {
         "{stderr}"
     );
 }
+
+#[test]
+fn report_is_written_unless_asked_not_to_and_check_reads_without_classifying() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "parquet");
+    let transactions = dir.path().join("transactions.parquet");
+    for (flag, expected) in [(None, true), (Some("--no-report"), false)] {
+        let out = dir.path().join(format!("out-{expected}"));
+        let mut cmd = strata();
+        cmd.args([
+            "segment",
+            "--quiet",
+            "--lang",
+            "fr",
+            "--config",
+            CONFIG,
+            "--as-of",
+            "2024-12-31",
+            "--transactions",
+        ])
+        .arg(&transactions)
+        .arg("--out")
+        .arg(&out);
+        if let Some(flag) = flag {
+            cmd.arg(flag);
+        }
+        cmd.assert().success();
+        assert_eq!(out.join("report.html").exists(), expected);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(out.join("assignments.csv"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644, "results are ordinary readable files");
+        }
+    }
+    let assert = strata()
+        .args(["check", "--transactions"])
+        .arg(&transactions)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let csv_lines = {
+        generate(&dir.path().join("csv"), "csv");
+        std::fs::read_to_string(dir.path().join("csv/transactions.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    assert!(
+        stdout.contains(&format!(": {csv_lines} lines, 300 customers, ")),
+        "{stdout}"
+    );
+}
