@@ -9,7 +9,7 @@ use strata_domain::date::Date;
 use strata_engine::generate::{generate, Format, Spec};
 use strata_engine::output::write_assignments;
 use strata_engine::progress::Silent;
-use strata_engine::run::{self, parse_period, Inputs, SegmentRun};
+use strata_engine::run::{self, parse_period, CompareRun, Inputs, SegmentRun};
 use strata_report::format::Lang;
 use strata_report::{compare_report, segment_report, ReportInfo};
 
@@ -36,6 +36,21 @@ fn segment_run(dir: &Path) -> SegmentRun {
         parse_config(CONFIG).unwrap(),
         &inputs,
         Date::parse_iso("2024-12-31").unwrap(),
+        &Silent,
+    )
+    .unwrap()
+}
+
+/// Sales performance compared between 2023 and 2024.
+fn compare_run(dir: &Path) -> CompareRun {
+    let inputs = data(dir);
+    let periods =
+        ["2023-01-01..2023-12-31", "2024-01-01..2024-12-31"].map(|p| parse_period(p).unwrap());
+    run::compare(
+        parse_config(CONFIG).unwrap(),
+        &inputs,
+        "Sales performance",
+        periods,
         &Silent,
     )
     .unwrap()
@@ -118,19 +133,7 @@ fn pareto_curves_are_drawn_from_a_bounded_number_of_points() {
 #[test]
 fn compare_report_counts_equal_the_transitions_file() {
     let dir = tempfile::tempdir().unwrap();
-    let inputs = data(dir.path());
-    let periods = [
-        parse_period("2023-01-01..2023-12-31").unwrap(),
-        parse_period("2024-01-01..2024-12-31").unwrap(),
-    ];
-    let compare = run::compare(
-        parse_config(CONFIG).unwrap(),
-        &inputs,
-        "Sales performance",
-        periods,
-        &Silent,
-    )
-    .unwrap();
+    let compare = compare_run(dir.path());
     let html = compare_report(&compare, &info(Lang::En, &compare.files));
     let mut csv = Vec::new();
     strata_engine::output::write_transitions(&compare, &mut csv).unwrap();
@@ -237,19 +240,7 @@ fn reports_render_in_a_real_browser() {
     assert_eq!(count("bar"), 6, "one bar per marketing group");
     assert_eq!(count("chart curve"), 2);
 
-    let inputs = data(dir.path());
-    let periods = [
-        parse_period("2023-01-01..2023-12-31").unwrap(),
-        parse_period("2024-01-01..2024-12-31").unwrap(),
-    ];
-    let compare = run::compare(
-        parse_config(CONFIG).unwrap(),
-        &inputs,
-        "Sales performance",
-        periods,
-        &Silent,
-    )
-    .unwrap();
+    let compare = compare_run(dir.path());
     let page = dir.path().join("compare.html");
     std::fs::write(
         &page,

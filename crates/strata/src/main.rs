@@ -14,7 +14,7 @@ use strata_domain::date::Date;
 use strata_engine::generate::{self, Format};
 use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, Staged};
-use strata_engine::run::{self, Inputs};
+use strata_engine::run::{self, FileInfo, Inputs};
 use strata_report::format::Lang;
 use strata_report::ReportInfo;
 
@@ -228,8 +228,34 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     print_text(|out| writeln!(out, "{text}"))
 }
 
-fn written(paths: Vec<PathBuf>) -> Vec<String> {
-    paths.into_iter().map(|p| p.display().to_string()).collect()
+/// A CSV output: its file name and how to write it.
+type CsvOutput<'a> = (&'a str, &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>);
+
+/// Writes a run's CSV and, unless `--no-report`, its report, all staged and
+/// renamed into place together; returns the paths written.
+fn write_outputs(
+    args: &InputArgs,
+    started: Instant,
+    files: &[FileInfo],
+    (name, csv): CsvOutput<'_>,
+    report: impl FnOnce(&ReportInfo<'_>) -> String,
+) -> Result<Vec<String>> {
+    let mut staged = Staged::new(&args.out)?;
+    staged.write(name, csv)?;
+    if !args.no_report {
+        let info = ReportInfo {
+            lang: args.report_lang(),
+            duration: started.elapsed(),
+            files,
+        };
+        let html = report(&info);
+        staged.write("report.html", |w| w.write_all(html.as_bytes()))?;
+    }
+    Ok(staged
+        .commit()?
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect())
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -245,18 +271,13 @@ fn run(cli: Cli) -> Result<()> {
             let inputs = inputs(&args, overrides)?;
             let bar = progress::Bar::new(args.quiet);
             let run = run::segment(config, &inputs, as_of, &bar)?;
-            let mut staged = Staged::new(&args.out)?;
-            staged.write("assignments.csv", |w| write_assignments(&run, w))?;
-            if !args.no_report {
-                let info = ReportInfo {
-                    lang: args.report_lang(),
-                    duration: started.elapsed(),
-                    files: &run.files,
-                };
-                let html = strata_report::segment_report(&run, &info);
-                staged.write("report.html", |w| w.write_all(html.as_bytes()))?;
-            }
-            let outputs = written(staged.commit()?);
+            let outputs = write_outputs(
+                &args,
+                started,
+                &run.files,
+                ("assignments.csv", &|w| write_assignments(&run, w)),
+                |info| strata_report::segment_report(&run, info),
+            )?;
             if args.json {
                 print_json(&summary::segment_json(&run, &outputs, started.elapsed()))?;
             } else if !args.quiet {
@@ -274,18 +295,13 @@ fn run(cli: Cli) -> Result<()> {
             let inputs = inputs(&args, None)?;
             let bar = progress::Bar::new(args.quiet);
             let run = run::compare(config, &inputs, &type_name, periods, &bar)?;
-            let mut staged = Staged::new(&args.out)?;
-            staged.write("transitions.csv", |w| write_transitions(&run, w))?;
-            if !args.no_report {
-                let info = ReportInfo {
-                    lang: args.report_lang(),
-                    duration: started.elapsed(),
-                    files: &run.files,
-                };
-                let html = strata_report::compare_report(&run, &info);
-                staged.write("report.html", |w| w.write_all(html.as_bytes()))?;
-            }
-            let outputs = written(staged.commit()?);
+            let outputs = write_outputs(
+                &args,
+                started,
+                &run.files,
+                ("transitions.csv", &|w| write_transitions(&run, w)),
+                |info| strata_report::compare_report(&run, info),
+            )?;
             if args.json {
                 print_json(&summary::compare_json(&run, &outputs, started.elapsed()))?;
             } else if !args.quiet {
