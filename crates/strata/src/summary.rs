@@ -254,14 +254,7 @@ pub fn print_segment(
             writeln!(out, "  {w}")?;
         }
     }
-    writeln!(out)?;
-    for f in &run.files {
-        writeln!(out, "read {} ({} lines)", f.path.display(), f.lines)?;
-    }
-    for o in outputs {
-        writeln!(out, "wrote {o}")?;
-    }
-    writeln!(out, "done in {:.2} s", duration.as_secs_f64())
+    print_footer(out, &run.files, outputs, duration)
 }
 
 /// The JSON summary of a compare run.
@@ -363,8 +356,18 @@ pub fn print_compare(
         .map(|m| format!("{} {}", counts[m.as_str()], m.as_str()))
         .collect();
     writeln!(out, "{}", line.join(", "))?;
+    print_footer(out, &run.files, outputs, duration)
+}
+
+/// The files read and written, and the run's duration.
+fn print_footer(
+    out: &mut dyn Write,
+    files: &[FileInfo],
+    outputs: &[String],
+    duration: Duration,
+) -> io::Result<()> {
     writeln!(out)?;
-    for f in &run.files {
+    for f in files {
         writeln!(out, "read {} ({} lines)", f.path.display(), f.lines)?;
     }
     for o in outputs {
