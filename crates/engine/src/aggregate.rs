@@ -151,7 +151,8 @@ impl Aggregator {
                 order_net: Vec::new(),
                 order_last: Vec::new(),
             },
-            Method::Rules(_) => Sums::Features(Box::default()),
+            // Rules read every line up to the window's end, unfiltered.
+            Method::Rules(_) => return Aggregator::features(window.last),
         };
         Aggregator {
             window,

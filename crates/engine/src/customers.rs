@@ -44,8 +44,12 @@ impl CustomerTable {
 
     /// Every customer's value of a column, `None` where it has none.
     pub fn column_values(&self, column: &str, n_customers: usize) -> Vec<Option<&str>> {
-        (0..n_customers as u32)
-            .map(|c| self.attribute(column, c))
+        let found = self
+            .table
+            .as_ref()
+            .and_then(|t| Some((t, t.column(column)?)));
+        (0..n_customers)
+            .map(|c| found.and_then(|(t, col)| (c < t.n_rows()).then(|| t.cell(c, col)).flatten()))
             .collect()
     }
 }

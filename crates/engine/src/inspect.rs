@@ -40,7 +40,7 @@ pub fn preview(run: &SegmentRun, rule_text: &str) -> Result<Preview> {
     let mut matched: Vec<u32> = (0..table.rows as u32)
         .filter(|&c| truths[c as usize] == Truth::True)
         .collect();
-    matched.sort_by(|&a, &b| run.dicts.customers.name(a).cmp(run.dicts.customers.name(b)));
+    run.dicts.sort_by_customer_id(&mut matched, |&c| c);
     let mut columns: Vec<String> = Vec::new();
     let mut operands = Vec::new();
     for c in expr.conditions() {

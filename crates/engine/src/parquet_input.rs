@@ -265,10 +265,7 @@ pub fn read_transactions(
         progress.advance(first_row);
     }
     progress.finish();
-    Ok(TransactionsInfo {
-        lines: first_row,
-        has_margin,
-    })
+    Ok(TransactionsInfo { lines: first_row })
 }
 
 fn decode_batch(

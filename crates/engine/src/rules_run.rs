@@ -150,10 +150,6 @@ impl RulesContext {
     }
 
     /// Classifies one rules type.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the context of one type's classification"
-    )]
     pub fn classify_type(
         &self,
         type_idx: usize,
@@ -221,12 +217,7 @@ impl RulesContext {
                 explanation: Explanation::Rules,
             })
             .collect();
-        rows.sort_by(|a, b| {
-            dicts
-                .customers
-                .name(a.customer)
-                .cmp(dicts.customers.name(b.customer))
-        });
+        dicts.sort_by_customer_id(&mut rows, |r| r.customer);
         Ok(TypeResult {
             type_idx,
             window: None,

@@ -259,12 +259,7 @@ fn classify_type(
             explanation,
         })
         .collect();
-    rows.sort_unstable_by(|a, b| {
-        dicts
-            .customers
-            .name(a.customer)
-            .cmp(dicts.customers.name(b.customer))
-    });
+    dicts.sort_by_customer_id(&mut rows, |r| r.customer);
     TypeResult {
         type_idx,
         window: Some(window),
@@ -539,12 +534,7 @@ pub fn compare(
             })
         })
         .collect();
-    transitions.sort_unstable_by(|a, b| {
-        dicts
-            .customers
-            .name(a.customer)
-            .cmp(dicts.customers.name(b.customer))
-    });
+    dicts.sort_by_customer_id(&mut transitions, |r| r.customer);
     Ok(CompareRun {
         config,
         type_idx,

@@ -104,6 +104,16 @@ impl Dictionaries {
         (customer, order)
     }
 
+    /// Sorts items by their customer's id text: the order of every output.
+    /// The sort is stable, so items of one customer keep their order.
+    pub fn sort_by_customer_id<T>(&self, items: &mut [T], customer: impl Fn(&T) -> u32) {
+        items.sort_by(|a, b| {
+            self.customers
+                .name(customer(a))
+                .cmp(self.customers.name(customer(b)))
+        });
+    }
+
     /// The customer of an order.
     pub fn order_customer(&self, order: u32) -> u32 {
         self.orders.scope(order)
@@ -127,8 +137,6 @@ impl Dictionaries {
 pub struct TransactionsInfo {
     /// Number of data lines.
     pub lines: u64,
-    /// Whether a margin column exists.
-    pub has_margin: bool,
 }
 
 /// Column positions of the transactions file.
@@ -421,7 +429,7 @@ fn read_csv_transactions(
     }
     builder.flush(sink);
     progress.finish();
-    Ok(TransactionsInfo { lines, has_margin })
+    Ok(TransactionsInfo { lines })
 }
 
 #[cfg(test)]
