@@ -625,6 +625,33 @@ default = true
     }
 
     #[test]
+    fn each_type_names_the_optional_columns_it_reads() {
+        let one_tier = "[[types.segments]]\nname = \"A\"\nshare = 100\n";
+        let pareto = |extra: &str| format!("method = \"pareto\"\n{extra}{one_tier}");
+        let cases = [
+            (pareto(""), vec![]),
+            (pareto("measure = \"margin\"\n"), vec!["margin"]),
+            (
+                pareto("agencies = [\"Lyon\"]\nbrands = [\"Bosch\"]\n"),
+                vec!["agency", "brand"],
+            ),
+            ("method = \"rfm\"\n".to_owned(), vec![]),
+            (
+                "method = \"rules\"\n[[types.segments]]\nname = \"x\"\nrule = \"total_spent > 5 AND orders_30d = 0\"\n".to_owned(),
+                vec![],
+            ),
+            (
+                "method = \"rules\"\n[[types.segments]]\nname = \"x\"\nrule = \"late_order_days > 30 OR NOT purchased_brand IN ('Bosch')\"\n[[types.segments]]\nname = \"y\"\nrule = \"purchased_category CONTAINS 'press'\"\n".to_owned(),
+                vec!["brand", "category", "due_date", "status"],
+            ),
+        ];
+        for (body, expected) in cases {
+            let config = parse_config(&format!("[[types]]\nname = \"T\"\n{body}")).unwrap();
+            assert_eq!(config.types[0].line_columns(), expected, "{body}");
+        }
+    }
+
+    #[test]
     fn rfm_without_segments_uses_the_default_map() {
         let config = parse_config("[[types]]\nname = \"RFM\"\nmethod = \"rfm\"\n").unwrap();
         let names: Vec<&str> = config.types[0]

@@ -34,6 +34,17 @@ pub const COMPUTED: [(&str, ValueType); 24] = [
     ("created_at", ValueType::Date),
 ];
 
+/// The optional transaction columns a computed feature reads, beyond the
+/// customer, order, date and amount every feature reads.
+pub fn line_columns(feature: &str) -> &'static [&'static str] {
+    match feature {
+        "purchased_category" => &["category"],
+        "purchased_brand" => &["brand"],
+        "late_order_days" => &["status", "due_date"],
+        _ => &[],
+    }
+}
+
 /// Whether `date` is in the last `days` days: the window `(as_of - days, as_of]`.
 pub fn in_last_days(as_of: Date, date: Date, days: i32) -> bool {
     let age = as_of.days_since(date);

@@ -199,12 +199,15 @@ fn write_fixed(
     let sign = if value < 0 { "-" } else { "" };
     let magnitude = value.unsigned_abs();
     let scale = scale as u128;
-    let (int_part, frac_part) = (magnitude / scale, magnitude % scale);
+    let (int_part, mut frac_part, mut decimals) = (magnitude / scale, magnitude % scale, decimals);
     if frac_part == 0 {
         return write!(f, "{sign}{int_part}");
     }
-    let frac = format!("{frac_part:0decimals$}");
-    write!(f, "{sign}{int_part}.{}", frac.trim_end_matches('0'))
+    while frac_part % 10 == 0 {
+        frac_part /= 10;
+        decimals -= 1;
+    }
+    write!(f, "{sign}{int_part}.{frac_part:0decimals$}")
 }
 
 impl fmt::Display for Amount {

@@ -190,6 +190,34 @@ pub struct Rule {
 }
 
 impl SegmentType {
+    /// The optional transaction columns this type reads (`margin`, `agency`,
+    /// `brand`, `category`, `status`, `due_date`); a reader may skip the others.
+    pub fn line_columns(&self) -> Vec<&'static str> {
+        let mut columns = Vec::new();
+        if let Method::Pareto(ParetoSpec {
+            measure: Measure::Margin,
+            ..
+        }) = self.method
+        {
+            columns.push("margin");
+        }
+        if !self.lines.agencies.is_empty() {
+            columns.push("agency");
+        }
+        if !self.lines.brands.is_empty() {
+            columns.push("brand");
+        }
+        let rules = self.segments.iter().filter_map(|s| s.rule.as_ref());
+        for condition in rules.flat_map(|r| r.expr.conditions()) {
+            if let crate::rules::ast::Operand::Feature(name) = condition.operand() {
+                columns.extend(crate::features::line_columns(name));
+            }
+        }
+        columns.sort_unstable();
+        columns.dedup();
+        columns
+    }
+
     /// The index of a segment by name (exact match).
     pub fn segment_idx(&self, name: &str) -> Option<SegmentIdx> {
         self.segments

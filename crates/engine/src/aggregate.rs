@@ -1,8 +1,8 @@
 //! Per-type aggregation of streamed lines into per-account figures: eligible
 //! sales for Pareto types, orders and net sums for RFM types.
 
-use crate::intern::{Interner, NONE};
-use crate::transactions::{Dictionaries, LineBatch};
+use crate::intern::NONE;
+use crate::transactions::{Dictionaries, LineBatch, NewNames};
 use rustc_hash::FxHashSet;
 use strata_domain::date::{Date, Window};
 use strata_domain::features::{is_closed_status, Activity};
@@ -19,18 +19,15 @@ struct CompiledFilter {
 }
 
 impl CompiledFilter {
-    fn sync(&mut self, dicts: &Dictionaries) {
-        fn grow(list: &[String], ok: &mut Vec<bool>, names: &Interner) {
-            for id in ok.len()..names.len() {
-                let name = names.name(id as u32).trim();
-                ok.push(
-                    list.iter()
-                        .any(|item| item.trim().eq_ignore_ascii_case(name)),
-                );
-            }
+    fn learn(&mut self, names: &NewNames) {
+        fn grow(list: &[String], ok: &mut Vec<bool>, names: &[String]) {
+            ok.extend(names.iter().map(|name| {
+                list.iter()
+                    .any(|item| item.trim().eq_ignore_ascii_case(name.trim()))
+            }));
         }
-        grow(&self.filter.agencies, &mut self.agency_ok, &dicts.agencies);
-        grow(&self.filter.brands, &mut self.brand_ok, &dicts.brands);
+        grow(&self.filter.agencies, &mut self.agency_ok, &names.agencies);
+        grow(&self.filter.brands, &mut self.brand_ok, &names.brands);
     }
 
     fn accepts(&self, agency: u32, brand: u32) -> bool {
@@ -179,9 +176,9 @@ impl Aggregator {
     }
 
     /// Adds the lines of a batch that fall in the window and pass the filter.
-    pub fn consume(&mut self, batch: &LineBatch, dicts: &Dictionaries) {
-        self.filter.sync(dicts);
-        let n_customers = dicts.customers.len();
+    pub fn consume(&mut self, batch: &LineBatch) {
+        self.filter.learn(&batch.new_names);
+        let n_customers = batch.known.customers;
         let filter_all = self.filter.filter.accepts_all();
         let counts = |i: usize| {
             self.window.contains(batch.date[i])
@@ -206,8 +203,8 @@ impl Aggregator {
                 order_last,
             } => {
                 grow(monetary, n_customers, Amount::ZERO);
-                grow(order_net, dicts.n_orders(), Amount::ZERO);
-                grow(order_last, dicts.n_orders(), None);
+                grow(order_net, batch.known.orders, Amount::ZERO);
+                grow(order_last, batch.known.orders, None);
                 for i in 0..batch.len() {
                     if counts(i) {
                         monetary[batch.customer[i] as usize] += batch.amount[i];
@@ -220,15 +217,14 @@ impl Aggregator {
             Sums::Features(f) => {
                 let as_of = self.window.last;
                 grow(&mut f.activity, n_customers, Activity::default());
-                let n_orders = dicts.n_orders();
+                let n_orders = batch.known.orders;
                 grow(&mut f.order_net, n_orders, Amount::ZERO);
                 grow(&mut f.order_last, n_orders, None);
                 grow(&mut f.order_closed, n_orders, false);
                 grow(&mut f.order_due, n_orders, None);
-                for id in f.closing_status.len()..dicts.statuses.len() {
-                    f.closing_status
-                        .push(is_closed_status(dicts.statuses.name(id as u32)));
-                }
+                let statuses = &batch.new_names.statuses;
+                f.closing_status
+                    .extend(statuses.iter().map(|s| is_closed_status(s)));
                 for i in 0..batch.len() {
                     let date = batch.date[i];
                     if date > as_of {

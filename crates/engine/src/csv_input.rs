@@ -3,9 +3,16 @@
 //! allowing decimal commas), case-insensitive trimmed header names.
 
 use crate::error::{Error, InputError, Location, Result};
+use crate::transactions::{
+    amount_message, parse_date_text, ColumnMap, DecodedBatch, Decoder, Emit, Selection, Texts,
+    BATCH_LINES,
+};
+use arrow_array::builder::StringBuilder;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use strata_domain::date::Date;
+use strata_domain::money::{Amount, ExtraDigits};
 
 /// An open CSV file positioned on its first data record.
 pub struct CsvFile {
@@ -155,6 +162,168 @@ pub fn utf8_field<'a>(path: &Path, line: u64, column: &str, field: &'a [u8]) -> 
         )
         .into()
     })
+}
+
+/// Decodes the lines of a CSV transactions file.
+pub(crate) struct TransactionsDecoder {
+    csv: CsvFile,
+    columns: ColumnMap,
+    size: Option<u64>,
+}
+
+impl TransactionsDecoder {
+    /// Opens the file and finds the selected columns in its header.
+    pub(crate) fn open(path: &Path, selection: &Selection) -> Result<TransactionsDecoder> {
+        let size = std::fs::metadata(path).map(|m| m.len()).ok();
+        let csv = open_csv(path)?;
+        let columns = ColumnMap::find(path, &csv.headers, selection)?;
+        Ok(TransactionsDecoder { csv, columns, size })
+    }
+}
+
+/// The columns of a batch being decoded.
+struct Columns {
+    customer: StringBuilder,
+    order: StringBuilder,
+    date: Vec<Date>,
+    amount: Vec<Amount>,
+    margin: Option<Vec<Amount>>,
+    agency: Option<StringBuilder>,
+    brand: Option<StringBuilder>,
+    category: Option<StringBuilder>,
+    status: Option<StringBuilder>,
+    due_date: Option<Vec<Option<Date>>>,
+}
+
+impl Columns {
+    fn new(map: &ColumnMap) -> Columns {
+        let texts = |index: Option<usize>| {
+            index.map(|_| StringBuilder::with_capacity(BATCH_LINES, 8 * BATCH_LINES))
+        };
+        Columns {
+            customer: StringBuilder::with_capacity(BATCH_LINES, 8 * BATCH_LINES),
+            order: StringBuilder::with_capacity(BATCH_LINES, 8 * BATCH_LINES),
+            date: Vec::with_capacity(BATCH_LINES),
+            amount: Vec::with_capacity(BATCH_LINES),
+            margin: map.margin.map(|_| Vec::with_capacity(BATCH_LINES)),
+            agency: texts(map.agency),
+            brand: texts(map.brand),
+            category: texts(map.category),
+            status: texts(map.status),
+            due_date: map.due_date.map(|_| Vec::with_capacity(BATCH_LINES)),
+        }
+    }
+
+    fn finish(self, position: u64) -> DecodedBatch {
+        let texts = |builder: Option<StringBuilder>| builder.map(|mut b| Texts::Plain(b.finish()));
+        DecodedBatch {
+            customer: Texts::Plain({ self.customer }.finish()),
+            order: Texts::Plain({ self.order }.finish()),
+            date: self.date,
+            amount: self.amount,
+            margin: self.margin,
+            agency: texts(self.agency),
+            brand: texts(self.brand),
+            category: texts(self.category),
+            status: texts(self.status),
+            due_date: self.due_date,
+            position,
+        }
+    }
+}
+
+impl Decoder for TransactionsDecoder {
+    fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    fn decode(self, emit: &mut Emit<'_>) -> Result<u64> {
+        let TransactionsDecoder {
+            mut csv,
+            columns,
+            size,
+        } = self;
+        let path = csv.path.as_path();
+        let decimal_comma = csv.decimal_comma;
+        let mut record = csv::ByteRecord::new();
+        let mut lines = 0u64;
+        let mut batch = Columns::new(&columns);
+        loop {
+            match csv.reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_error(path, e)),
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            let error = |name: &str, message: String| -> Error {
+                InputError::new(path, Location::Line(line), Some(name), message).into()
+            };
+            let text = |index: usize, name: &str| -> Result<&str> {
+                Ok(utf8_field(path, line, name, &record[index])?.trim())
+            };
+            let required = |index: usize, name: &str, what: &str| -> Result<&str> {
+                match text(index, name)? {
+                    "" => Err(error(name, format!("empty value; expected {what}"))),
+                    value => Ok(value),
+                }
+            };
+            let amount_of = |name: &str, value: &str| -> Result<Amount> {
+                Amount::parse(value, decimal_comma, ExtraDigits::Reject)
+                    .map_err(|e| error(name, amount_message(e, value)))
+            };
+            let date_of = |name: &str, value: &str| -> Result<Date> {
+                parse_date_text(value).ok_or_else(|| {
+                    error(name, format!("expected a date YYYY-MM-DD, found '{value}'"))
+                })
+            };
+            batch.customer.append_value(required(
+                columns.customer,
+                "customer_id",
+                "a customer id",
+            )?);
+            batch
+                .order
+                .append_value(required(columns.order, "order_id", "an order id")?);
+            let date = required(columns.date, "date", "a date YYYY-MM-DD")?;
+            batch.date.push(date_of("date", date)?);
+            let amount = required(columns.amount, "amount", "an amount")?;
+            batch.amount.push(amount_of("amount", amount)?);
+            if let (Some(index), Some(margins)) = (columns.margin, &mut batch.margin) {
+                margins.push(match text(index, "margin")? {
+                    "" => Amount::ZERO,
+                    value => amount_of("margin", value)?,
+                });
+            }
+            for (index, name, builder) in [
+                (columns.agency, "agency", &mut batch.agency),
+                (columns.brand, "brand", &mut batch.brand),
+                (columns.category, "category", &mut batch.category),
+                (columns.status, "status", &mut batch.status),
+            ] {
+                if let (Some(index), Some(builder)) = (index, builder) {
+                    builder.append_value(text(index, name)?);
+                }
+            }
+            if let (Some(index), Some(due_dates)) = (columns.due_date, &mut batch.due_date) {
+                due_dates.push(match text(index, "due_date")? {
+                    "" => None,
+                    value => Some(date_of("due_date", value)?),
+                });
+            }
+            lines += 1;
+            if batch.date.len() >= BATCH_LINES {
+                let position = record.position().map_or(0, |p| p.byte());
+                let full = std::mem::replace(&mut batch, Columns::new(&columns));
+                if !emit(full.finish(position)) {
+                    return Ok(lines);
+                }
+            }
+        }
+        if !batch.date.is_empty() {
+            emit(batch.finish(size.unwrap_or(0)));
+        }
+        Ok(lines)
+    }
 }
 
 #[cfg(test)]

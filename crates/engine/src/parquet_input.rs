@@ -4,21 +4,22 @@
 //! text or integers. Only the needed columns are decoded.
 
 use crate::error::{Error, InputError, Location, Result};
-use crate::progress::Progress;
 use crate::table::StringTable;
 use crate::transactions::{
-    amount_message, check_needed, parse_date_text, ColumnMap, Dictionaries, LineBatch, LineBuilder,
-    NeededColumn, RawLine, TransactionsInfo, BATCH_LINES,
+    amount_message, parse_date_text, ColumnMap, DecodedBatch, Decoder, Emit, Selection, Texts,
+    BATCH_LINES,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Date64Type, Decimal128Type, Float64Type, Int64Type};
+use arrow_array::types::{
+    Date32Type, Date64Type, Decimal128Type, Float64Type, Int32Type, Int64Type,
+};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, TimeUnit};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, ExtraDigits};
 
@@ -211,61 +212,74 @@ impl ColumnCtx<'_> {
     }
 }
 
-/// Reads every line of a Parquet transactions file, handing batches to `sink`.
-pub fn read_transactions(
-    path: &Path,
-    needed: &[NeededColumn],
-    dicts: &mut Dictionaries,
-    progress: &dyn Progress,
-    sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
-) -> Result<TransactionsInfo> {
-    let builder = open(path)?;
-    let names = normalized_names(&builder);
-    let columns = ColumnMap::find(&names, |name| {
-        crate::csv_input::missing_column(path, name, &names)
-    })?;
-    check_needed(path, &names, needed)?;
-    let wanted: Vec<usize> = [
-        Some(columns.order),
-        Some(columns.customer),
-        Some(columns.date),
-        Some(columns.amount),
-    ]
-    .into_iter()
-    .chain([
-        columns.margin,
-        columns.agency,
-        columns.brand,
-        columns.category,
-        columns.status,
-        columns.due_date,
-    ])
-    .flatten()
-    .collect();
-    let total_rows = builder.metadata().file_metadata().num_rows() as u64;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_LINES)
-        .build()
-        .map_err(|e| parquet_error(path, e))?;
-    let has_margin = columns.margin.is_some();
-    let mut builder = LineBuilder {
-        dicts,
-        batch: LineBatch::default(),
-        has_margin,
-    };
-    progress.start("reading transactions", Some(total_rows));
-    let mut first_row = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| parquet_error(path, e))?;
-        decode_batch(path, &batch, &names, &columns, first_row, &mut builder)?;
-        builder.flush(sink);
-        first_row += batch.num_rows() as u64;
-        progress.advance(first_row);
+/// Decodes the lines of a Parquet transactions file.
+pub(crate) struct TransactionsDecoder {
+    path: PathBuf,
+    reader: ParquetRecordBatchReader,
+    names: Vec<String>,
+    columns: ColumnMap,
+    rows: u64,
+}
+
+impl TransactionsDecoder {
+    /// Opens the file and finds the selected columns in its schema; only
+    /// those are decoded.
+    pub(crate) fn open(path: &Path, selection: &Selection) -> Result<TransactionsDecoder> {
+        let builder = open(path)?;
+        let names = normalized_names(&builder);
+        let columns = ColumnMap::find(path, &names, selection)?;
+        let wanted: Vec<usize> = [
+            Some(columns.order),
+            Some(columns.customer),
+            Some(columns.date),
+            Some(columns.amount),
+        ]
+        .into_iter()
+        .chain([
+            columns.margin,
+            columns.agency,
+            columns.brand,
+            columns.category,
+            columns.status,
+            columns.due_date,
+        ])
+        .flatten()
+        .collect();
+        let rows = builder.metadata().file_metadata().num_rows() as u64;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(BATCH_LINES)
+            .build()
+            .map_err(|e| parquet_error(path, e))?;
+        Ok(TransactionsDecoder {
+            path: path.to_path_buf(),
+            reader,
+            names,
+            columns,
+            rows,
+        })
     }
-    progress.finish();
-    Ok(TransactionsInfo { lines: first_row })
+}
+
+impl Decoder for TransactionsDecoder {
+    fn size(&self) -> Option<u64> {
+        Some(self.rows)
+    }
+
+    fn decode(self, emit: &mut Emit<'_>) -> Result<u64> {
+        let mut first_row = 0u64;
+        for batch in self.reader {
+            let batch = batch.map_err(|e| parquet_error(&self.path, e))?;
+            let rows = batch.num_rows() as u64;
+            let decoded = decode_batch(&self.path, &batch, &self.names, &self.columns, first_row)?;
+            first_row += rows;
+            if !emit(decoded) {
+                break;
+            }
+        }
+        Ok(first_row)
+    }
 }
 
 fn decode_batch(
@@ -274,8 +288,7 @@ fn decode_batch(
     names: &[String],
     columns: &ColumnMap,
     first_row: u64,
-    builder: &mut LineBuilder<'_>,
-) -> Result<()> {
+) -> Result<DecodedBatch> {
     let column = |index: usize| -> (ColumnCtx<'_>, &ArrayRef) {
         let name = &names[index];
         let array = batch.column_by_name(
@@ -295,7 +308,20 @@ fn decode_batch(
             array.expect("projected columns are in the batch"),
         )
     };
-    let required_texts = |index: usize| -> Result<StringArray> {
+    let texts = |index: usize| -> Result<Texts> {
+        let (ctx, array) = column(index);
+        match array.data_type() {
+            DataType::Dictionary(key, value)
+                if **key == DataType::Int32 && **value == DataType::Utf8 =>
+            {
+                Ok(Texts::Dictionary(
+                    array.as_dictionary::<Int32Type>().clone(),
+                ))
+            }
+            _ => Ok(Texts::Plain(ctx.texts(array)?)),
+        }
+    };
+    let required_texts = |index: usize| -> Result<Texts> {
         let (ctx, array) = column(index);
         let texts = ctx.texts(array)?;
         if let Some(row) =
@@ -303,65 +329,61 @@ fn decode_batch(
         {
             return Err(ctx.error(row, "empty value"));
         }
-        Ok(texts)
+        Ok(Texts::Plain(texts))
     };
-    let optional_texts = |index: Option<usize>| -> Result<Option<StringArray>> {
-        index
-            .map(|i| {
-                let (ctx, array) = column(i);
-                ctx.texts(array)
-            })
-            .transpose()
+    let required = |index: usize, values: Vec<Option<Amount>>, what: &str| -> Result<Vec<Amount>> {
+        let (ctx, _) = column(index);
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| v.ok_or_else(|| ctx.error(i, format!("empty value; expected {what}"))))
+            .collect()
     };
-    let customers = required_texts(columns.customer)?;
-    let orders = required_texts(columns.order)?;
     let (date_ctx, date_array) = column(columns.date);
-    let dates = date_ctx.dates(date_array)?;
+    let date = date_ctx
+        .dates(date_array)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| d.ok_or_else(|| date_ctx.error(i, "empty value; expected a date YYYY-MM-DD")))
+        .collect::<Result<Vec<Date>>>()?;
     let (amount_ctx, amount_array) = column(columns.amount);
-    let amounts = amount_ctx.amounts(amount_array)?;
-    let margins = columns
+    let amount = required(
+        columns.amount,
+        amount_ctx.amounts(amount_array)?,
+        "an amount",
+    )?;
+    let margin = columns
         .margin
         .map(|i| {
             let (ctx, array) = column(i);
-            ctx.amounts(array)
+            Ok::<_, Error>(
+                ctx.amounts(array)?
+                    .into_iter()
+                    .map(|m| m.unwrap_or(Amount::ZERO))
+                    .collect(),
+            )
         })
         .transpose()?;
-    let agencies = optional_texts(columns.agency)?;
-    let brands = optional_texts(columns.brand)?;
-    let categories = optional_texts(columns.category)?;
-    let statuses = optional_texts(columns.status)?;
-    let due_dates = columns
+    let due_date = columns
         .due_date
         .map(|i| {
             let (ctx, array) = column(i);
             ctx.dates(array)
         })
         .transpose()?;
-    fn text_at(array: &Option<StringArray>, i: usize) -> Option<&str> {
-        array
-            .as_ref()
-            .and_then(|a| (!a.is_null(i)).then(|| a.value(i).trim()))
-    }
-    for i in 0..batch.num_rows() {
-        let date =
-            dates[i].ok_or_else(|| date_ctx.error(i, "empty value; expected a date YYYY-MM-DD"))?;
-        let amount =
-            amounts[i].ok_or_else(|| amount_ctx.error(i, "empty value; expected an amount"))?;
-        let margin = margins.as_ref().and_then(|m| m[i]).unwrap_or(Amount::ZERO);
-        builder.push(RawLine {
-            customer_id: customers.value(i).trim(),
-            order_id: orders.value(i).trim(),
-            date,
-            amount,
-            margin,
-            agency: text_at(&agencies, i),
-            brand: text_at(&brands, i),
-            category: text_at(&categories, i),
-            status: text_at(&statuses, i),
-            due_date: due_dates.as_ref().and_then(|d| d[i]),
-        });
-    }
-    Ok(())
+    Ok(DecodedBatch {
+        customer: required_texts(columns.customer)?,
+        order: required_texts(columns.order)?,
+        date,
+        amount,
+        margin,
+        agency: columns.agency.map(texts).transpose()?,
+        brand: columns.brand.map(texts).transpose()?,
+        category: columns.category.map(texts).transpose()?,
+        status: columns.status.map(texts).transpose()?,
+        due_date,
+        position: first_row + batch.num_rows() as u64,
+    })
 }
 
 /// Reads a whole Parquet file as text cells (customers, overrides).

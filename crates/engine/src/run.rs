@@ -8,7 +8,7 @@ use crate::overrides::one_per_customer;
 use crate::overrides::Overrides;
 use crate::progress::Progress;
 use crate::rules_run::RulesContext;
-use crate::transactions::{read_transactions, Dictionaries, NeededColumn};
+use crate::transactions::{read_transactions, Dictionaries, NeededColumn, Selection};
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
 use strata_domain::compare::{Movement, TransitionMatrix};
@@ -110,9 +110,35 @@ struct Loaded {
     files: Vec<FileInfo>,
 }
 
+/// The transaction columns a configuration reads; all of them when
+/// `every_feature`, for rules given later (preview, explain).
+fn selection(config: &Config, every_feature: bool) -> Selection {
+    let required = config
+        .types
+        .iter()
+        .filter(|ty| matches!(&ty.method, Method::Pareto(spec) if spec.measure == Measure::Margin))
+        .map(|ty| NeededColumn {
+            name: "margin",
+            reason: format!("type '{}' (measure = \"margin\")", ty.name),
+        })
+        .collect();
+    let optional = (!every_feature).then(|| {
+        let mut names: Vec<&'static str> = config
+            .types
+            .iter()
+            .flat_map(SegmentType::line_columns)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    });
+    Selection { required, optional }
+}
+
 fn load(
     inputs: &Inputs,
     config: &Config,
+    selection: &Selection,
     windows: &[(usize, Window)],
     features_as_of: Option<Date>,
     progress: &dyn Progress,
@@ -137,23 +163,14 @@ fn load(
         .map(|&(t, w)| Aggregator::new(&config.types[t], w))
         .chain(features_as_of.map(Aggregator::features))
         .collect();
-    let needed: Vec<NeededColumn> = windows
-        .iter()
-        .map(|&(t, _)| &config.types[t])
-        .filter(|ty| matches!(&ty.method, Method::Pareto(spec) if spec.measure == Measure::Margin))
-        .map(|ty| NeededColumn {
-            name: "margin",
-            reason: format!("type '{}' (measure = \"margin\")", ty.name),
-        })
-        .collect();
     let info = read_transactions(
         &inputs.transactions,
-        &needed,
+        selection,
         &mut dicts,
         progress,
-        &mut |batch, dicts| {
+        &mut |batch| {
             for aggregator in &mut aggregators {
-                aggregator.consume(batch, dicts);
+                aggregator.consume(batch);
             }
         },
     )?;
@@ -314,6 +331,7 @@ fn classify_all(
     let mut loaded = load(
         inputs,
         &config,
+        &selection(&config, mode == Mode::Inspect),
         &windows,
         has_rules.then_some(as_of),
         progress,
@@ -494,7 +512,14 @@ pub fn compare(
         )
     } else {
         let windows = [(type_idx, periods[0]), (type_idx, periods[1])];
-        let loaded = load(inputs, &config, &windows, None, progress)?;
+        let loaded = load(
+            inputs,
+            &config,
+            &selection(&config, false),
+            &windows,
+            None,
+            progress,
+        )?;
         let n_customers = loaded.dicts.customers.len();
         let grouping = grouping(ty, &loaded.customers, n_customers);
         let no_manual = vec![None; n_customers];
@@ -559,11 +584,13 @@ pub struct Scan {
     pub dates: Option<(Date, Date)>,
 }
 
-/// Reads and checks a transactions file: every cell decoded, nothing aggregated.
-pub fn scan(path: &Path, progress: &dyn Progress) -> Result<Scan> {
+/// Reads and checks a transactions file without aggregating: every cell
+/// decoded, or only the columns a configuration reads when one is given.
+pub fn scan(path: &Path, config: Option<&Config>, progress: &dyn Progress) -> Result<Scan> {
     let mut dicts = Dictionaries::default();
     let mut dates: Option<(Date, Date)> = None;
-    let info = read_transactions(path, &[], &mut dicts, progress, &mut |batch, _| {
+    let selection = config.map_or_else(Selection::all, |c| selection(c, false));
+    let info = read_transactions(path, &selection, &mut dicts, progress, &mut |batch| {
         if let (Some(&lo), Some(&hi)) = (batch.date.iter().min(), batch.date.iter().max()) {
             dates = Some(dates.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }

@@ -2,16 +2,23 @@
 //! columns: customer and order ids interned once, dates as day numbers,
 //! amounts as fixed-point integers. Batches stream into the aggregators, so
 //! memory grows with customers and orders, never with lines.
+//!
+//! Reading runs on two threads: one decodes the file (CSV fields or Parquet
+//! pages into text, date and amount columns), the caller's thread interns
+//! ids and aggregates, batch after batch in file order.
 
-use crate::csv_input::{csv_error, open_csv, utf8_field};
 use crate::error::{InputError, Location, Result};
 use crate::intern::{Interner, NONE};
-use crate::parquet_input;
 use crate::progress::Progress;
 use crate::table::is_parquet;
+use crate::{csv_input, parquet_input};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{DictionaryArray, StringArray};
 use std::path::Path;
+use std::sync::mpsc;
 use strata_domain::date::Date;
-use strata_domain::money::{Amount, AmountError, ExtraDigits};
+use strata_domain::money::{Amount, AmountError};
 
 /// Lines per batch handed to the aggregators.
 pub const BATCH_LINES: usize = 64 * 1024;
@@ -39,6 +46,39 @@ pub struct LineBatch {
     pub status: Vec<u32>,
     /// Due date of the line's order, if given.
     pub due_date: Vec<Option<Date>>,
+    /// Customers and orders known once this batch was interned.
+    pub known: Known,
+    /// Names first handed on with this batch, in id order: aggregators on
+    /// another thread learn the dictionaries from these.
+    pub new_names: NewNames,
+}
+
+/// How many customers and orders the dictionaries held after a batch.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Known {
+    /// Customer ids are below this.
+    pub customers: usize,
+    /// Order ids are below this.
+    pub orders: usize,
+}
+
+/// Agencies, brands and statuses interned since the previous batch.
+#[derive(Default, Debug)]
+pub struct NewNames {
+    /// Agency names, taking the ids after those of earlier batches.
+    pub agencies: Vec<String>,
+    /// Brand names, likewise.
+    pub brands: Vec<String>,
+    /// Status names, likewise.
+    pub statuses: Vec<String>,
+}
+
+/// How many names of each small dictionary were handed on already.
+#[derive(Default)]
+struct Sent {
+    agencies: usize,
+    brands: usize,
+    statuses: usize,
 }
 
 impl LineBatch {
@@ -50,19 +90,6 @@ impl LineBatch {
     /// Whether the batch is empty.
     pub fn is_empty(&self) -> bool {
         self.customer.is_empty()
-    }
-
-    fn clear(&mut self) {
-        self.customer.clear();
-        self.order.clear();
-        self.date.clear();
-        self.amount.clear();
-        self.margin.clear();
-        self.agency.clear();
-        self.brand.clear();
-        self.category.clear();
-        self.status.clear();
-        self.due_date.clear();
     }
 }
 
@@ -88,20 +115,68 @@ pub struct Dictionaries {
 }
 
 impl Dictionaries {
-    /// The ids of a line's customer and order, adding them if new.
-    fn customer_and_order(&mut self, customer_id: &str, order_id: &str) -> (u32, u32) {
-        if let Some((customer, order)) = self.last {
-            if self.orders.name(order) == order_id && self.customers.name(customer) == customer_id {
-                return (customer, order);
-            }
+    /// Interns a decoded batch: its ids become integers, its other columns move over.
+    fn intern_batch(&mut self, decoded: DecodedBatch, sent: &mut Sent) -> LineBatch {
+        let n = decoded.len();
+        let mut customer = Vec::with_capacity(n);
+        decoded
+            .customer
+            .intern_into(&mut self.customers, &mut customer);
+        let mut order = Vec::with_capacity(n);
+        let orders = decoded.order.plain();
+        for (i, &c) in customer.iter().enumerate() {
+            let text = orders.value(i).trim();
+            let id = match self.last {
+                Some((last_c, last_o)) if last_c == c && self.orders.name(last_o) == text => last_o,
+                _ => self.orders.intern_scoped(c, text),
+            };
+            self.last = Some((c, id));
+            order.push(id);
         }
-        let customer = match self.last {
-            Some((c, _)) if self.customers.name(c) == customer_id => c,
-            _ => self.customers.intern(customer_id),
+        let mut agency = Vec::with_capacity(n);
+        match &decoded.agency {
+            Some(texts) => {
+                texts.intern_into(&mut self.agencies, &mut agency);
+                for (a, &c) in agency.iter_mut().zip(&customer) {
+                    if *a == NONE {
+                        *a = self.line_agency(c);
+                    }
+                }
+            }
+            None => agency.extend(customer.iter().map(|&c| self.line_agency(c))),
+        }
+        let optional = |texts: &Option<Texts>, interner: &mut Interner| {
+            let mut ids = Vec::with_capacity(n);
+            match texts {
+                Some(texts) => texts.intern_into(interner, &mut ids),
+                None => ids.resize(n, NONE),
+            }
+            ids
         };
-        let order = self.orders.intern_scoped(customer, order_id);
-        self.last = Some((customer, order));
-        (customer, order)
+        let brand = optional(&decoded.brand, &mut self.brands);
+        let category = optional(&decoded.category, &mut self.categories);
+        let status = optional(&decoded.status, &mut self.statuses);
+        LineBatch {
+            customer,
+            order,
+            date: decoded.date,
+            amount: decoded.amount,
+            margin: decoded.margin.unwrap_or_default(),
+            agency,
+            brand,
+            category,
+            status,
+            due_date: decoded.due_date.unwrap_or_else(|| vec![None; n]),
+            known: Known {
+                customers: self.customers.len(),
+                orders: self.orders.len(),
+            },
+            new_names: NewNames {
+                agencies: new_names(&self.agencies, &mut sent.agencies),
+                brands: new_names(&self.brands, &mut sent.brands),
+                statuses: new_names(&self.statuses, &mut sent.statuses),
+            },
+        }
     }
 
     /// Sorts items by their customer's id text: the order of every output.
@@ -132,6 +207,15 @@ impl Dictionaries {
     }
 }
 
+/// The names of `interner` from id `*sent` on, which then count as sent.
+fn new_names(interner: &Interner, sent: &mut usize) -> Vec<String> {
+    let names = (*sent..interner.len())
+        .map(|id| interner.name(id as u32).to_owned())
+        .collect();
+    *sent = interner.len();
+    names
+}
+
 /// What was found in the transactions file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TransactionsInfo {
@@ -139,7 +223,40 @@ pub struct TransactionsInfo {
     pub lines: u64,
 }
 
-/// Column positions of the transactions file.
+/// An optional column that the configuration makes necessary, and why.
+#[derive(Clone, Debug)]
+pub struct NeededColumn {
+    /// Lower-case column name.
+    pub name: &'static str,
+    /// Why it is needed, for the message.
+    pub reason: String,
+}
+
+/// Which columns of the transactions file are read. `order_id`,
+/// `customer_id`, `date` and `amount` always are.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Optional columns that must be present, and why.
+    pub required: Vec<NeededColumn>,
+    /// Optional columns decoded when present; `None` decodes all of them.
+    pub optional: Option<Vec<&'static str>>,
+}
+
+impl Selection {
+    /// Every column the file has.
+    pub fn all() -> Selection {
+        Selection::default()
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.optional
+            .as_ref()
+            .is_none_or(|names| names.contains(&name))
+    }
+}
+
+/// Column positions of the transactions file; optional columns that are
+/// absent or not selected are `None`.
 pub(crate) struct ColumnMap {
     pub order: usize,
     pub customer: usize,
@@ -154,23 +271,36 @@ pub(crate) struct ColumnMap {
 }
 
 impl ColumnMap {
+    /// Finds the columns in a header, checking the required ones.
     pub(crate) fn find(
+        path: &Path,
         headers: &[String],
-        missing: impl Fn(&str) -> crate::error::Error,
+        selection: &Selection,
     ) -> Result<ColumnMap> {
         let find = |name: &str| headers.iter().position(|h| h == name);
-        let require = |name: &str| find(name).ok_or_else(|| missing(name));
+        let require =
+            |name: &str| find(name).ok_or_else(|| csv_input::missing_column(path, name, headers));
+        if let Some(n) = selection.required.iter().find(|n| find(n.name).is_none()) {
+            return Err(InputError::new(
+                path,
+                Location::Header,
+                None,
+                format!("missing column '{}', required by {}", n.name, n.reason),
+            )
+            .into());
+        }
+        let optional = |name: &str| find(name).filter(|_| selection.wants(name));
         Ok(ColumnMap {
             order: require("order_id")?,
             customer: require("customer_id")?,
             date: require("date")?,
             amount: require("amount")?,
-            margin: find("margin"),
-            agency: find("agency"),
-            brand: find("brand"),
-            category: find("category"),
-            status: find("status"),
-            due_date: find("due_date"),
+            margin: optional("margin"),
+            agency: optional("agency"),
+            brand: optional("brand"),
+            category: optional("category"),
+            status: optional("status"),
+            due_date: optional("due_date"),
         })
     }
 }
@@ -212,222 +342,158 @@ pub fn amount_message(error: AmountError, text: &str) -> String {
     }
 }
 
-/// One line's values, as read from a file.
-pub(crate) struct RawLine<'a> {
-    pub customer_id: &'a str,
-    pub order_id: &'a str,
-    pub date: Date,
-    pub amount: Amount,
-    pub margin: Amount,
-    pub agency: Option<&'a str>,
-    pub brand: Option<&'a str>,
-    pub category: Option<&'a str>,
-    pub status: Option<&'a str>,
-    pub due_date: Option<Date>,
+/// A text column of a decoded batch; a null or empty value is missing.
+pub(crate) enum Texts {
+    /// One value per line.
+    Plain(StringArray),
+    /// Dictionary-encoded (Parquet): each distinct value is interned once.
+    Dictionary(DictionaryArray<Int32Type>),
 }
 
-/// Decodes text cells into a batch; shared by the CSV reader and the
-/// Parquet reader for string-typed columns.
-pub(crate) struct LineBuilder<'a> {
-    pub dicts: &'a mut Dictionaries,
-    pub batch: LineBatch,
-    pub has_margin: bool,
-}
-
-impl LineBuilder<'_> {
-    /// Adds one line.
-    pub(crate) fn push(&mut self, line: RawLine<'_>) {
-        let (customer, order) = self
-            .dicts
-            .customer_and_order(line.customer_id, line.order_id);
-        let agency = match line.agency.filter(|a| !a.is_empty()) {
-            Some(a) => self.dicts.agencies.intern(a),
-            None => self.dicts.line_agency(customer),
-        };
-        let intern = |interner: &mut Interner, value: Option<&str>| {
-            value
-                .filter(|v| !v.is_empty())
-                .map_or(NONE, |v| interner.intern(v))
-        };
-        let brand = intern(&mut self.dicts.brands, line.brand);
-        let category = intern(&mut self.dicts.categories, line.category);
-        let status = intern(&mut self.dicts.statuses, line.status);
-        let batch = &mut self.batch;
-        batch.customer.push(customer);
-        batch.order.push(order);
-        batch.date.push(line.date);
-        batch.amount.push(line.amount);
-        if self.has_margin {
-            batch.margin.push(line.margin);
+impl Texts {
+    /// The column as plain values (dictionaries expanded).
+    fn plain(&self) -> StringArray {
+        match self {
+            Texts::Plain(values) => values.clone(),
+            Texts::Dictionary(dict) => {
+                let values = arrow_cast::cast(dict, &arrow_schema::DataType::Utf8)
+                    .expect("a dictionary of strings casts to strings");
+                values.as_string::<i32>().clone()
+            }
         }
-        batch.agency.push(agency);
-        batch.brand.push(brand);
-        batch.category.push(category);
-        batch.status.push(status);
-        batch.due_date.push(line.due_date);
     }
 
-    /// Hands a full batch to the sink and starts a new one.
-    pub(crate) fn flush(&mut self, sink: &mut dyn FnMut(&LineBatch, &Dictionaries)) {
-        if !self.batch.is_empty() {
-            sink(&self.batch, self.dicts);
-            self.batch.clear();
+    /// Appends each value's id, trimmed, or [`NONE`] when missing. A value
+    /// equal to the previous line's is not hashed again.
+    fn intern_into(&self, interner: &mut Interner, out: &mut Vec<u32>) {
+        let id_of = |interner: &mut Interner, text: Option<&str>| {
+            text.map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map_or(NONE, |t| interner.intern(t))
+        };
+        match self {
+            Texts::Plain(values) => {
+                let mut previous: Option<(&str, u32)> = None;
+                for text in values.iter() {
+                    let id = match (previous, text) {
+                        (Some((p, id)), Some(t)) if p == t => id,
+                        _ => id_of(interner, text),
+                    };
+                    previous = text.map(|t| (t, id));
+                    out.push(id);
+                }
+            }
+            Texts::Dictionary(dict) => {
+                let values = dict.values().as_string::<i32>();
+                let ids: Vec<u32> = values.iter().map(|v| id_of(interner, v)).collect();
+                out.extend(
+                    dict.keys()
+                        .iter()
+                        .map(|k| k.map_or(NONE, |k| ids[k as usize])),
+                );
+            }
         }
     }
 }
 
-/// An optional column that the configuration makes necessary, and why.
-#[derive(Clone, Debug)]
-pub struct NeededColumn {
-    /// Lower-case column name.
-    pub name: &'static str,
-    /// Why it is needed, for the message.
-    pub reason: String,
+/// Decoded columns of a run of lines, before ids are interned.
+pub(crate) struct DecodedBatch {
+    /// Customer ids, never missing.
+    pub customer: Texts,
+    /// Order ids, never missing.
+    pub order: Texts,
+    pub date: Vec<Date>,
+    pub amount: Vec<Amount>,
+    pub margin: Option<Vec<Amount>>,
+    pub agency: Option<Texts>,
+    pub brand: Option<Texts>,
+    pub category: Option<Texts>,
+    pub status: Option<Texts>,
+    pub due_date: Option<Vec<Option<Date>>>,
+    /// How far into the file the batch ends, in the unit of the progress bar.
+    pub position: u64,
 }
 
-/// Checks, right after the header, the optional columns the configuration needs.
-pub(crate) fn check_needed(path: &Path, headers: &[String], needed: &[NeededColumn]) -> Result<()> {
-    match needed.iter().find(|n| !headers.iter().any(|h| h == n.name)) {
-        Some(n) => Err(InputError::new(
-            path,
-            Location::Header,
-            None,
-            format!("missing column '{}', required by {}", n.name, n.reason),
-        )
-        .into()),
-        None => Ok(()),
+impl DecodedBatch {
+    fn len(&self) -> usize {
+        self.date.len()
     }
 }
+
+/// Where a decoder sends its batches; `false` means the reader stopped listening.
+pub(crate) type Emit<'a> = dyn FnMut(DecodedBatch) -> bool + 'a;
+
+/// What a decoder of one file format does: read the header and find the
+/// columns, then decode every line, in order.
+pub(crate) trait Decoder: Send {
+    /// The progress bar's total, in the unit of [`DecodedBatch::position`].
+    fn size(&self) -> Option<u64>;
+    /// Decodes every line, handing batches to `emit`; returns the number of lines.
+    fn decode(self, emit: &mut Emit<'_>) -> Result<u64>;
+}
+
+/// Where interned batches go, on a thread of their own.
+pub type Sink<'a> = dyn FnMut(&LineBatch) + Send + 'a;
 
 /// Reads every line of a transactions file, handing batches to `sink`.
 pub fn read_transactions(
     path: &Path,
-    needed: &[NeededColumn],
+    selection: &Selection,
     dicts: &mut Dictionaries,
     progress: &dyn Progress,
-    sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
+    sink: &mut Sink<'_>,
 ) -> Result<TransactionsInfo> {
     if is_parquet(path) {
-        parquet_input::read_transactions(path, needed, dicts, progress, sink)
+        let decoder = parquet_input::TransactionsDecoder::open(path, selection)?;
+        pipeline(decoder, dicts, progress, sink)
     } else {
-        read_csv_transactions(path, needed, dicts, progress, sink)
+        let decoder = csv_input::TransactionsDecoder::open(path, selection)?;
+        pipeline(decoder, dicts, progress, sink)
     }
 }
 
-fn read_csv_transactions(
-    path: &Path,
-    needed: &[NeededColumn],
+/// Batches waiting between two stages: enough to keep every stage busy.
+const QUEUE: usize = 4;
+
+/// Three stages, each on its own thread, batch after batch in file order:
+/// decoding the file, interning ids (this thread, which owns the
+/// dictionaries), and the sink (aggregation).
+fn pipeline(
+    decoder: impl Decoder,
     dicts: &mut Dictionaries,
     progress: &dyn Progress,
-    sink: &mut dyn FnMut(&LineBatch, &Dictionaries),
+    sink: &mut Sink<'_>,
 ) -> Result<TransactionsInfo> {
-    let size = std::fs::metadata(path).map(|m| m.len()).ok();
-    let mut csv = open_csv(path)?;
-    let columns = ColumnMap::find(&csv.headers, |name| {
-        crate::csv_input::missing_column(path, name, &csv.headers)
-    })?;
-    check_needed(path, &csv.headers, needed)?;
-    let has_margin = columns.margin.is_some();
-    let mut builder = LineBuilder {
-        dicts,
-        batch: LineBatch::default(),
-        has_margin,
-    };
-    progress.start("reading transactions", size);
-    let mut record = csv::ByteRecord::new();
-    let mut lines = 0u64;
-    let decimal_comma = csv.decimal_comma;
-    loop {
-        match csv.reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let text = |index: usize, name: &str| -> Result<&str> {
-            Ok(utf8_field(path, line, name, &record[index])?.trim())
-        };
-        let required = |index: usize, name: &str, what: &str| -> Result<&str> {
-            let value = text(index, name)?;
-            if value.is_empty() {
-                return Err(InputError::new(
-                    path,
-                    Location::Line(line),
-                    Some(name),
-                    format!("empty value; expected {what}"),
-                )
-                .into());
+    progress.start("reading transactions", decoder.size());
+    let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(QUEUE);
+    let (interned_tx, interned_rx) = mpsc::sync_channel::<LineBatch>(QUEUE);
+    let lines = std::thread::scope(|scope| {
+        let decoding =
+            scope.spawn(move || decoder.decode(&mut |batch| decoded_tx.send(batch).is_ok()));
+        let sinking = scope.spawn(move || {
+            for batch in interned_rx {
+                sink(&batch);
             }
-            Ok(value)
-        };
-        let amount_of = |name: &str, value: &str| -> Result<Amount> {
-            Amount::parse(value, decimal_comma, ExtraDigits::Reject).map_err(|e| {
-                InputError::new(
-                    path,
-                    Location::Line(line),
-                    Some(name),
-                    amount_message(e, value),
-                )
-                .into()
-            })
-        };
-        let customer_id = required(columns.customer, "customer_id", "a customer id")?;
-        let order_id = required(columns.order, "order_id", "an order id")?;
-        let date_text = required(columns.date, "date", "a date YYYY-MM-DD")?;
-        let date = parse_date_text(date_text).ok_or_else(|| {
-            InputError::new(
-                path,
-                Location::Line(line),
-                Some("date"),
-                format!("expected a date YYYY-MM-DD, found '{date_text}'"),
-            )
-        })?;
-        let amount_text = required(columns.amount, "amount", "an amount")?;
-        let amount = amount_of("amount", amount_text)?;
-        let margin = match columns.margin {
-            Some(index) => match text(index, "margin")? {
-                "" => Amount::ZERO,
-                value => amount_of("margin", value)?,
-            },
-            None => Amount::ZERO,
-        };
-        let optional = |index: Option<usize>, name: &str| -> Result<Option<&str>> {
-            index.map(|i| text(i, name)).transpose()
-        };
-        let agency = optional(columns.agency, "agency")?;
-        let brand = optional(columns.brand, "brand")?;
-        let category = optional(columns.category, "category")?;
-        let status = optional(columns.status, "status")?;
-        let due_date = match optional(columns.due_date, "due_date")?.filter(|d| !d.is_empty()) {
-            None => None,
-            Some(text) => Some(parse_date_text(text).ok_or_else(|| {
-                InputError::new(
-                    path,
-                    Location::Line(line),
-                    Some("due_date"),
-                    format!("expected a date YYYY-MM-DD, found '{text}'"),
-                )
-            })?),
-        };
-        builder.push(RawLine {
-            customer_id,
-            order_id,
-            date,
-            amount,
-            margin,
-            agency,
-            brand,
-            category,
-            status,
-            due_date,
         });
-        lines += 1;
-        if builder.batch.len() >= BATCH_LINES {
-            builder.flush(sink);
-            progress.advance(record.position().map_or(0, |p| p.byte()));
+        let mut sent = Sent::default();
+        for decoded in decoded_rx {
+            let position = decoded.position;
+            if interned_tx
+                .send(dicts.intern_batch(decoded, &mut sent))
+                .is_err()
+            {
+                break;
+            }
+            progress.advance(position);
         }
-    }
-    builder.flush(sink);
+        drop(interned_tx);
+        sinking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        decoding
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
     progress.finish();
     Ok(TransactionsInfo { lines })
 }
@@ -446,25 +512,89 @@ mod tests {
         assert_eq!(d("01/03/2024"), None);
     }
 
+    fn decoded(lines: &[(&str, &str)], brands: Texts) -> DecodedBatch {
+        let customer = lines.iter().map(|l| Some(l.0)).collect();
+        let order = lines.iter().map(|l| Some(l.1)).collect();
+        DecodedBatch {
+            customer: Texts::Plain(customer),
+            order: Texts::Plain(order),
+            date: vec![Date::from_days(0); lines.len()],
+            amount: vec![Amount::ZERO; lines.len()],
+            margin: None,
+            agency: None,
+            brand: Some(brands),
+            category: None,
+            status: None,
+            due_date: None,
+            position: 0,
+        }
+    }
+
     #[test]
     fn orders_are_per_customer() {
         let mut dicts = Dictionaries::default();
-        let (a, first) = dicts.customer_and_order("A", "O1");
-        assert_eq!(dicts.customer_and_order("A", "O1"), (a, first));
-        let (b, other) = dicts.customer_and_order("B", "O1");
+        let lines = [
+            ("A", "O1"),
+            ("A", "O1"),
+            ("B", "O1"),
+            ("A", "O1"),
+            ("A", "O2"),
+        ];
+        let no_brand = Texts::Plain(lines.iter().map(|_| None::<&str>).collect());
+        let batch = dicts.intern_batch(decoded(&lines, no_brand), &mut Sent::default());
+        let (a, b) = (batch.customer[0], batch.customer[2]);
+        assert_eq!(batch.customer, [a, a, b, a, a]);
+        let (first, other, second) = (batch.order[0], batch.order[2], batch.order[4]);
         assert_ne!(
             other, first,
             "the same order id of another customer is another order"
         );
         assert_eq!(
-            dicts.customer_and_order("A", "O1"),
-            (a, first),
+            batch.order,
+            [first, first, other, first, second],
             "found again after another line"
         );
         assert_eq!(
             (dicts.order_customer(first), dicts.order_customer(other)),
             (a, b)
         );
-        assert_eq!(dicts.n_orders(), 2);
+        assert_eq!(dicts.n_orders(), 3);
+        assert_eq!(batch.brand, [NONE; 5]);
+        assert_eq!(batch.due_date, [None; 5]);
+    }
+
+    #[test]
+    fn dictionary_and_plain_texts_intern_alike() {
+        let lines = [("A", "O1"), ("B", "O2"), ("C", "O3"), ("D", "O4")];
+        let brands = [Some(" Bosch"), None, Some(""), Some("Valeo")];
+        let mut plain = Dictionaries::default();
+        let from_plain = plain.intern_batch(
+            decoded(&lines, Texts::Plain(brands.into_iter().collect())),
+            &mut Sent::default(),
+        );
+        let mut dict = Dictionaries::default();
+        let keys: DictionaryArray<Int32Type> = brands.into_iter().collect();
+        let from_dict = dict.intern_batch(
+            decoded(&lines, Texts::Dictionary(keys)),
+            &mut Sent::default(),
+        );
+        assert_eq!(from_plain.brand, [0, NONE, NONE, 1]);
+        assert_eq!(from_dict.brand, from_plain.brand);
+        assert_eq!(dict.brands.name(0), "Bosch", "values are trimmed");
+        assert_eq!(from_dict.new_names.brands, ["Bosch", "Valeo"]);
+        let mut sent = Sent::default();
+        let brands = |names: &[&str]| Texts::Plain(names.iter().map(|n| Some(*n)).collect());
+        let lines = &lines[..2];
+        let first = plain.intern_batch(decoded(lines, brands(&["Valeo", "Febi"])), &mut sent);
+        let second = plain.intern_batch(decoded(lines, brands(&["Febi", "Hella"])), &mut sent);
+        assert_eq!(
+            (first.new_names.brands, second.new_names.brands),
+            (
+                vec!["Bosch".to_owned(), "Valeo".into(), "Febi".into()],
+                vec!["Hella".to_owned()]
+            ),
+            "each name is handed on once, earlier ones with the first batch"
+        );
+        assert_eq!(second.brand, [2, 3]);
     }
 }

@@ -145,6 +145,9 @@ enum Command {
         /// Transaction lines, CSV or Parquet.
         #[arg(long, value_name = "FILE")]
         transactions: PathBuf,
+        /// Decode only the columns this configuration reads (default: every column).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Write a synthetic sales history (customers and transactions).
     Generate {
@@ -344,8 +347,12 @@ fn run(cli: Cli) -> Result<()> {
             let explanations = inspect::explain(&run, &customer)?;
             print_text(|out| summary::print_explanations(out, &customer, as_of, &explanations))?;
         }
-        Command::Check { transactions } => {
-            let scan = run::scan(&transactions, &progress::Bar::new(false))?;
+        Command::Check {
+            transactions,
+            config,
+        } => {
+            let config = config.as_deref().map(read_config).transpose()?;
+            let scan = run::scan(&transactions, config.as_ref(), &progress::Bar::new(false))?;
             let dates = scan
                 .dates
                 .map_or_else(|| "no lines".to_owned(), |(a, b)| format!("{a} .. {b}"));
