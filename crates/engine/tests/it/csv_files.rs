@@ -99,3 +99,91 @@ fn bad_input_names_file_line_column_and_expectation() {
         "{message}"
     );
 }
+
+/// Many lines, so that the file is cut into chunks decoded side by side.
+fn long_history(lines: usize, line: impl Fn(usize) -> String) -> String {
+    let mut text = String::from("order_id,customer_id,date,amount,note\n");
+    for i in 0..lines {
+        text.push_str(&line(i));
+    }
+    text
+}
+
+#[test]
+fn long_files_read_the_same_plain_quoted_or_crlf() {
+    let f = Fixture::new();
+    let plain = long_history(150_000, |i| {
+        format!("O{i},C{},2024-05-01,{}.5,note {i}\n", i % 997, i % 13)
+    });
+    let quoted = long_history(150_000, |i| {
+        format!(
+            "O{i},\"C{}\",2024-05-01,{}.5,\"a, \"\"multi\"\"\nline {i}\"\r\n",
+            i % 997,
+            i % 13
+        )
+    });
+    assert!(plain.len() > 4 * 1024 * 1024, "more than one chunk");
+    let read = |name: &str, text: &str| {
+        let path = f.file(name, text);
+        segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap()
+    };
+    let expected = read("plain.csv", &plain);
+    assert_eq!(columns(&expected, 1).len(), 997);
+    assert_eq!(read("quoted.csv", &quoted), expected);
+}
+
+#[test]
+fn errors_deep_in_long_files_name_their_line() {
+    let f = Fixture::new();
+    let cases = [
+        (
+            120_000,
+            "O,C1,2024-05-01,abc,x\n",
+            "line 120001, column 'amount'",
+        ),
+        (
+            140_000,
+            "O,C1,2024-05-01\n",
+            "line 140001: expected 5 fields like the header, found 3",
+        ),
+        (
+            100_000,
+            "O,\"C1\",2024-02-30,1,\"a\nb\"\n",
+            "line 100001, column 'date'",
+        ),
+    ];
+    for (at, bad, expected) in cases {
+        let text = long_history(150_000, |i| {
+            if i == at - 1 {
+                bad.to_owned()
+            } else {
+                format!("O{i},C{},2024-05-01,10,\"x\ny\"\n", i % 100)
+            }
+        });
+        // Every good line spans two lines of the file.
+        let text = text.replacen("\"x\ny\"", "x", at - 1);
+        let path = f.file("t.csv", &text);
+        let message = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap_err();
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
+#[test]
+fn only_the_columns_the_configuration_reads_are_decoded() {
+    let f = Fixture::new();
+    let path = f.file(
+        "t.csv",
+        "order_id,customer_id,date,amount,status,due_date\n\
+         1,C1,2024-05-01,10,open,soon\n",
+    );
+    let files = inputs(path, None, None);
+    let out = segment(&abc(""), &files, "2024-12-31").unwrap();
+    assert_eq!(columns(&out, 3), ["ABC,C1,A"], "due_date is not read");
+    let late = "[[types]]\nname = \"Late\"\nmethod = \"rules\"\n\
+                [[types.segments]]\nname = \"late\"\nrule = \"late_order_days > 30\"\n";
+    let message = segment(late, &files, "2024-12-31").unwrap_err();
+    assert!(
+        message.contains("line 2, column 'due_date': expected a date YYYY-MM-DD, found 'soon'"),
+        "{message}"
+    );
+}
