@@ -2,7 +2,8 @@
 //! temporary files and renamed into place only when every file is complete.
 
 use crate::error::{Error, Result};
-use crate::run::{CompareRun, Explanation, SegmentRun};
+use crate::run::{AssignmentRow, CompareRun, Explanation, SegmentRun};
+use strata_domain::segment_type::SegmentType;
 use std::fmt::{self, Write as _};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -85,68 +86,102 @@ pub const ASSIGNMENT_COLUMNS: [&str; 14] = [
 /// Writes `assignments.csv`: one row per account with a segment, types in
 /// configuration order, then by customer id.
 pub fn write_assignments(run: &SegmentRun, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(ASSIGNMENT_COLUMNS)?;
+    let mut header = csv::Writer::from_writer(&mut *out);
+    header.write_record(ASSIGNMENT_COLUMNS)?;
+    header.flush()?;
+    drop(header);
+    let pieces: Vec<(&SegmentType, &[AssignmentRow])> = run
+        .types
+        .iter()
+        .flat_map(|result| {
+            let ty = &run.config.types[result.type_idx];
+            result.rows.chunks(ROWS_PER_PIECE).map(move |rows| (ty, rows))
+        })
+        .collect();
+    // Formatting numbers is most of the work: pieces are formatted side by
+    // side, then written in order.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for round in pieces.chunks(workers) {
+        let formatted: Vec<std::io::Result<Vec<u8>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = round
+                .iter()
+                .map(|&(ty, rows)| scope.spawn(move || format_rows(run, ty, rows)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for bytes in formatted {
+            out.write_all(&bytes?)?;
+        }
+    }
+    out.flush()
+}
+
+/// Rows of `assignments.csv` formatted together.
+const ROWS_PER_PIECE: usize = 64 * 1024;
+
+/// Formats rows of one type as CSV, without the header.
+fn format_rows(run: &SegmentRun, ty: &SegmentType, rows: &[AssignmentRow]) -> std::io::Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 64));
     // Fields are written one by one through one reused buffer: a million
     // rows would otherwise cost fourteen allocations each.
     let mut number = String::new();
-    for result in &run.types {
-        let ty = &run.config.types[result.type_idx];
-        let name = |s: Option<u16>| s.map_or("", |s| ty.segment_name(s));
-        for row in &result.rows {
-            let a = row.assignment;
-            for text in [
-                ty.name.as_str(),
-                run.dicts.customers.name(row.customer),
-                name(a.segment),
-                a.source.map_or("", |s| s.as_str()),
-                name(a.auto_segment),
-                name(a.manual_segment),
-            ] {
-                csv.write_field(text)?;
-            }
-            let mut field = |value: Option<&dyn fmt::Display>| {
-                number.clear();
-                if let Some(value) = value {
-                    write!(number, "{value}").expect("writing to a String cannot fail");
-                }
-                csv.write_field(&number)
-            };
-            match &row.explanation {
-                Explanation::Pareto {
-                    eligible_sales,
-                    share_before,
-                } => {
-                    field(Some(eligible_sales))?;
-                    field(share_before.as_ref().map(|f| f as &dyn fmt::Display))?;
-                    for _ in 0..6 {
-                        field(None)?;
-                    }
-                }
-                Explanation::Rfm(Some(score)) => {
-                    field(None)?;
-                    field(None)?;
-                    for value in [
-                        &score.recency_days as &dyn fmt::Display,
-                        &score.frequency,
-                        &score.monetary,
-                        &score.r,
-                        &score.f,
-                        &score.m,
-                    ] {
-                        field(Some(value))?;
-                    }
-                }
-                Explanation::Rfm(None) | Explanation::Rules => {
-                    for _ in 0..8 {
-                        field(None)?;
-                    }
-                }
-            }
-            csv.write_record(None::<&[u8]>)?;
+    let name = |s: Option<u16>| s.map_or("", |s| ty.segment_name(s));
+    for row in rows {
+        let a = row.assignment;
+        for text in [
+            ty.name.as_str(),
+            run.dicts.customers.name(row.customer),
+            name(a.segment),
+            a.source.map_or("", |s| s.as_str()),
+            name(a.auto_segment),
+            name(a.manual_segment),
+        ] {
+            csv.write_field(text)?;
         }
+        let mut field = |value: Option<&dyn fmt::Display>| {
+            number.clear();
+            if let Some(value) = value {
+                write!(number, "{value}").expect("writing to a String cannot fail");
+            }
+            csv.write_field(&number)
+        };
+        match &row.explanation {
+            Explanation::Pareto {
+                eligible_sales,
+                share_before,
+            } => {
+                field(Some(eligible_sales))?;
+                field(share_before.as_ref().map(|f| f as &dyn fmt::Display))?;
+                for _ in 0..6 {
+                    field(None)?;
+                }
+            }
+            Explanation::Rfm(Some(score)) => {
+                field(None)?;
+                field(None)?;
+                for value in [
+                    &score.recency_days as &dyn fmt::Display,
+                    &score.frequency,
+                    &score.monetary,
+                    &score.r,
+                    &score.f,
+                    &score.m,
+                ] {
+                    field(Some(value))?;
+                }
+            }
+            Explanation::Rfm(None) | Explanation::Rules => {
+                for _ in 0..8 {
+                    field(None)?;
+                }
+            }
+        }
+        csv.write_record(None::<&[u8]>)?;
     }
-    csv.flush()
+    csv.into_inner().map_err(|e| e.into_error())
 }
 
 /// Writes `transitions.csv`: one row per customer with a segment in either period.

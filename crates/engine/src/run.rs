@@ -348,47 +348,60 @@ fn classify_all(
         });
     }
     progress.start("classifying", None);
-    let mut rules = loaded
-        .features
-        .take()
-        .map(|f| RulesContext::new(as_of, f, &loaded.dicts, &loaded.customers));
-    let schema = rules.as_ref().map(|r| r.schema(&config));
     let order = evaluation_order(&config.types).map_err(|cycle| {
         Error::Usage(format!(
             "rules reference each other in a cycle: {}",
             cycle.join(" -> ")
         ))
     })?;
-    let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
-    let mut warnings = Vec::new();
-    for t in order {
-        let ty = &config.types[t];
-        let result = match (&ty.method, &rules, &schema) {
-            (Method::Rules(_), Some(context), Some(schema)) => context.classify_type(
-                t,
-                &config,
-                schema,
-                &manual[t],
-                &loaded.dicts,
-                &mut warnings,
-            )?,
-            _ => {
-                let k = windows
-                    .iter()
-                    .position(|&(i, _)| i == t)
-                    .expect("non-rules types have a window");
-                let grouping = grouping(ty, &loaded.customers, n_customers);
+    let (dicts, customers) = (&loaded.dicts, &loaded.customers);
+    let (mut rules, mut computed) = std::thread::scope(|scope| {
+        // The feature table is built while the other types are classified.
+        let building = loaded
+            .features
+            .take()
+            .map(|f| scope.spawn(move || RulesContext::new(as_of, f, dicts, customers)));
+        let computed: Vec<Option<TypeResult>> = config
+            .types
+            .iter()
+            .enumerate()
+            .map(|(t, ty)| {
+                let k = windows.iter().position(|&(i, _)| i == t)?;
+                let grouping = grouping(ty, customers, n_customers);
                 let manual = one_per_customer(&manual[t], n_customers);
-                classify_type(
+                Some(classify_type(
                     t,
                     ty,
                     windows[k].1,
                     &loaded.aggregated[k],
                     &grouping,
                     &manual,
-                    &loaded.dicts,
-                )
-            }
+                    dicts,
+                ))
+            })
+            .collect();
+        let rules = building.map(|b| {
+            b.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (rules, computed)
+    });
+    let schema = rules.as_ref().map(|r| r.schema(&config));
+    let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
+    let mut warnings = Vec::new();
+    for t in order {
+        let ty = &config.types[t];
+        let result = match (computed[t].take(), &rules, &schema) {
+            (Some(result), _, _) => result,
+            (None, Some(context), Some(schema)) => context.classify_type(
+                t,
+                &config,
+                schema,
+                &manual[t],
+                dicts,
+                &mut warnings,
+            )?,
+            (None, _, _) => unreachable!("rules types are read with their features"),
         };
         if let Some(context) = &mut rules {
             context.add_segments(ty, &result);
