@@ -59,7 +59,7 @@ for format in csv parquet; do
     read -r s_time s_rss < <(measure "$strata" segment --quiet --no-report --transactions "$file" --config bench/config.toml --as-of "$as_of" --out "$data/strata-$format")
     read -r d_time d_rss < <(measure "$venv/bin/python" bench/duckdb_job.py "$file" "$as_of" "$data/duckdb-$format.csv")
     read -r p_time p_rss < <(measure "$venv/bin/python" bench/polars_job.py "$file" "$as_of" "$data/polars-$format.csv")
-    read -r f_time f_rss < <(measure "$strata" check --transactions "$file")
+    read -r f_time f_rss < <(measure "$strata" check --config bench/config.toml --transactions "$file")
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
     echo "| $lines | $format | strata | $s_time s | $s_rss MiB | 1.00 |"
     echo "| $lines | $format | duckdb | $d_time s | $d_rss MiB | $(ratio "$s_time" "$d_time") |"

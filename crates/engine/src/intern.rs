@@ -35,37 +35,45 @@ impl Interner {
 
     /// The id of `text` within `scope`, adding it if new.
     pub fn intern_scoped(&mut self, scope: u32, text: &str) -> u32 {
-        let h = hash(scope, text);
-        let Interner {
-            table,
-            text: arena,
-            ends,
-            scopes,
-        } = self;
-        let found = table.find(h, |&(_, id)| {
-            let id = id as usize;
-            let start = if id == 0 { 0 } else { ends[id - 1] };
-            scopes[id] == scope && &arena[start..ends[id]] == text
-        });
-        if let Some(&(_, id)) = found {
-            return id;
+        match self.find_scoped(scope, text) {
+            Some(id) => id,
+            None => {
+                let id = self.push_unindexed(scope, text);
+                self.index(id);
+                id
+            }
         }
-        let id = ends.len() as u32;
-        arena.push_str(text);
-        ends.push(arena.len());
-        scopes.push(scope);
-        table.insert_unique(h, (h, id), |&(h, _)| h);
+    }
+
+    /// The id of `text` within `scope`, if it was indexed.
+    pub fn find_scoped(&self, scope: u32, text: &str) -> Option<u32> {
+        self.table
+            .find(hash(scope, text), |&(_, id)| {
+                self.scopes[id as usize] == scope && self.name(id) == text
+            })
+            .map(|&(_, id)| id)
+    }
+
+    /// Adds `text` under a new id without indexing it: [`Interner::find_scoped`]
+    /// will not see it until [`Interner::index`] is called. For callers that
+    /// find recent texts faster by themselves.
+    pub fn push_unindexed(&mut self, scope: u32, text: &str) -> u32 {
+        let id = self.ends.len() as u32;
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        self.scopes.push(scope);
         id
+    }
+
+    /// Makes an id pushed by [`Interner::push_unindexed`] findable.
+    pub fn index(&mut self, id: u32) {
+        let h = hash(self.scopes[id as usize], self.name(id));
+        self.table.insert_unique(h, (h, id), |&(h, _)| h);
     }
 
     /// The id of `text` (scope 0), if known.
     pub fn get(&self, text: &str) -> Option<u32> {
-        let h = hash(0, text);
-        self.table
-            .find(h, |&(_, id)| {
-                self.scopes[id as usize] == 0 && self.name(id) == text
-            })
-            .map(|&(_, id)| id)
+        self.find_scoped(0, text)
     }
 
     /// The text of an id.

@@ -3,10 +3,10 @@
 
 use crate::error::{Error, Result};
 use crate::run::{AssignmentRow, CompareRun, Explanation, SegmentRun};
-use strata_domain::segment_type::SegmentType;
 use std::fmt::{self, Write as _};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use strata_domain::segment_type::SegmentType;
 use tempfile::NamedTempFile;
 
 /// Files written to temporary names in the output folder, renamed on commit.
@@ -95,7 +95,10 @@ pub fn write_assignments(run: &SegmentRun, out: &mut dyn Write) -> std::io::Resu
         .iter()
         .flat_map(|result| {
             let ty = &run.config.types[result.type_idx];
-            result.rows.chunks(ROWS_PER_PIECE).map(move |rows| (ty, rows))
+            result
+                .rows
+                .chunks(ROWS_PER_PIECE)
+                .map(move |rows| (ty, rows))
         })
         .collect();
     // Formatting numbers is most of the work: pieces are formatted side by
@@ -123,7 +126,11 @@ pub fn write_assignments(run: &SegmentRun, out: &mut dyn Write) -> std::io::Resu
 const ROWS_PER_PIECE: usize = 64 * 1024;
 
 /// Formats rows of one type as CSV, without the header.
-fn format_rows(run: &SegmentRun, ty: &SegmentType, rows: &[AssignmentRow]) -> std::io::Result<Vec<u8>> {
+fn format_rows(
+    run: &SegmentRun,
+    ty: &SegmentType,
+    rows: &[AssignmentRow],
+) -> std::io::Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 64));
     // Fields are written one by one through one reused buffer: a million
     // rows would otherwise cost fourteen allocations each.

@@ -393,14 +393,9 @@ fn classify_all(
         let ty = &config.types[t];
         let result = match (computed[t].take(), &rules, &schema) {
             (Some(result), _, _) => result,
-            (None, Some(context), Some(schema)) => context.classify_type(
-                t,
-                &config,
-                schema,
-                &manual[t],
-                dicts,
-                &mut warnings,
-            )?,
+            (None, Some(context), Some(schema)) => {
+                context.classify_type(t, &config, schema, &manual[t], dicts, &mut warnings)?
+            }
             (None, _, _) => unreachable!("rules types are read with their features"),
         };
         if let Some(context) = &mut rules {

@@ -110,6 +110,10 @@ pub struct Dictionaries {
     pub customer_agency: Vec<u32>,
     /// Order ids, scoped by customer: the same order id of two customers is two orders.
     orders: Interner,
+    /// Per order, the customer's order before it ([`NONE`] for the first).
+    earlier_order: Vec<u32>,
+    /// Per customer, its latest new order and how many orders it has.
+    latest_order: Vec<(u32, u32)>,
     /// The previous line's customer and order: lines of one order are usually adjacent.
     last: Option<(u32, u32)>,
 }
@@ -128,7 +132,7 @@ impl Dictionaries {
             let text = orders.value(i).trim();
             let id = match self.last {
                 Some((last_c, last_o)) if last_c == c && self.orders.name(last_o) == text => last_o,
-                _ => self.orders.intern_scoped(c, text),
+                _ => self.order_id(c, text),
             };
             self.last = Some((c, id));
             order.push(id);
@@ -177,6 +181,44 @@ impl Dictionaries {
                 statuses: new_names(&self.statuses, &mut sent.statuses),
             },
         }
+    }
+
+    /// The id of a customer's order, adding it if new. A customer's recent
+    /// orders are found by walking its own short list, which stays in cache;
+    /// only customers with many orders have them in the hash table.
+    fn order_id(&mut self, customer: u32, text: &str) -> u32 {
+        const WALK: u32 = 16;
+        let c = customer as usize;
+        if self.latest_order.len() <= c {
+            self.latest_order.resize(c + 1, (NONE, 0));
+        }
+        let (latest, count) = self.latest_order[c];
+        let mut order = latest;
+        for _ in 0..WALK.min(count) {
+            if self.orders.name(order) == text {
+                return order;
+            }
+            order = self.earlier_order[order as usize];
+        }
+        if count > WALK {
+            if let Some(order) = self.orders.find_scoped(customer, text) {
+                return order;
+            }
+        }
+        let order = self.orders.push_unindexed(customer, text);
+        self.earlier_order.push(latest);
+        self.latest_order[c] = (order, count + 1);
+        if count == WALK {
+            // The list grows long: from now on the customer's orders are indexed.
+            let mut earlier = order;
+            while earlier != NONE {
+                self.orders.index(earlier);
+                earlier = self.earlier_order[earlier as usize];
+            }
+        } else if count > WALK {
+            self.orders.index(order);
+        }
+        order
     }
 
     /// Sorts items by their customer's id text: the order of every output.
@@ -561,6 +603,27 @@ mod tests {
         assert_eq!(dicts.n_orders(), 3);
         assert_eq!(batch.brand, [NONE; 5]);
         assert_eq!(batch.due_date, [None; 5]);
+    }
+
+    #[test]
+    fn orders_are_found_again_however_many_a_customer_has() {
+        let mut dicts = Dictionaries::default();
+        let mut ids = std::collections::HashMap::new();
+        // Customer A's orders 0..100 twice, the second time in reverse,
+        // with B's orders between: both the short lists and the index serve.
+        let mut sequence: Vec<(String, u32)> = (0..100).map(|o| ("A".into(), o)).collect();
+        sequence.extend((0..100).rev().map(|o| ("A".into(), o)));
+        sequence.extend((0..5).flat_map(|o| [("B".into(), o), ("A".into(), o)]));
+        for (customer, order) in &sequence {
+            let (c, text) = (dicts.customers.intern(customer), format!("O{order}"));
+            let id = dicts.order_id(c, &text);
+            assert_eq!(
+                *ids.entry((c, text)).or_insert(id),
+                id,
+                "{customer} {order}"
+            );
+        }
+        assert_eq!(dicts.n_orders(), 105);
     }
 
     #[test]
