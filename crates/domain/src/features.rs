@@ -214,7 +214,7 @@ pub fn typed_column(values: &[Option<&str>]) -> Column {
 pub struct FeatureInputs<'a> {
     /// The as-of date.
     pub as_of: Date,
-    /// Customer ids, by row.
+    /// Customer ids, by row, all distinct.
     pub customer_ids: Vec<&'a str>,
     /// Activity per customer.
     pub activity: &'a [Activity],
@@ -276,7 +276,7 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
         ),
         (
             "customer_id".into(),
-            Column::text(inputs.customer_ids.iter().map(|c| Some(*c))),
+            Column::distinct_text(inputs.customer_ids.iter().copied()),
         ),
     ];
     let attribute = |name: &str| {

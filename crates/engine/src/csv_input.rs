@@ -530,8 +530,8 @@ impl Columns {
     fn finish(self, position: u64) -> DecodedBatch {
         let texts = |builder: Option<StringBuilder>| builder.map(|mut b| Texts::Plain(b.finish()));
         DecodedBatch {
-            customer: Texts::Plain({ self.customer }.finish()),
-            order: Texts::Plain({ self.order }.finish()),
+            customer: { self.customer }.finish(),
+            order: { self.order }.finish(),
             date: self.date,
             amount: self.amount,
             margin: self.margin,

@@ -321,7 +321,7 @@ fn decode_batch(
             _ => Ok(Texts::Plain(ctx.texts(array)?)),
         }
     };
-    let required_texts = |index: usize| -> Result<Texts> {
+    let required_texts = |index: usize| -> Result<StringArray> {
         let (ctx, array) = column(index);
         let texts = ctx.texts(array)?;
         if let Some(row) =
@@ -329,7 +329,7 @@ fn decode_batch(
         {
             return Err(ctx.error(row, "empty value"));
         }
-        Ok(Texts::Plain(texts))
+        Ok(texts)
     };
     let required = |index: usize, values: Vec<Option<Amount>>, what: &str| -> Result<Vec<Amount>> {
         let (ctx, _) = column(index);

@@ -123,13 +123,10 @@ impl Dictionaries {
     fn intern_batch(&mut self, decoded: DecodedBatch, sent: &mut Sent) -> LineBatch {
         let n = decoded.len();
         let mut customer = Vec::with_capacity(n);
-        decoded
-            .customer
-            .intern_into(&mut self.customers, &mut customer);
+        intern_values(&decoded.customer, &mut self.customers, &mut customer);
         let mut order = Vec::with_capacity(n);
-        let orders = decoded.order.plain();
         for (i, &c) in customer.iter().enumerate() {
-            let text = orders.value(i).trim();
+            let text = decoded.order.value(i).trim();
             let id = match self.last {
                 Some((last_c, last_o)) if last_c == c && self.orders.name(last_o) == text => last_o,
                 _ => self.order_id(c, text),
@@ -392,39 +389,32 @@ pub(crate) enum Texts {
     Dictionary(DictionaryArray<Int32Type>),
 }
 
-impl Texts {
-    /// The column as plain values (dictionaries expanded).
-    fn plain(&self) -> StringArray {
-        match self {
-            Texts::Plain(values) => values.clone(),
-            Texts::Dictionary(dict) => {
-                let values = arrow_cast::cast(dict, &arrow_schema::DataType::Utf8)
-                    .expect("a dictionary of strings casts to strings");
-                values.as_string::<i32>().clone()
-            }
-        }
-    }
+/// The id of a trimmed text, or [`NONE`] when missing or empty.
+fn id_of(interner: &mut Interner, text: Option<&str>) -> u32 {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map_or(NONE, |t| interner.intern(t))
+}
 
-    /// Appends each value's id, trimmed, or [`NONE`] when missing. A value
-    /// equal to the previous line's is not hashed again.
-    fn intern_into(&self, interner: &mut Interner, out: &mut Vec<u32>) {
-        let id_of = |interner: &mut Interner, text: Option<&str>| {
-            text.map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map_or(NONE, |t| interner.intern(t))
+/// Appends each value's id (see [`id_of`]). A value equal to the previous
+/// line's is not hashed again.
+fn intern_values(values: &StringArray, interner: &mut Interner, out: &mut Vec<u32>) {
+    let mut previous: Option<(&str, u32)> = None;
+    for text in values.iter() {
+        let id = match (previous, text) {
+            (Some((p, id)), Some(t)) if p == t => id,
+            _ => id_of(interner, text),
         };
+        previous = text.map(|t| (t, id));
+        out.push(id);
+    }
+}
+
+impl Texts {
+    /// Appends each value's id, trimmed, or [`NONE`] when missing.
+    fn intern_into(&self, interner: &mut Interner, out: &mut Vec<u32>) {
         match self {
-            Texts::Plain(values) => {
-                let mut previous: Option<(&str, u32)> = None;
-                for text in values.iter() {
-                    let id = match (previous, text) {
-                        (Some((p, id)), Some(t)) if p == t => id,
-                        _ => id_of(interner, text),
-                    };
-                    previous = text.map(|t| (t, id));
-                    out.push(id);
-                }
-            }
+            Texts::Plain(values) => intern_values(values, interner, out),
             Texts::Dictionary(dict) => {
                 let values = dict.values().as_string::<i32>();
                 let ids: Vec<u32> = values.iter().map(|v| id_of(interner, v)).collect();
@@ -441,9 +431,9 @@ impl Texts {
 /// Decoded columns of a run of lines, before ids are interned.
 pub(crate) struct DecodedBatch {
     /// Customer ids, never missing.
-    pub customer: Texts,
+    pub customer: StringArray,
     /// Order ids, never missing.
-    pub order: Texts,
+    pub order: StringArray,
     pub date: Vec<Date>,
     pub amount: Vec<Amount>,
     pub margin: Option<Vec<Amount>>,
@@ -558,8 +548,8 @@ mod tests {
         let customer = lines.iter().map(|l| Some(l.0)).collect();
         let order = lines.iter().map(|l| Some(l.1)).collect();
         DecodedBatch {
-            customer: Texts::Plain(customer),
-            order: Texts::Plain(order),
+            customer,
+            order,
             date: vec![Date::from_days(0); lines.len()],
             amount: vec![Amount::ZERO; lines.len()],
             margin: None,

@@ -169,6 +169,16 @@ impl Column {
         Column::Text { codes, dict }
     }
 
+    /// A text column whose values are all distinct (customer ids): the
+    /// values are the dictionary, no lookup needed.
+    pub fn distinct_text<'a>(values: impl IntoIterator<Item = &'a str>) -> Column {
+        let dict: Vec<String> = values.into_iter().map(str::to_owned).collect();
+        Column::Text {
+            codes: (0..dict.len() as u32).collect(),
+            dict,
+        }
+    }
+
     /// A set column from per-row lists of codes into `dict`.
     pub fn set(rows: impl IntoIterator<Item = Vec<u32>>, dict: Vec<String>) -> Column {
         let mut offsets = vec![0u32];

@@ -453,3 +453,16 @@ proptest! {
         prop_assert_eq!(parsed, e);
     }
 }
+
+proptest! {
+    #[test]
+    fn distinct_texts_build_the_same_column_without_lookups(
+        ids in proptest::collection::hash_set("[A-Z0-9]{1,6}", 0..40)
+    ) {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        prop_assert_eq!(
+            Column::distinct_text(ids.iter().copied()),
+            Column::text(ids.iter().map(|id| Some(*id)))
+        );
+    }
+}
