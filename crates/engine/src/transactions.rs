@@ -16,7 +16,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{DictionaryArray, StringArray};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, AmountError};
 
@@ -114,6 +114,8 @@ pub struct Dictionaries {
     earlier_order: Vec<u32>,
     /// Per customer, its latest new order and how many orders it has.
     latest_order: Vec<(u32, u32)>,
+    /// Each customer's rank in the order of customer id texts, once asked for.
+    customer_ranks: OnceLock<Vec<u32>>,
     /// The previous line's customer and order: lines of one order are usually adjacent.
     last: Option<(u32, u32)>,
 }
@@ -221,11 +223,26 @@ impl Dictionaries {
     /// Sorts items by their customer's id text: the order of every output.
     /// The sort is stable, so items of one customer keep their order.
     pub fn sort_by_customer_id<T>(&self, items: &mut [T], customer: impl Fn(&T) -> u32) {
-        items.sort_by(|a, b| {
-            self.customers
-                .name(customer(a))
-                .cmp(self.customers.name(customer(b)))
-        });
+        // Texts are compared once, when ranking the customers; each sort
+        // after that compares integers.
+        let mut ranks = self.customer_ranks.get_or_init(|| self.rank_customers());
+        let fresh;
+        if ranks.len() != self.customers.len() {
+            fresh = self.rank_customers();
+            ranks = &fresh;
+        }
+        items.sort_by_key(|item| ranks[customer(item) as usize]);
+    }
+
+    fn rank_customers(&self) -> Vec<u32> {
+        let names = &self.customers;
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| names.name(a).cmp(names.name(b)));
+        let mut ranks = vec![0; by_name.len()];
+        for (rank, &customer) in by_name.iter().enumerate() {
+            ranks[customer as usize] = rank as u32;
+        }
+        ranks
     }
 
     /// The customer of an order.
@@ -593,6 +610,33 @@ mod tests {
         assert_eq!(dicts.n_orders(), 3);
         assert_eq!(batch.brand, [NONE; 5]);
         assert_eq!(batch.due_date, [None; 5]);
+    }
+
+    #[test]
+    fn outputs_sort_by_customer_id_text_stably() {
+        let mut dicts = Dictionaries::default();
+        let ids: Vec<u32> = ["C10", "C2", "B", "C1"]
+            .iter()
+            .map(|c| dicts.customers.intern(c))
+            .collect();
+        let mut items: Vec<(u32, char)> = vec![
+            (ids[0], 'a'),
+            (ids[1], 'b'),
+            (ids[0], 'c'),
+            (ids[2], 'd'),
+            (ids[3], 'e'),
+        ];
+        dicts.sort_by_customer_id(&mut items, |i| i.0);
+        let order: String = items.iter().map(|i| i.1).collect();
+        assert_eq!(order, "deacb", "B, C1, C10 (twice, in order), C2");
+        let late = dicts.customers.intern("A");
+        let mut items = vec![ids[2], late];
+        dicts.sort_by_customer_id(&mut items, |&c| c);
+        assert_eq!(
+            items,
+            [late, ids[2]],
+            "customers added after a sort are ranked too"
+        );
     }
 
     #[test]
