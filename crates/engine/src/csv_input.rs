@@ -230,18 +230,17 @@ impl TransactionsDecoder {
             }
         };
         let (mut carry, mut line, mut offset) = (Vec::new(), self.data_line, self.data_start);
-        for index in 0.. {
+        // Chunks sent so far: the round-robin position of the next one.
+        let mut sent = 0;
+        loop {
             let mut bytes = std::mem::take(&mut carry);
-            let kept = bytes.len();
-            bytes.resize(kept + CHUNK_BYTES, 0);
-            let read = match read_full(&mut file, &mut bytes[kept..]) {
+            let read = match (&mut file).take(CHUNK_BYTES as u64).read_to_end(&mut bytes) {
                 Ok(read) => read,
                 Err(e) => {
-                    send(index, Err(Error::io(&self.path, e)));
+                    send(sent, Err(Error::io(&self.path, e)));
                     return;
                 }
             };
-            bytes.truncate(kept + read);
             if bytes.is_empty() {
                 return;
             }
@@ -264,9 +263,10 @@ impl TransactionsDecoder {
                 end: offset,
             };
             line += lines;
-            if !send(index, Ok(chunk)) || at_end {
+            if !send(sent, Ok(chunk)) || at_end {
                 return;
             }
+            sent += 1;
         }
     }
 
@@ -449,20 +449,6 @@ struct Chunk {
     first_line: u64,
     /// Byte offset in the file just after the chunk.
     end: u64,
-}
-
-/// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Where the last complete record of `bytes` ends, if one does. Without a

@@ -187,3 +187,22 @@ fn only_the_columns_the_configuration_reads_are_decoded() {
         "{message}"
     );
 }
+
+#[test]
+fn a_record_longer_than_a_chunk_is_read_whole_and_in_order() {
+    let f = Fixture::new();
+    let giant = "x".repeat(5 * 1024 * 1024);
+    let lines = |first: &str| {
+        long_history(3, |i| match i {
+            0 => format!("O0,C0,2024-05-01,1,\"{first}\"\n"),
+            _ => format!("O{i},C{i},2024-05-01,{i}0,y\n"),
+        })
+    };
+    let read = |name: &str, text: &str| {
+        let path = f.file(name, text);
+        segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap()
+    };
+    let expected = read("small.csv", &lines("note"));
+    assert_eq!(columns(&expected, 2), ["ABC,C0", "ABC,C1", "ABC,C2"]);
+    assert_eq!(read("giant.csv", &lines(&giant)), expected);
+}
