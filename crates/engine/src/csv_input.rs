@@ -536,7 +536,7 @@ impl Decoder for TransactionsDecoder {
         self.size
     }
 
-    fn decode(self, emit: &mut Emit<'_>) -> Result<u64> {
+    fn decode(self, emit: &mut Emit<'_>) -> Result<()> {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         let this = &self;
         std::thread::scope(|scope| {
@@ -559,11 +559,9 @@ impl Decoder for TransactionsDecoder {
             scope.spawn(move || {
                 this.cut_chunks(&mut |index, chunk| to_workers[index % workers].send(chunk).is_ok())
             });
-            let mut lines = 0u64;
             for index in 0.. {
                 match from_workers[index % workers].recv() {
                     Ok(Ok(batch)) => {
-                        lines += batch.date.len() as u64;
                         if !emit(batch) {
                             break;
                         }
@@ -572,7 +570,7 @@ impl Decoder for TransactionsDecoder {
                     Err(mpsc::RecvError) => break,
                 }
             }
-            Ok(lines)
+            Ok(())
         })
     }
 }

@@ -267,19 +267,27 @@ impl Decoder for TransactionsDecoder {
         Some(self.rows)
     }
 
-    fn decode(self, emit: &mut Emit<'_>) -> Result<u64> {
+    fn decode(self, emit: &mut Emit<'_>) -> Result<()> {
         let mut first_row = 0u64;
         for batch in self.reader {
             let batch = batch.map_err(|e| parquet_error(&self.path, e))?;
-            let rows = batch.num_rows() as u64;
             let decoded = decode_batch(&self.path, &batch, &self.names, &self.columns, first_row)?;
-            first_row += rows;
+            first_row += batch.num_rows() as u64;
             if !emit(decoded) {
                 break;
             }
         }
-        Ok(first_row)
+        Ok(())
     }
+}
+
+/// The values of a required column, or an error naming the first empty row.
+fn required<T>(ctx: &ColumnCtx<'_>, values: Vec<Option<T>>, what: &str) -> Result<Vec<T>> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v.ok_or_else(|| ctx.error(i, format!("empty value; expected {what}"))))
+        .collect()
 }
 
 fn decode_batch(
@@ -331,27 +339,12 @@ fn decode_batch(
         }
         Ok(texts)
     };
-    let required = |index: usize, values: Vec<Option<Amount>>, what: &str| -> Result<Vec<Amount>> {
-        let (ctx, _) = column(index);
-        values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| v.ok_or_else(|| ctx.error(i, format!("empty value; expected {what}"))))
-            .collect()
-    };
+    let customer = required_texts(columns.customer)?;
+    let order = required_texts(columns.order)?;
     let (date_ctx, date_array) = column(columns.date);
-    let date = date_ctx
-        .dates(date_array)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| d.ok_or_else(|| date_ctx.error(i, "empty value; expected a date YYYY-MM-DD")))
-        .collect::<Result<Vec<Date>>>()?;
+    let date = required(&date_ctx, date_ctx.dates(date_array)?, "a date YYYY-MM-DD")?;
     let (amount_ctx, amount_array) = column(columns.amount);
-    let amount = required(
-        columns.amount,
-        amount_ctx.amounts(amount_array)?,
-        "an amount",
-    )?;
+    let amount = required(&amount_ctx, amount_ctx.amounts(amount_array)?, "an amount")?;
     let margin = columns
         .margin
         .map(|i| {
@@ -372,8 +365,8 @@ fn decode_batch(
         })
         .transpose()?;
     Ok(DecodedBatch {
-        customer: required_texts(columns.customer)?,
-        order: required_texts(columns.order)?,
+        customer,
+        order,
         date,
         amount,
         margin,

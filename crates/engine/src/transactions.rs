@@ -477,8 +477,8 @@ pub(crate) type Emit<'a> = dyn FnMut(DecodedBatch) -> bool + 'a;
 pub(crate) trait Decoder: Send {
     /// The progress bar's total, in the unit of [`DecodedBatch::position`].
     fn size(&self) -> Option<u64>;
-    /// Decodes every line, handing batches to `emit`; returns the number of lines.
-    fn decode(self, emit: &mut Emit<'_>) -> Result<u64>;
+    /// Decodes every line, handing batches to `emit`.
+    fn decode(self, emit: &mut Emit<'_>) -> Result<()>;
 }
 
 /// Where interned batches go, on a thread of their own.
@@ -516,7 +516,8 @@ fn pipeline(
     progress.start("reading transactions", decoder.size());
     let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(QUEUE);
     let (interned_tx, interned_rx) = mpsc::sync_channel::<LineBatch>(QUEUE);
-    let lines = std::thread::scope(|scope| {
+    let mut lines = 0u64;
+    std::thread::scope(|scope| {
         let decoding =
             scope.spawn(move || decoder.decode(&mut |batch| decoded_tx.send(batch).is_ok()));
         let sinking = scope.spawn(move || {
@@ -527,6 +528,7 @@ fn pipeline(
         let mut sent = Sent::default();
         for decoded in decoded_rx {
             let position = decoded.position;
+            lines += decoded.len() as u64;
             if interned_tx
                 .send(dicts.intern_batch(decoded, &mut sent))
                 .is_err()
