@@ -28,11 +28,27 @@ pub enum Format {
     Parquet,
 }
 
+/// How orders are spread over customers and time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Each customer places 1 to 14 orders over its own active period, 1 to 6
+    /// lines each; the file lists customer after customer.
+    Classic,
+    /// About 20 lines per customer on average with activity strongly skewed:
+    /// each order's customer index is `floor(u^2.2 x customers)`, so a few
+    /// customers have thousands of orders. 1 to 4 lines per order, about 4 %
+    /// of orders are returns, dates uniform over three years; the file lists
+    /// orders by date, as an export does.
+    Skewed,
+}
+
 /// What to generate.
 #[derive(Clone, Debug)]
 pub struct Spec {
     /// Number of customer accounts.
     pub customers: usize,
+    /// How orders are spread over customers and time.
+    pub shape: Shape,
     /// Random seed: the same seed and end date give the same files.
     pub seed: u64,
     /// The last day of the history.
@@ -398,64 +414,150 @@ pub fn generate(spec: &Spec, dir: &Path) -> Result<Generated> {
         }
         Format::Parquet => Box::new(ParquetLines::create(&transactions_path)?),
     };
-    let mut lines = 0u64;
-    let mut order_number = 0u64;
-    for profile in &profiles {
-        let favourite_brand = rng.random_range(0..BRANDS.len());
-        for _ in 0..profile.orders {
-            order_number += 1;
-            let order_id = format!("O{order_number:09}");
-            let day = rng.random_range(profile.active.0..=profile.active.1);
-            let is_return = rng.random_bool(0.04);
-            let recent = spec.end.days() - day < 30;
-            let open = recent && rng.random_bool(0.15);
-            let status = if open { "ready" } else { "completed" };
-            let due_date = open.then(|| Date::from_days(day + rng.random_range(1..20)));
-            let agency = if rng.random_bool(0.05) {
-                AGENCIES[rng.random_range(0..AGENCIES.len())]
-            } else {
-                profile.agency
-            };
-            let n_lines = 1 + rng.random_range(0..5) + rng.random_range(0..2);
-            for line_no in 0..n_lines {
-                let brand = if rng.random_bool(0.5) {
-                    favourite_brand
-                } else {
-                    rng.random_range(0..BRANDS.len())
-                };
-                let quantity = rng.random_range(1..=10);
-                let mut amount =
-                    ((profile.scale * rng.random_range(0.3..1.7)) / 3.0).round() as i64;
-                if is_return {
-                    amount = -amount;
-                }
-                let margin = (amount as f64 * rng.random_range(0.1..0.4)).round() as i64;
-                sink.push(&Line {
-                    order_id: &order_id,
-                    customer_id: &profile.id,
-                    // Lines of one order may be invoiced over a few days.
-                    date: Date::from_days(
-                        (day + line_no.min(1) * rng.random_range(0..3)).min(spec.end.days()),
-                    ),
-                    amount_cents: amount,
-                    margin_cents: margin,
-                    agency,
-                    brand: BRANDS[brand],
-                    category: CATEGORIES[rng.random_range(0..CATEGORIES.len())],
-                    quantity,
-                    status,
-                    due_date,
-                })?;
-                lines += 1;
-            }
-        }
-    }
+    let lines = match spec.shape {
+        Shape::Classic => classic_orders(&profiles, spec.end, &mut rng, sink.as_mut())?,
+        Shape::Skewed => skewed_orders(&profiles, spec.end, &mut rng, sink.as_mut())?,
+    };
     sink.finish()?;
     Ok(Generated {
         customers_path,
         transactions_path,
         lines,
     })
+}
+
+/// Writes each customer's orders over its active period, customer after customer.
+fn classic_orders(
+    profiles: &[Profile],
+    end: Date,
+    rng: &mut ChaCha8Rng,
+    sink: &mut dyn LineSink,
+) -> Result<u64> {
+    let mut lines = 0u64;
+    let mut order_number = 0u64;
+    for profile in profiles {
+        let favourite_brand = rng.random_range(0..BRANDS.len());
+        for _ in 0..profile.orders {
+            order_number += 1;
+            let day = rng.random_range(profile.active.0..=profile.active.1);
+            let order = Order {
+                number: order_number,
+                profile,
+                favourite_brand,
+                day,
+            };
+            lines += write_order(&order, end, rng, sink, |rng| {
+                1 + rng.random_range(0..5) + rng.random_range(0..2)
+            })?;
+        }
+    }
+    Ok(lines)
+}
+
+/// Orders per customer in the skewed shape: with 1 to 4 lines each, about 20
+/// lines per customer.
+const SKEWED_ORDERS_PER_CUSTOMER: usize = 8;
+
+/// Draws every order's customer as `floor(u^2.2 x customers)` and its day
+/// uniformly over three years, then writes the orders by date.
+fn skewed_orders(
+    profiles: &[Profile],
+    end: Date,
+    rng: &mut ChaCha8Rng,
+    sink: &mut dyn LineSink,
+) -> Result<u64> {
+    let favourite_brands: Vec<usize> = profiles
+        .iter()
+        .map(|_| rng.random_range(0..BRANDS.len()))
+        .collect();
+    let n_customers = profiles.len();
+    let first_day = end.days() - HISTORY_DAYS + 1;
+    let mut orders: Vec<(i32, usize)> = (0..n_customers * SKEWED_ORDERS_PER_CUSTOMER)
+        .map(|_| {
+            let u: f64 = rng.random();
+            let customer = ((u.powf(2.2) * n_customers as f64) as usize).min(n_customers - 1);
+            (rng.random_range(first_day..=end.days()), customer)
+        })
+        .collect();
+    orders.sort_unstable();
+    let mut lines = 0u64;
+    for (number, &(day, customer)) in (1u64..).zip(&orders) {
+        let order = Order {
+            number,
+            profile: &profiles[customer],
+            favourite_brand: favourite_brands[customer],
+            day,
+        };
+        lines += write_order(&order, end, rng, sink, |rng| rng.random_range(1..=4))?;
+    }
+    Ok(lines)
+}
+
+/// One order to write: its number, customer and day.
+struct Order<'a> {
+    number: u64,
+    profile: &'a Profile,
+    favourite_brand: usize,
+    day: i32,
+}
+
+/// Writes the lines of one order (about 4 % of orders are returns, with
+/// negative lines; recent ones may be open); returns how many it wrote.
+fn write_order(
+    order: &Order<'_>,
+    end: Date,
+    rng: &mut ChaCha8Rng,
+    sink: &mut dyn LineSink,
+    n_lines: impl FnOnce(&mut ChaCha8Rng) -> u32,
+) -> Result<u64> {
+    let Order {
+        number,
+        profile,
+        favourite_brand,
+        day,
+    } = *order;
+    let order_id = format!("O{number:09}");
+    let is_return = rng.random_bool(0.04);
+    let recent = end.days() - day < 30;
+    let open = recent && rng.random_bool(0.15);
+    let status = if open { "ready" } else { "completed" };
+    let due_date = open.then(|| Date::from_days(day + rng.random_range(1..20)));
+    let agency = if rng.random_bool(0.05) {
+        AGENCIES[rng.random_range(0..AGENCIES.len())]
+    } else {
+        profile.agency
+    };
+    let n_lines = n_lines(rng);
+    for line_no in 0..n_lines {
+        let brand = if rng.random_bool(0.5) {
+            favourite_brand
+        } else {
+            rng.random_range(0..BRANDS.len())
+        };
+        let quantity = rng.random_range(1..=10);
+        let mut amount = ((profile.scale * rng.random_range(0.3..1.7)) / 3.0).round() as i64;
+        if is_return {
+            amount = -amount;
+        }
+        let margin = (amount as f64 * rng.random_range(0.1..0.4)).round() as i64;
+        sink.push(&Line {
+            order_id: &order_id,
+            customer_id: &profile.id,
+            // Lines of one order may be invoiced over a few days.
+            date: Date::from_days(
+                (day + line_no.min(1) as i32 * rng.random_range(0..3)).min(end.days()),
+            ),
+            amount_cents: amount,
+            margin_cents: margin,
+            agency,
+            brand: BRANDS[brand],
+            category: CATEGORIES[rng.random_range(0..CATEGORIES.len())],
+            quantity,
+            status,
+            due_date,
+        })?;
+    }
+    Ok(u64::from(n_lines))
 }
 
 const CUSTOMER_COLUMNS: [&str; 12] = [
@@ -517,5 +619,92 @@ fn write_customers(path: &Path, format: Format, rows: &[[String; 12]]) -> Result
             writer.close().map_err(|e| other(&e))?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    #[test]
+    fn skewed_shape_has_20_lines_per_customer_a_few_heavy_customers_and_unique_orders() {
+        let dir = tempfile::tempdir().unwrap();
+        let end = Date::from_ymd(2024, 12, 31).unwrap();
+        let spec = Spec {
+            customers: 5000,
+            shape: Shape::Skewed,
+            seed: 3,
+            end,
+            format: Format::Csv,
+        };
+        let generated = generate(&spec, dir.path()).unwrap();
+        let mut reader = csv::Reader::from_path(&generated.transactions_path).unwrap();
+        // order id -> (customer, lines, negative lines)
+        let mut orders: HashMap<String, (String, u32, u32)> = HashMap::new();
+        let mut order_sequence: Vec<String> = Vec::new();
+        let mut previous_day = i32::MIN;
+        let mut lines = 0u64;
+        for record in reader.records() {
+            let record = record.unwrap();
+            let day = Date::parse_iso(&record[2]).unwrap().days();
+            assert!(
+                day > end.days() - HISTORY_DAYS && day <= end.days(),
+                "three years"
+            );
+            let entry = orders.entry(record[0].to_owned()).or_insert_with(|| {
+                // Orders come by date: an order starts no earlier than the one before.
+                assert!(day >= previous_day, "orders listed by date");
+                previous_day = day;
+                order_sequence.push(record[0].to_owned());
+                (record[1].to_owned(), 0, 0)
+            });
+            assert_eq!(entry.0, &record[1], "an order id belongs to one customer");
+            entry.1 += 1;
+            entry.2 += u32::from(record[3].starts_with('-'));
+            lines += 1;
+        }
+        assert_eq!(lines, generated.lines);
+        assert_eq!(order_sequence.len(), orders.len(), "order ids never reused");
+        assert_eq!(orders.len(), 5000 * SKEWED_ORDERS_PER_CUSTOMER);
+        let per_customer = lines as f64 / 5000.0;
+        assert!(
+            (19.0..21.0).contains(&per_customer),
+            "{per_customer} lines per customer"
+        );
+        assert!(
+            orders.values().all(|o| (1..=4).contains(&o.1)),
+            "1 to 4 lines per order"
+        );
+        assert!(
+            orders.values().all(|o| o.2 == 0 || o.2 == o.1),
+            "a return's lines are all negative"
+        );
+        let returns = orders.values().filter(|o| o.2 > 0).count() as f64 / orders.len() as f64;
+        assert!(
+            (0.03..0.05).contains(&returns),
+            "{returns} of orders are returns"
+        );
+        let mut orders_per_customer: HashMap<&str, usize> = HashMap::new();
+        for (customer, _, _) in orders.values() {
+            *orders_per_customer.entry(customer).or_default() += 1;
+        }
+        // floor(u^2.2 x 5000) = 0 for u < 5000^(-1/2.2): about 2 % of all orders.
+        let first = orders_per_customer["C0000001"];
+        assert!(
+            (600..1000).contains(&first),
+            "the first customer has {first} orders"
+        );
+        let median = {
+            let mut counts: Vec<usize> = orders_per_customer.values().copied().collect();
+            counts.sort_unstable();
+            counts[counts.len() / 2]
+        };
+        assert!(
+            (3..=8).contains(&median),
+            "median customer has {median} orders"
+        );
+        let customers: HashSet<&str> = orders_per_customer.keys().copied().collect();
+        assert!(customers.len() > 4500, "most customers have orders");
     }
 }

@@ -83,11 +83,34 @@ pub const ASSIGNMENT_COLUMNS: [&str; 14] = [
     "m",
 ];
 
+/// Which columns `assignments.csv` holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssignmentColumns {
+    /// Every column of [`ASSIGNMENT_COLUMNS`]: the segment and what explains it.
+    All,
+    /// Only `segment_type`, `customer_id` and `segment`.
+    Segments,
+}
+
+impl AssignmentColumns {
+    /// The header for these columns.
+    pub fn header(self) -> &'static [&'static str] {
+        match self {
+            AssignmentColumns::All => &ASSIGNMENT_COLUMNS,
+            AssignmentColumns::Segments => &ASSIGNMENT_COLUMNS[..3],
+        }
+    }
+}
+
 /// Writes `assignments.csv`: one row per account with a segment, types in
 /// configuration order, then by customer id.
-pub fn write_assignments(run: &SegmentRun, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write_assignments(
+    run: &SegmentRun,
+    columns: AssignmentColumns,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut header = csv::Writer::from_writer(&mut *out);
-    header.write_record(ASSIGNMENT_COLUMNS)?;
+    header.write_record(columns.header())?;
     header.flush()?;
     drop(header);
     let pieces: Vec<(&SegmentType, &[AssignmentRow])> = run
@@ -108,7 +131,7 @@ pub fn write_assignments(run: &SegmentRun, out: &mut dyn Write) -> std::io::Resu
         let formatted: Vec<std::io::Result<Vec<u8>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = round
                 .iter()
-                .map(|&(ty, rows)| scope.spawn(move || format_rows(run, ty, rows)))
+                .map(|&(ty, rows)| scope.spawn(move || format_rows(run, ty, rows, columns)))
                 .collect();
             handles
                 .into_iter()
@@ -130,6 +153,7 @@ fn format_rows(
     run: &SegmentRun,
     ty: &SegmentType,
     rows: &[AssignmentRow],
+    columns: AssignmentColumns,
 ) -> std::io::Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 64));
     // Fields are written one by one through one reused buffer: a million
@@ -142,6 +166,14 @@ fn format_rows(
             ty.name.as_str(),
             run.dicts.customers.name(row.customer),
             name(a.segment),
+        ] {
+            csv.write_field(text)?;
+        }
+        if columns == AssignmentColumns::Segments {
+            csv.write_record(None::<&[u8]>)?;
+            continue;
+        }
+        for text in [
             a.source.map_or("", |s| s.as_str()),
             name(a.auto_segment),
             name(a.manual_segment),

@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
-use strata_engine::generate::{generate, Format, Spec};
-use strata_engine::output::write_assignments;
+use strata_engine::generate::{generate, Format, Shape, Spec};
+use strata_engine::output::{write_assignments, AssignmentColumns};
 use strata_engine::progress::Silent;
 use strata_engine::run::{self, parse_period, CompareRun, Inputs, SegmentRun};
 use strata_report::format::Lang;
@@ -17,6 +17,7 @@ const CONFIG: &str = include_str!("../../../examples/config.toml");
 
 fn data(dir: &Path) -> Inputs {
     let spec = Spec {
+        shape: Shape::Classic,
         customers: 400,
         seed: 11,
         end: Date::parse_iso("2024-12-31").unwrap(),
@@ -88,7 +89,7 @@ fn report_counts_equal_the_assignments_file() {
     let run = segment_run(dir.path());
     let html = segment_report(&run, &info(Lang::En, &run.files));
     let mut csv = Vec::new();
-    write_assignments(&run, &mut csv).unwrap();
+    write_assignments(&run, AssignmentColumns::All, &mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
     let rows = report_rows(&html);
     assert!(rows.len() > 10, "every type has its table");

@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 use strata_domain::config::{parse_config, Config};
 use strata_domain::date::Date;
-use strata_engine::generate::{self, Format};
+use strata_engine::generate::{self, Format, Shape};
 use strata_engine::inspect;
-use strata_engine::output::{write_assignments, write_transitions, Staged};
+use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, Staged};
 use strata_engine::run::{self, FileInfo, Inputs};
 use strata_report::format::Lang;
 use strata_report::ReportInfo;
@@ -55,6 +55,15 @@ struct InputArgs {
     lang: Option<LangArg>,
 }
 
+/// Which columns `segment` writes to assignments.csv.
+#[derive(Copy, Clone, ValueEnum)]
+enum ColumnsArg {
+    /// The segment and every column that explains it.
+    All,
+    /// Only segment_type, customer_id and segment.
+    Segments,
+}
+
 #[derive(Copy, Clone, ValueEnum)]
 enum LangArg {
     En,
@@ -83,6 +92,9 @@ enum Command {
         /// Classify as of this date (default: today).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Columns of assignments.csv: all, or only segment_type, customer_id and segment.
+        #[arg(long, value_enum, default_value_t = ColumnsArg::All)]
+        columns: ColumnsArg,
     },
     /// Classify one type over two periods; writes DIR/transitions.csv.
     Compare {
@@ -166,7 +178,17 @@ enum Command {
         /// Last day of the history (default: today).
         #[arg(long, value_name = "DATE")]
         end: Option<String>,
+        /// How orders spread over customers and time: classic (1-14 orders per
+        /// customer) or skewed (about 20 lines per customer, a few very active).
+        #[arg(long, value_enum, default_value_t = ShapeArg::Classic)]
+        shape: ShapeArg,
     },
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum ShapeArg {
+    Classic,
+    Skewed,
 }
 
 #[derive(Copy, Clone, ValueEnum)]
@@ -268,7 +290,12 @@ fn run(cli: Cli) -> Result<()> {
             inputs: args,
             overrides,
             as_of,
+            columns,
         } => {
+            let columns = match columns {
+                ColumnsArg::All => AssignmentColumns::All,
+                ColumnsArg::Segments => AssignmentColumns::Segments,
+            };
             let config = read_config(&args.config)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
             let inputs = inputs(&args, overrides)?;
@@ -278,7 +305,7 @@ fn run(cli: Cli) -> Result<()> {
                 &args,
                 started,
                 &run.files,
-                ("assignments.csv", &|w| write_assignments(&run, w)),
+                ("assignments.csv", &|w| write_assignments(&run, columns, w)),
                 |info| strata_report::segment_report(&run, info),
             )?;
             if args.json {
@@ -371,9 +398,14 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             format,
             end,
+            shape,
         } => {
             let spec = generate::Spec {
                 customers,
+                shape: match shape {
+                    ShapeArg::Classic => Shape::Classic,
+                    ShapeArg::Skewed => Shape::Skewed,
+                },
                 seed,
                 end: parse_date_arg("--end", end.as_deref())?,
                 format: match format {

@@ -299,3 +299,38 @@ fn report_is_written_unless_asked_not_to_and_check_reads_without_classifying() {
         "{stdout}"
     );
 }
+
+#[test]
+fn columns_segments_writes_only_the_first_three_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "csv");
+    let mut outputs = Vec::new();
+    for columns in ["all", "segments"] {
+        let out = dir.path().join(columns);
+        strata()
+            .args(["segment", "--quiet", "--no-report", "--config", CONFIG])
+            .args([
+                "--as-of",
+                "2024-12-31",
+                "--columns",
+                columns,
+                "--transactions",
+            ])
+            .arg(dir.path().join("transactions.csv"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        outputs.push(std::fs::read_to_string(out.join("assignments.csv")).unwrap());
+    }
+    let first_three: Vec<String> = outputs[0]
+        .lines()
+        .map(|line| line.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    assert!(first_three.len() > 300, "rows for every type");
+    assert_eq!(outputs[1].lines().collect::<Vec<_>>(), first_three);
+    assert_eq!(
+        outputs[1].lines().next(),
+        Some("segment_type,customer_id,segment")
+    );
+}

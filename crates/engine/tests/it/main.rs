@@ -9,7 +9,7 @@ mod segment;
 use std::path::{Path, PathBuf};
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
-use strata_engine::output::{write_assignments, write_transitions};
+use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns};
 use strata_engine::progress::Silent;
 use strata_engine::run::{self, Inputs};
 
@@ -68,7 +68,7 @@ pub fn segment(config: &str, inputs: &Inputs, as_of: &str) -> Result<String, Str
     let config = parse_config(config).map_err(|e| e.to_string())?;
     let run = run::segment(config, inputs, d(as_of), &Silent).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    write_assignments(&run, &mut out).unwrap();
+    write_assignments(&run, AssignmentColumns::All, &mut out).unwrap();
     Ok(String::from_utf8(out).unwrap())
 }
 
