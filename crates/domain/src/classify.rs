@@ -55,6 +55,29 @@ impl Grouping {
         }
     }
 
+    /// Pools a per-account value into per-unit values with a merge that can
+    /// fail (a sum leaving its range); `Err` names the unit it failed for.
+    pub fn try_pool<T: Copy + Default>(
+        &self,
+        per_account: &[T],
+        merge: impl Fn(T, T) -> Option<T>,
+    ) -> Result<Vec<T>, u32> {
+        let mut units = vec![T::default(); self.n_units];
+        for (account, &value) in per_account.iter().enumerate() {
+            let unit = self.unit_of_account[account];
+            units[unit as usize] = merge(units[unit as usize], value).ok_or(unit)?;
+        }
+        Ok(units)
+    }
+
+    /// The first account of a unit, to name it in messages.
+    pub fn first_account(&self, unit: u32) -> u32 {
+        self.unit_of_account
+            .iter()
+            .position(|&u| u == unit)
+            .map_or(unit, |a| a as u32)
+    }
+
     /// Sums a per-account value into per-unit totals.
     pub fn pool<T: Copy + Default, F: Fn(T, T) -> T>(&self, per_account: &[T], merge: F) -> Vec<T> {
         let mut units = vec![T::default(); self.n_units];

@@ -146,8 +146,8 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
         if raw_type.name.trim().is_empty() {
             p.push("the name is empty");
         }
-        if !names.insert(raw_type.name.clone()) {
-            p.push("duplicate type name; type names must be unique");
+        if !names.insert(raw_type.name.trim().to_lowercase()) {
+            p.push("duplicate type name; type names must be unique, ignoring case");
         }
         if let Some(t) = convert_type(raw_type, &mut p) {
             types.push(t);
@@ -199,8 +199,11 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
     for s in &segments {
         if s.name.trim().is_empty() {
             p.push("a segment has an empty name");
-        } else if !seen.insert(s.name.as_str()) {
-            p.push(format!("duplicate segment name '{}'", s.name));
+        } else if !seen.insert(s.name.trim().to_lowercase()) {
+            p.push(format!(
+                "duplicate segment name '{}'; segment names must be unique, ignoring case, as rules compare them",
+                s.name
+            ));
         }
     }
     if segments.iter().filter(|s| s.is_default).count() > 1 {
@@ -507,7 +510,11 @@ fn check_references(types: &[SegmentType], problems: &mut Vec<String>) {
                         "type '{}': segment '{}': rfm('{name}') needs an RFM type; use segment('{name}')",
                         t.name, s.name
                     )),
-                    _ => {}
+                    Some(o) => {
+                        if let Err(problem) = o.type_ref().check_segment_literals(c) {
+                            problems.push(format!("type '{}': segment '{}': {problem}", t.name, s.name));
+                        }
+                    }
                 }
             }
         }
@@ -701,7 +708,7 @@ recency_days = [30, 10]
 "#
         );
         let expected = [
-            "type 2 'Sales performance': duplicate type name; type names must be unique",
+            "type 2 'Sales performance': duplicate type name; type names must be unique, ignoring case",
             "type 2 'Sales performance': more than one segment has default = true; at most one default segment is allowed",
             "type 2 'Sales performance': segment 'VIP': an excluded tier is manual-only and cannot have a share (found 5)",
             "type 2 'Sales performance': the shares of the non-excluded segments total 90, expected exactly 100",

@@ -10,10 +10,35 @@ pub struct Date(i32);
 
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
+/// Why a date is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("dates must lie between 0001-01-01 and 9999-12-31")]
+pub struct OutOfRange;
+
 impl Date {
-    /// The date `days` days after 1970-01-01.
+    /// The first date Strata accepts: 0001-01-01.
+    pub const MIN: Date = Date(-719_162);
+    /// The last date Strata accepts: 9999-12-31.
+    pub const MAX: Date = Date(2_932_896);
+
+    /// The date `days` days after 1970-01-01. Callers pass day numbers of
+    /// dates already in range; input goes through [`Date::checked_from_days`].
     pub const fn from_days(days: i32) -> Date {
         Date(days)
+    }
+
+    /// The date `days` days after 1970-01-01, if it lies in `MIN..=MAX`.
+    pub fn checked_from_days(days: i64) -> Result<Date, OutOfRange> {
+        if (i64::from(Date::MIN.0)..=i64::from(Date::MAX.0)).contains(&days) {
+            Ok(Date(days as i32))
+        } else {
+            Err(OutOfRange)
+        }
+    }
+
+    /// Converts from chrono's date, if it lies in `MIN..=MAX`.
+    pub fn checked_from_naive(date: NaiveDate) -> Result<Date, OutOfRange> {
+        Date::checked_from_days(i64::from(date.num_days_from_ce()) - i64::from(EPOCH_DAYS_FROM_CE))
     }
 
     /// Days since 1970-01-01.
@@ -26,7 +51,7 @@ impl Date {
         NaiveDate::from_ymd_opt(year, month, day).map(Date::from_naive)
     }
 
-    /// Converts from chrono's date.
+    /// Converts from chrono's date (today's, or one already in range).
     pub fn from_naive(date: NaiveDate) -> Date {
         Date(date.num_days_from_ce() - EPOCH_DAYS_FROM_CE)
     }
@@ -37,7 +62,7 @@ impl Date {
             .expect("day numbers built from valid dates stay in chrono's range")
     }
 
-    /// Parses a strict ISO `YYYY-MM-DD` date.
+    /// Parses a strict ISO `YYYY-MM-DD` date from 0001-01-01 to 9999-12-31.
     pub fn parse_iso(text: &str) -> Option<Date> {
         let b = text.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -51,7 +76,7 @@ impl Date {
         let year = digits(0..4)?;
         let month = digits(5..7)?;
         let day = digits(8..10)?;
-        Date::from_ymd(year as i32, month, day)
+        Date::from_ymd(year as i32, month, day).filter(|&d| d >= Date::MIN)
     }
 
     /// The calendar year.
@@ -71,13 +96,12 @@ impl Date {
 
     /// The same day `months` calendar months earlier, clamped to the end of
     /// the month when that month is shorter (March 31 minus one month is
-    /// February 28 or 29).
+    /// February 28 or 29), and to [`Date::MIN`].
     pub fn minus_months(self, months: u32) -> Date {
-        Date::from_naive(
-            self.to_naive()
-                .checked_sub_months(Months::new(months))
-                .expect("subtracting a configured number of months stays in range"),
-        )
+        self.to_naive()
+            .checked_sub_months(Months::new(months))
+            .and_then(|d| Date::checked_from_naive(d).ok())
+            .unwrap_or(Date::MIN)
     }
 
     /// January 1 of this date's year.
@@ -151,6 +175,36 @@ mod tests {
 
     fn d(text: &str) -> Date {
         Date::parse_iso(text).unwrap()
+    }
+
+    #[test]
+    fn dates_lie_between_year_1_and_year_9999() {
+        assert_eq!(Date::MIN.to_string(), "0001-01-01");
+        assert_eq!(Date::MAX.to_string(), "9999-12-31");
+        assert_eq!(Date::parse_iso("0000-12-31"), None);
+        assert_eq!(d("0001-01-01"), Date::MIN);
+        assert_eq!(d("9999-12-31"), Date::MAX);
+        for days in [
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            -9_200_000_000_000_000_000 / 86_400_000_000,
+        ] {
+            assert_eq!(Date::checked_from_days(days), Err(OutOfRange), "{days}");
+        }
+        assert_eq!(
+            Date::checked_from_days(i64::from(Date::MAX.days()) + 1),
+            Err(OutOfRange)
+        );
+        assert_eq!(
+            Date::checked_from_days(i64::from(Date::MIN.days()) - 1),
+            Err(OutOfRange)
+        );
+        assert_eq!(Date::checked_from_days(0), Ok(d("1970-01-01")));
+        assert_eq!(
+            d("0001-06-30").minus_months(24),
+            Date::MIN,
+            "windows clamp to the first date"
+        );
     }
 
     #[test]

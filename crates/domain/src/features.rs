@@ -82,21 +82,28 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// Counts one line dated on or before `as_of`.
-    pub fn add_line(&mut self, as_of: Date, date: Date, amount: Amount) {
-        self.total_spent += amount;
+    /// Counts one line dated on or before `as_of`; `None` when a sum would
+    /// leave the range of amounts (nothing is counted then).
+    pub fn add_line(&mut self, as_of: Date, date: Date, amount: Amount) -> Option<()> {
         let age = as_of.days_since(date);
-        if age < 30 {
-            self.spent_30d += amount;
-        }
-        if age < 90 {
-            self.spent_90d += amount;
-        } else if age < 180 {
-            self.spent_previous_quarter += amount;
-        }
-        if age < 365 {
-            self.spent_365d += amount;
-        }
+        let add = |sum: Amount, counted: bool| {
+            if counted {
+                sum.checked_add(amount)
+            } else {
+                Some(sum)
+            }
+        };
+        let total_spent = add(self.total_spent, true)?;
+        let spent_30d = add(self.spent_30d, age < 30)?;
+        let spent_90d = add(self.spent_90d, age < 90)?;
+        let spent_previous_quarter = add(self.spent_previous_quarter, (90..180).contains(&age))?;
+        let spent_365d = add(self.spent_365d, age < 365)?;
+        self.total_spent = total_spent;
+        self.spent_30d = spent_30d;
+        self.spent_90d = spent_90d;
+        self.spent_previous_quarter = spent_previous_quarter;
+        self.spent_365d = spent_365d;
+        Some(())
     }
 
     /// Counts one order: its net, its date (latest line), and whether it is
@@ -109,14 +116,14 @@ impl Activity {
         if !net.is_positive() {
             return;
         }
-        self.orders_count += 1;
+        self.orders_count = self.orders_count.saturating_add(1);
         for (days, count) in [
             (30, &mut self.orders_30d),
             (90, &mut self.orders_90d),
             (365, &mut self.orders_365d),
         ] {
             if in_last_days(as_of, date, days) {
-                *count += 1;
+                *count = count.saturating_add(1);
             }
         }
         self.first_order = Some(self.first_order.map_or(date, |d| d.min(date)));
@@ -255,7 +262,8 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
             "activity_delta_pct_last_quarter".into(),
             // (last 90 days - the 90 before) / the 90 before x 100, as an exact fraction.
             number(&|x| {
-                let delta = i128::from((x.spent_90d - x.spent_previous_quarter).raw());
+                let delta =
+                    i128::from(x.spent_90d.raw()) - i128::from(x.spent_previous_quarter.raw());
                 Ratio::new(
                     delta * 100 * i128::from(crate::money::SCALE),
                     i128::from(x.spent_previous_quarter.raw()),
@@ -428,8 +436,10 @@ mod tests {
     fn activity_counts_positive_orders_only() {
         let as_of = d("2024-12-31");
         let mut a = Activity::default();
-        a.add_line(as_of, d("2024-12-31"), Amount::from_units(10));
-        a.add_line(as_of, d("2024-09-01"), Amount::from_units(5));
+        a.add_line(as_of, d("2024-12-31"), Amount::from_units(10))
+            .unwrap();
+        a.add_line(as_of, d("2024-09-01"), Amount::from_units(5))
+            .unwrap();
         a.add_order(as_of, d("2024-12-31"), Amount::from_units(10), None);
         a.add_order(
             as_of,

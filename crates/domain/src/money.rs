@@ -163,29 +163,77 @@ impl Amount {
     }
 }
 
-impl std::ops::Add for Amount {
-    type Output = Amount;
-    fn add(self, other: Amount) -> Amount {
-        Amount(self.0 + other.0)
+// Amounts have no `+`, `+=`, `-` or `Sum`: every sum goes through
+// `checked_add`, so that no total wraps round silently.
+impl Amount {
+    /// The largest amount: 922 337 203 685 477.5807.
+    pub const MAX: Amount = Amount(i64::MAX);
+
+    /// The sum, or `None` when it leaves the range of amounts.
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    /// The absolute value, or `None` for the one amount without one.
+    pub fn checked_abs(self) -> Option<Amount> {
+        self.0.checked_abs().map(Amount)
+    }
+
+    /// The difference, or `None` when it leaves the range of amounts.
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+
+    /// `count` times the amount, or `None` when it leaves the range.
+    pub fn checked_mul(self, count: u64) -> Option<Amount> {
+        i64::try_from(count)
+            .ok()
+            .and_then(|n| self.0.checked_mul(n))
+            .map(Amount)
+    }
+
+    /// The sum of amounts; on overflow, `Err` with the position of the
+    /// amount that made the sum leave the range.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Amount>) -> Result<Amount, usize> {
+        amounts
+            .into_iter()
+            .enumerate()
+            .try_fold(Amount::ZERO, |sum, (i, a)| sum.checked_add(a).ok_or(i))
     }
 }
 
-impl std::ops::AddAssign for Amount {
-    fn add_assign(&mut self, other: Amount) {
-        self.0 += other.0;
-    }
+/// Which sum left the range of amounts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SumKind {
+    /// A customer's (or VAT group's) sales or monetary value in the window.
+    Unit,
+    /// The net of one order.
+    Order,
+    /// A total over customers: the ranked total `T`, a segment's sales or
+    /// what was left out of a ranking.
+    Total,
 }
 
-impl std::ops::Sub for Amount {
-    type Output = Amount;
-    fn sub(self, other: Amount) -> Amount {
-        Amount(self.0 - other.0)
-    }
+/// A sum that left the range of amounts, and the unit (account, or VAT
+/// group for types by VAT) whose figure made it overflow.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} add up to more than {}, the largest amount Strata sums exactly", .kind.describe(), Amount::MAX)]
+pub struct SumOverflow {
+    /// Which sum.
+    pub kind: SumKind,
+    /// The unit whose figure was being added.
+    pub unit: u32,
 }
 
-impl std::iter::Sum for Amount {
-    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Amount {
-        iter.fold(Amount::ZERO, |a, b| a + b)
+impl SumKind {
+    fn describe(self) -> &'static str {
+        match self {
+            SumKind::Unit => "the customer's amounts in the window",
+            SumKind::Order => "the lines of one of the customer's orders",
+            SumKind::Total => {
+                "the customers' sales up to this one (the ranked total T, or a segment's total)"
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! above, and equal sales always share a tier. Everything is integer arithmetic.
 
 use crate::classify::{combine, AccountAssignment, Computed, Grouping};
-use crate::money::{Amount, Fraction, Percent};
+use crate::money::{Amount, Fraction, Percent, SumKind, SumOverflow};
 use crate::segment_type::{ParetoSpec, Segment, SegmentIdx, SegmentType};
 
 /// Why a unit is left out of the ranking.
@@ -57,12 +57,13 @@ impl Ranking {
 }
 
 /// Ranks units by sales. `excluded[u]` removes a unit from the ranking.
+/// Fails when the ranked total `T` leaves the range of amounts.
 pub fn rank(
     segments: &[Segment],
     min_sales: Amount,
     sales: &[Amount],
     excluded: &[bool],
-) -> Ranking {
+) -> Result<Ranking, SumOverflow> {
     let ranks_left_out = sales.iter().zip(excluded).map(|(&s, &ex)| {
         if ex {
             Some(LeftOut::Excluded)
@@ -86,7 +87,12 @@ pub fn rank(
             }
         }
     }
-    let total: Amount = ranked.iter().map(|&u| sales[u as usize]).sum();
+    let total = Amount::checked_sum(ranked.iter().map(|&u| sales[u as usize])).map_err(|i| {
+        SumOverflow {
+            kind: SumKind::Total,
+            unit: ranked[i],
+        }
+    })?;
     ranked.sort_unstable_by(|&a, &b| sales[b as usize].cmp(&sales[a as usize]));
 
     let mut cumulative = Vec::new();
@@ -116,10 +122,14 @@ pub fn rank(
                 before,
             };
         }
-        before += Amount(value.0 * (end - start) as i64);
+        // `before` never exceeds T, which fits: these cannot overflow.
+        before = value
+            .checked_mul((end - start) as u64)
+            .and_then(|tied| before.checked_add(tied))
+            .expect("before stays within the ranked total");
         start = end;
     }
-    Ranking { ranks, total }
+    Ok(Ranking { ranks, total })
 }
 
 /// The Pareto classification of one type.
@@ -141,8 +151,13 @@ pub fn classify(
     account_sales: &[Amount],
     grouping: &Grouping,
     manual: &[Option<SegmentIdx>],
-) -> ParetoOutcome {
-    let unit_sales = grouping.pool(account_sales, |a, b| a + b);
+) -> Result<ParetoOutcome, SumOverflow> {
+    let unit_sales = grouping
+        .try_pool(account_sales, Amount::checked_add)
+        .map_err(|unit| SumOverflow {
+            kind: SumKind::Unit,
+            unit,
+        })?;
     let excluded_accounts: Vec<bool> = (0..account_sales.len())
         .map(|a| {
             manual
@@ -153,7 +168,7 @@ pub fn classify(
         })
         .collect();
     let excluded = grouping.pool(&excluded_accounts, |a, b| a || b);
-    let ranking = rank(&ty.segments, spec.min_sales, &unit_sales, &excluded);
+    let ranking = rank(&ty.segments, spec.min_sales, &unit_sales, &excluded)?;
     let default = ty.default_segment();
     let computed: Vec<Computed> = ranking
         .ranks
@@ -164,11 +179,11 @@ pub fn classify(
         })
         .collect();
     let accounts = combine(grouping, &computed, manual);
-    ParetoOutcome {
+    Ok(ParetoOutcome {
         unit_sales,
         ranking,
         accounts,
-    }
+    })
 }
 
 #[cfg(test)]

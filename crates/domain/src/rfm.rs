@@ -6,7 +6,7 @@
 
 use crate::classify::{combine, AccountAssignment, Computed, Grouping};
 use crate::date::Date;
-use crate::money::Amount;
+use crate::money::{Amount, SumKind, SumOverflow};
 use crate::segment_type::{RfmNaming, RfmSpec, SegmentIdx, SegmentType, DEFAULT_RFM_SEGMENTS};
 
 /// What the window holds for one account (or unit).
@@ -25,18 +25,18 @@ impl RfmInput {
     /// (not a return or credit note) counts for recency and frequency.
     pub fn add_order(&mut self, net: Amount, date: Date) {
         if net.is_positive() {
-            self.positive_orders += 1;
+            self.positive_orders = self.positive_orders.saturating_add(1);
             self.last_positive_order = self.last_positive_order.max(Some(date));
         }
     }
 
-    /// Pools two accounts of one unit.
-    pub fn merge(self, other: RfmInput) -> RfmInput {
-        RfmInput {
+    /// Pools two accounts of one unit; `None` when a sum overflows.
+    pub fn merge(self, other: RfmInput) -> Option<RfmInput> {
+        Some(RfmInput {
             last_positive_order: self.last_positive_order.max(other.last_positive_order),
-            positive_orders: self.positive_orders + other.positive_orders,
-            monetary: self.monetary + other.monetary,
-        }
+            positive_orders: self.positive_orders.checked_add(other.positive_orders)?,
+            monetary: self.monetary.checked_add(other.monetary)?,
+        })
     }
 }
 
@@ -203,8 +203,13 @@ pub fn classify(
     accounts: &[RfmInput],
     grouping: &Grouping,
     manual: &[Option<SegmentIdx>],
-) -> RfmOutcome {
-    let pooled = grouping.pool(accounts, RfmInput::merge);
+) -> Result<RfmOutcome, SumOverflow> {
+    let pooled = grouping
+        .try_pool(accounts, RfmInput::merge)
+        .map_err(|unit| SumOverflow {
+            kind: SumKind::Unit,
+            unit,
+        })?;
     let units = score(spec, window_end, &pooled);
     let computed: Vec<Computed> = units
         .iter()
@@ -213,10 +218,10 @@ pub fn classify(
                 .map_or(Computed::Nothing, |s| name(ty, spec.naming, s))
         })
         .collect();
-    RfmOutcome {
+    Ok(RfmOutcome {
         accounts: combine(grouping, &computed, manual),
         units,
-    }
+    })
 }
 
 #[cfg(test)]

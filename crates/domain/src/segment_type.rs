@@ -218,6 +218,16 @@ impl SegmentType {
         columns
     }
 
+    /// What a rule referencing this type may know of it.
+    pub fn type_ref(&self) -> crate::rules::schema::TypeRef {
+        crate::rules::schema::TypeRef {
+            name: self.name.clone(),
+            is_rfm: matches!(self.method, Method::Rfm(_)),
+            is_set: self.is_multi(),
+            segments: self.segments.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
+
     /// The index of a segment by name (exact match).
     pub fn segment_idx(&self, name: &str) -> Option<SegmentIdx> {
         self.segments

@@ -6,7 +6,7 @@ use crate::transactions::{Dictionaries, LineBatch, NewNames};
 use rustc_hash::FxHashSet;
 use strata_domain::date::{Date, Window};
 use strata_domain::features::{is_closed_status, Activity};
-use strata_domain::money::Amount;
+use strata_domain::money::{Amount, SumKind, SumOverflow};
 use strata_domain::rfm::RfmInput;
 use strata_domain::segment_type::{LineFilter, Measure, Method, SegmentType};
 
@@ -116,6 +116,33 @@ pub struct Aggregator {
     window: Window,
     filter: CompiledFilter,
     sums: Sums,
+    /// The first sum that left the range of amounts, by customer.
+    overflow: Option<SumOverflow>,
+    /// The sum of the absolute values of every amount counted: while it
+    /// fits, no total over any set of these amounts (a segment's sales, a
+    /// report's cell) can overflow later.
+    magnitude: Amount,
+}
+
+/// Adds `value` to `sum`; on overflow keeps the sum and records the first
+/// overflow, which fails the run when the aggregator finishes.
+#[inline]
+fn add(
+    sum: &mut Amount,
+    value: Amount,
+    overflow: &mut Option<SumOverflow>,
+    kind: SumKind,
+    customer: u32,
+) {
+    match sum.checked_add(value) {
+        Some(total) => *sum = total,
+        None => {
+            overflow.get_or_insert(SumOverflow {
+                kind,
+                unit: customer,
+            });
+        }
+    }
 }
 
 /// The per-account figures of one type.
@@ -159,6 +186,8 @@ impl Aggregator {
                 brand_ok: Vec::new(),
             },
             sums,
+            overflow: None,
+            magnitude: Amount::ZERO,
         }
     }
 
@@ -172,6 +201,8 @@ impl Aggregator {
                 brand_ok: Vec::new(),
             },
             sums: Sums::Features(Box::default()),
+            overflow: None,
+            magnitude: Amount::ZERO,
         }
     }
 
@@ -184,6 +215,13 @@ impl Aggregator {
             self.window.contains(batch.date[i])
                 && (filter_all || self.filter.accepts(batch.agency[i], batch.brand[i]))
         };
+        let overflow = &mut self.overflow;
+        let magnitude = &mut self.magnitude;
+        // Counts one amount of `customer` into the magnitude bound.
+        let mut bound = |value: Amount, overflow: &mut Option<SumOverflow>, customer: u32| {
+            let size = value.checked_abs().unwrap_or(Amount::MAX);
+            add(magnitude, size, overflow, SumKind::Total, customer);
+        };
         match &mut self.sums {
             Sums::Pareto { measure, sales } => {
                 grow(sales, n_customers, Amount::ZERO);
@@ -191,9 +229,17 @@ impl Aggregator {
                     Measure::Amount => &batch.amount,
                     Measure::Margin => &batch.margin,
                 };
-                for i in 0..batch.len() {
+                for (i, &value) in values.iter().enumerate() {
                     if counts(i) {
-                        sales[batch.customer[i] as usize] += values[i];
+                        let customer = batch.customer[i];
+                        bound(value, overflow, customer);
+                        add(
+                            &mut sales[customer as usize],
+                            value,
+                            overflow,
+                            SumKind::Unit,
+                            customer,
+                        );
                     }
                 }
             }
@@ -207,9 +253,23 @@ impl Aggregator {
                 grow(order_last, batch.known.orders, None);
                 for i in 0..batch.len() {
                     if counts(i) {
-                        monetary[batch.customer[i] as usize] += batch.amount[i];
+                        let (customer, amount) = (batch.customer[i], batch.amount[i]);
+                        bound(amount, overflow, customer);
+                        add(
+                            &mut monetary[customer as usize],
+                            amount,
+                            overflow,
+                            SumKind::Unit,
+                            customer,
+                        );
                         let order = batch.order[i] as usize;
-                        order_net[order] += batch.amount[i];
+                        add(
+                            &mut order_net[order],
+                            amount,
+                            overflow,
+                            SumKind::Order,
+                            customer,
+                        );
                         order_last[order] = order_last[order].max(Some(batch.date[i]));
                     }
                 }
@@ -232,8 +292,23 @@ impl Aggregator {
                     }
                     let (customer, order, amount) =
                         (batch.customer[i], batch.order[i] as usize, batch.amount[i]);
-                    f.activity[customer as usize].add_line(as_of, date, amount);
-                    f.order_net[order] += amount;
+                    bound(amount, overflow, customer);
+                    if f.activity[customer as usize]
+                        .add_line(as_of, date, amount)
+                        .is_none()
+                    {
+                        overflow.get_or_insert(SumOverflow {
+                            kind: SumKind::Unit,
+                            unit: customer,
+                        });
+                    }
+                    add(
+                        &mut f.order_net[order],
+                        amount,
+                        overflow,
+                        SumKind::Order,
+                        customer,
+                    );
                     if f.order_last[order].is_none_or(|last| date >= last) {
                         f.order_last[order] = Some(date);
                         if batch.status[i] != NONE {
@@ -256,10 +331,14 @@ impl Aggregator {
         }
     }
 
-    /// The per-account figures, for every known customer.
-    pub fn finish(self, dicts: &Dictionaries) -> Aggregated {
+    /// The per-account figures, for every known customer; fails when a sum
+    /// left the range of amounts, naming the customer (as the unit).
+    pub fn finish(self, dicts: &Dictionaries) -> Result<Aggregated, SumOverflow> {
+        if let Some(overflow) = self.overflow {
+            return Err(overflow);
+        }
         let n_customers = dicts.customers.len();
-        match self.sums {
+        Ok(match self.sums {
             Sums::Pareto { mut sales, .. } => {
                 grow(&mut sales, n_customers, Amount::ZERO);
                 Aggregated::Sales(sales)
@@ -306,6 +385,6 @@ impl Aggregator {
                     brands: f.brands.into_lists(n_customers),
                 })
             }
-        }
+        })
     }
 }

@@ -2,9 +2,10 @@
 //! byte-order mark, `,` or `;` delimiters (detected from the header, `;`
 //! allowing decimal commas), case-insensitive trimmed header names.
 
-use crate::error::{Error, InputError, Location, Result};
+use crate::error::{id_problem, shown, Error, InputError, Location, Result};
 use crate::transactions::{
-    amount_message, parse_date_text, ColumnMap, DecodedBatch, Decoder, Emit, Selection, Texts,
+    amount_message, date_message, parse_date_text, ColumnMap, DecimalSeparator, DecodedBatch,
+    Decoder, Emit, Selection, Texts,
 };
 use arrow_array::builder::StringBuilder;
 use std::fs::File;
@@ -19,7 +20,7 @@ pub struct CsvFile {
     /// The path, for messages.
     pub path: PathBuf,
     /// The reader, after the header.
-    pub reader: csv::Reader<BufReader<File>>,
+    pub reader: csv::Reader<BufReader<LineLimit<File>>>,
     /// Header names, trimmed and lower-cased.
     pub headers: Vec<String>,
     /// Whether amounts may use a decimal comma (`;`-delimited files).
@@ -53,6 +54,45 @@ fn detect_delimiter(header: &[u8]) -> u8 {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The longest record (line) read: a file without line breaks, such as
+/// `/dev/zero`, must fail at once rather than grow memory without bound.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// The message for a record longer than [`MAX_RECORD_BYTES`].
+fn record_too_long(line: u64) -> String {
+    format!("the record starting on line {line} is longer than 1 MiB: is this a CSV file?")
+}
+
+/// A reader that fails on a line longer than [`MAX_RECORD_BYTES`], for the
+/// files read through the csv crate, which has no limit of its own.
+pub struct LineLimit<R> {
+    inner: R,
+    /// Lines started so far, 1-based.
+    line: u64,
+    /// Bytes since the last newline.
+    run: usize,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for part in buf[..n].split_inclusive(|&b| b == b'\n') {
+            self.run += part.len();
+            if self.run > MAX_RECORD_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    record_too_long(self.line),
+                ));
+            }
+            if part.ends_with(b"\n") {
+                self.line += 1;
+                self.run = 0;
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Opens a CSV file and reads its header.
 pub fn open_csv(path: &Path) -> Result<CsvFile> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -69,10 +109,15 @@ pub fn open_csv(path: &Path) -> Result<CsvFile> {
     let delimiter = detect_delimiter(&head[start..first_line_end]);
     file.seek(SeekFrom::Start(start as u64))
         .map_err(|e| Error::io(path, e))?;
+    let limited = LineLimit {
+        inner: file,
+        line: 1,
+        run: 0,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+        .from_reader(BufReader::with_capacity(1 << 20, limited));
     let headers = reader.byte_headers().map_err(|e| csv_error(path, e))?;
     let headers: Vec<String> = headers
         .iter()
@@ -138,6 +183,36 @@ pub fn missing_column(path: &Path, name: &str, found: &[String]) -> Error {
     .into()
 }
 
+/// Refuses two columns with the same name (headers are trimmed and
+/// lower-cased already), among `names` or, when `names` is `None`, among all
+/// named columns; blank headers, as spreadsheets write them, are ignored.
+pub fn refuse_duplicate_columns(
+    path: &Path,
+    headers: &[String],
+    names: Option<&[&str]>,
+) -> Result<()> {
+    for (second, name) in headers.iter().enumerate() {
+        let counted = !name.is_empty() && names.is_none_or(|names| names.contains(&name.as_str()));
+        if !counted {
+            continue;
+        }
+        if let Some(first) = headers[..second].iter().position(|h| h == name) {
+            return Err(InputError::new(
+                path,
+                Location::Header,
+                None,
+                format!(
+                    "columns {} and {} are both named '{name}' (names ignore case and surrounding spaces): keep one",
+                    first + 1,
+                    second + 1
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Converts a CSV parser error into an input error naming the line.
 pub fn csv_error(path: &Path, error: csv::Error) -> Error {
     csv_error_after(path, error, 0)
@@ -189,6 +264,8 @@ pub(crate) struct TransactionsDecoder {
     path: PathBuf,
     delimiter: u8,
     decimal_comma: bool,
+    /// The separator the user stated (`--decimal`), if any.
+    decimal: Option<DecimalSeparator>,
     n_fields: usize,
     data_start: u64,
     data_line: u64,
@@ -202,10 +279,20 @@ impl TransactionsDecoder {
         let size = std::fs::metadata(path).map(|m| m.len()).ok();
         let csv = open_csv(path)?;
         let columns = ColumnMap::find(path, &csv.headers, selection)?;
+        if selection.decimal == Some(DecimalSeparator::Comma) && !csv.decimal_comma {
+            return Err(InputError::new(
+                path,
+                Location::Header,
+                None,
+                "the file is comma-separated, so its amounts cannot use a decimal comma: --decimal , applies to ';' files",
+            )
+            .into());
+        }
         Ok(TransactionsDecoder {
             path: path.to_path_buf(),
             delimiter: csv.delimiter,
             decimal_comma: csv.decimal_comma,
+            decimal: selection.decimal,
             n_fields: csv.headers.len(),
             data_start: csv.data_start,
             data_line: csv.data_line,
@@ -250,10 +337,31 @@ impl TransactionsDecoder {
             } else {
                 last_record_end(&bytes, self.delimiter)
             }) else {
+                if bytes.len() > MAX_RECORD_BYTES {
+                    let error = InputError::new(
+                        &self.path,
+                        Location::Line(line),
+                        None,
+                        record_too_long(line),
+                    );
+                    send(sent, Err(error.into()));
+                    return;
+                }
                 // Not one whole record yet: read on.
                 carry = bytes;
                 continue;
             };
+            if at_end {
+                if let Some(start) = unclosed_quote_start(&bytes, self.delimiter) {
+                    let at = line + memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
+                    let message = "a quoted field opened in this record is never closed before the end of the file";
+                    send(
+                        sent,
+                        Err(InputError::new(&self.path, Location::Line(at), None, message).into()),
+                    );
+                    return;
+                }
+            }
             carry = bytes.split_off(cut);
             let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
             offset += bytes.len() as u64;
@@ -271,7 +379,7 @@ impl TransactionsDecoder {
     }
 
     /// Decodes the records of one chunk.
-    fn decode_chunk(&self, chunk: &Chunk) -> Result<DecodedBatch> {
+    fn decode_chunk(&self, chunk: &Chunk) -> Result<(DecodedBatch, SeparatorsSeen)> {
         let mut batch = Columns::new(&self.columns, chunk.bytes.len() / 64);
         let mut ranges = Vec::with_capacity(self.n_fields);
         match simple_text(&chunk.bytes) {
@@ -329,12 +437,63 @@ impl TransactionsDecoder {
         Ok(batch.finish(chunk.end))
     }
 
+    /// In a `;` file, where amounts may use a decimal comma: refuses a cell
+    /// holding both `,` and `.` (a thousands separator, read as a decimal
+    /// point, would make it 1000 times smaller) or the separator the user
+    /// did not state, and notes the first line using each separator.
+    fn note_separator(
+        &self,
+        value: &str,
+        column: &'static str,
+        line: u64,
+        seen: &mut SeparatorsSeen,
+    ) -> Result<()> {
+        if !self.decimal_comma {
+            return Ok(());
+        }
+        let error = |message: String| -> Error {
+            InputError::new(&self.path, Location::Line(line), Some(column), message).into()
+        };
+        let used = match (value.contains(','), value.contains('.')) {
+            (false, false) => return Ok(()),
+            (true, true) => {
+                return Err(error(format!(
+                    "'{}' holds both ',' and '.': write amounts without a thousands separator",
+                    shown(value)
+                )))
+            }
+            (true, false) => DecimalSeparator::Comma,
+            (false, true) => DecimalSeparator::Point,
+        };
+        if let Some(stated) = self.decimal.filter(|&d| d != used) {
+            return Err(error(format!(
+                "'{}' uses '{}' where --decimal says '{}'",
+                shown(value),
+                used.char(),
+                stated.char()
+            )));
+        }
+        let first = match used {
+            DecimalSeparator::Comma => &mut seen.comma,
+            DecimalSeparator::Point => &mut seen.point,
+        };
+        first.get_or_insert((line, column));
+        Ok(())
+    }
+
     /// Decodes one record into the batch.
     fn decode_record(&self, record: &Record<'_>, batch: &mut Columns) -> Result<()> {
         let (path, line, columns) = (self.path.as_path(), record.number, &self.columns);
         let error = |name: Option<&str>, message: String| -> Error {
             InputError::new(path, Location::Line(line), name, message).into()
         };
+        let length = match record.line {
+            Line::Text(text) => text.len(),
+            Line::Bytes(bytes) => bytes.len(),
+        };
+        if length > MAX_RECORD_BYTES {
+            return Err(error(None, record_too_long(line)));
+        }
         if record.ranges.len() != self.n_fields {
             return Err(error(
                 None,
@@ -358,32 +517,39 @@ impl TransactionsDecoder {
                 value => Ok(value),
             }
         };
+        // Chunks holding a NUL byte are read as bytes: only then can an id hold one.
+        let id = |index: usize, name: &str, what: &str| -> Result<&str> {
+            let value = required(index, name, what)?;
+            match (&record.line, id_problem(value)) {
+                (Line::Bytes(_), Some(problem)) => Err(error(Some(name), problem)),
+                _ => Ok(value),
+            }
+        };
         let amount_of = |name: &str, value: &str| -> Result<Amount> {
             Amount::parse(value, self.decimal_comma, ExtraDigits::Reject)
                 .map_err(|e| error(Some(name), amount_message(e, value)))
         };
         let date_of = |name: &str, value: &str| -> Result<Date> {
-            parse_date_text(value).ok_or_else(|| {
-                error(
-                    Some(name),
-                    format!("expected a date YYYY-MM-DD, found '{value}'"),
-                )
-            })
+            parse_date_text(value).ok_or_else(|| error(Some(name), date_message(value)))
         };
         batch
             .customer
-            .append_value(required(columns.customer, "customer_id", "a customer id")?);
+            .append_value(id(columns.customer, "customer_id", "a customer id")?);
         batch
             .order
-            .append_value(required(columns.order, "order_id", "an order id")?);
+            .append_value(id(columns.order, "order_id", "an order id")?);
         let date = required(columns.date, "date", "a date YYYY-MM-DD")?;
         batch.date.push(date_of("date", date)?);
         let amount = required(columns.amount, "amount", "an amount")?;
+        self.note_separator(amount, "amount", line, &mut batch.separators)?;
         batch.amount.push(amount_of("amount", amount)?);
         if let (Some(index), Some(margins)) = (columns.margin, &mut batch.margin) {
             margins.push(match text(index, "margin")? {
                 "" => Amount::ZERO,
-                value => amount_of("margin", value)?,
+                value => {
+                    self.note_separator(value, "margin", line, &mut batch.separators)?;
+                    amount_of("margin", value)?
+                }
             });
         }
         for (index, name, builder) in [
@@ -422,9 +588,10 @@ enum Line<'a> {
 }
 
 /// The chunk as text when plain line splitting reads it exactly as a CSV
-/// parser would: valid UTF-8, no quote, every carriage return before a newline.
+/// parser would: valid UTF-8, no quote, every carriage return before a
+/// newline; and no NUL byte, so that ids need no check of their own.
 fn simple_text(bytes: &[u8]) -> Option<&str> {
-    if memchr::memchr(b'"', bytes).is_some()
+    if memchr::memchr2(b'"', 0, bytes).is_some()
         || memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
     {
         return None;
@@ -449,6 +616,20 @@ struct Chunk {
     first_line: u64,
     /// Byte offset in the file just after the chunk.
     end: u64,
+}
+
+/// Where the last record of a file's final bytes starts, when that record
+/// ends inside a quoted field: a newline appended to it would not end it.
+fn unclosed_quote_start(bytes: &[u8], delimiter: u8) -> Option<usize> {
+    let start = last_record_end(bytes, delimiter).unwrap_or(0);
+    let tail = &bytes[start..];
+    memchr::memchr(b'"', tail)?;
+    let mut closed = tail.to_vec();
+    closed.push(b'\n');
+    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let (mut output, mut ends) = (vec![0; closed.len()], vec![0; closed.len() + 1]);
+    let (result, ..) = reader.read_record(&closed, &mut output, &mut ends);
+    (result != csv_core::ReadRecordResult::Record).then_some(start)
 }
 
 /// Where the last complete record of `bytes` ends, if one does. Without a
@@ -494,6 +675,38 @@ struct Columns {
     category: Option<StringBuilder>,
     status: Option<StringBuilder>,
     due_date: Option<Vec<Option<Date>>>,
+    separators: SeparatorsSeen,
+}
+
+/// The first line (and column) of a chunk whose amount uses each decimal separator.
+#[derive(Default, Clone, Copy)]
+struct SeparatorsSeen {
+    comma: Option<(u64, &'static str)>,
+    point: Option<(u64, &'static str)>,
+}
+
+impl SeparatorsSeen {
+    /// Folds in the next chunk's, in file order; fails at the first line
+    /// using the other separator than the lines before it.
+    fn then(&mut self, next: SeparatorsSeen, path: &Path) -> Result<()> {
+        let (comma, point) = (self.comma.or(next.comma), self.point.or(next.point));
+        if let (Some(c), Some(p)) = (comma, point) {
+            let ((line, column), used, first) = if c.0 > p.0 { (c, ',', p) } else { (p, '.', c) };
+            let other = if used == ',' { '.' } else { ',' };
+            return Err(InputError::new(
+                path,
+                Location::Line(line),
+                Some(column),
+                format!(
+                    "uses '{used}' as the decimal separator where line {} uses '{other}': amounts of a ';' file use one separator; say which with --decimal , or --decimal .",
+                    first.0
+                ),
+            )
+            .into());
+        }
+        *self = SeparatorsSeen { comma, point };
+        Ok(())
+    }
 }
 
 impl Columns {
@@ -510,12 +723,13 @@ impl Columns {
             category: map.category.map(|_| texts()),
             status: map.status.map(|_| texts()),
             due_date: map.due_date.map(|_| Vec::with_capacity(lines)),
+            separators: SeparatorsSeen::default(),
         }
     }
 
-    fn finish(self, position: u64) -> DecodedBatch {
+    fn finish(self, position: u64) -> (DecodedBatch, SeparatorsSeen) {
         let texts = |builder: Option<StringBuilder>| builder.map(|mut b| Texts::Plain(b.finish()));
-        DecodedBatch {
+        let batch = DecodedBatch {
             customer: { self.customer }.finish(),
             order: { self.order }.finish(),
             date: self.date,
@@ -527,7 +741,8 @@ impl Columns {
             status: texts(self.status),
             due_date: self.due_date,
             position,
-        }
+        };
+        (batch, self.separators)
     }
 }
 
@@ -544,7 +759,8 @@ impl Decoder for TransactionsDecoder {
             let mut from_workers = Vec::new();
             for _ in 0..workers {
                 let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Result<Chunk>>(1);
-                let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<DecodedBatch>>(1);
+                let (batch_tx, batch_rx) =
+                    mpsc::sync_channel::<Result<(DecodedBatch, SeparatorsSeen)>>(1);
                 scope.spawn(move || {
                     for chunk in chunk_rx {
                         let batch = chunk.and_then(|chunk| this.decode_chunk(&chunk));
@@ -559,9 +775,11 @@ impl Decoder for TransactionsDecoder {
             scope.spawn(move || {
                 this.cut_chunks(&mut |index, chunk| to_workers[index % workers].send(chunk).is_ok())
             });
+            let mut separators = SeparatorsSeen::default();
             for index in 0.. {
                 match from_workers[index % workers].recv() {
-                    Ok(Ok(batch)) => {
+                    Ok(Ok((batch, seen))) => {
+                        separators.then(seen, &this.path)?;
                         if !emit(batch) {
                             break;
                         }

@@ -2,7 +2,7 @@
 //! (VAT number, agency, e-mail, birthday, any other column), kept as text
 //! columns indexed by customer id.
 
-use crate::error::{InputError, Result};
+use crate::error::{id_problem, InputError, Result};
 use crate::intern::NONE;
 use crate::table::{read_string_table, StringTable};
 use crate::transactions::Dictionaries;
@@ -71,6 +71,11 @@ pub fn load_customers(path: &Path, dicts: &mut Dictionaries) -> Result<CustomerT
             )
             .into());
         };
+        if let Some(problem) = id_problem(id) {
+            return Err(
+                InputError::new(path, location.clone(), Some("customer_id"), problem).into(),
+            );
+        }
         let customer = dicts.customers.intern(id);
         if customer as usize != row {
             return Err(InputError::new(

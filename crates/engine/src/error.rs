@@ -91,6 +91,16 @@ pub enum Error {
     /// The command asks for something impossible (unknown type, bad period).
     #[error("{0}")]
     Usage(String),
+    /// A sum left the range of amounts: the input holds amounts too large to add exactly.
+    #[error("{context}: customer '{customer}': {overflow}")]
+    Overflow {
+        /// The segment type (or the rules' features) being computed.
+        context: String,
+        /// The customer whose figure overflowed.
+        customer: String,
+        /// Which sum.
+        overflow: strata_domain::money::SumOverflow,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -114,5 +124,52 @@ impl Error {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// The most characters of a user's value quoted in a message.
+const SHOWN_CHARS: usize = 80;
+
+/// A value as quoted in a message: cut to its first 80 characters, so that a
+/// 150 MB cell never makes a 150 MB message.
+pub fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        None => value.into(),
+        Some((cut, _)) => format!(
+            "{}... ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        )
+        .into(),
+    }
+}
+
+/// Why a text cannot be an id (customer or order), if it cannot: ids are
+/// written back into CSV files and compared as text, so a NUL byte, which
+/// no export means as part of an id, is refused.
+pub fn id_problem(id: &str) -> Option<String> {
+    id.contains('\0').then(|| {
+        format!(
+            "'{}' contains a NUL byte (\\0): is the file text?",
+            shown(&id.replace('\0', "\\0"))
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_in_messages_are_cut_to_80_characters() {
+        assert_eq!(shown("abc"), "abc");
+        let long = "é".repeat(200);
+        let cut = shown(&long);
+        assert!(cut.starts_with(&"é".repeat(80)) && cut.ends_with("... (200 characters)"));
+        assert_eq!(id_problem("C1"), None);
+        assert_eq!(
+            id_problem("C\x001").as_deref(),
+            Some("'C\\01' contains a NUL byte (\\0): is the file text?")
+        );
     }
 }

@@ -57,6 +57,34 @@ pub struct Spec {
     pub format: Format,
 }
 
+/// The most customers `generate` writes.
+pub const MAX_CUSTOMERS: usize = 50_000_000;
+
+/// Days before the end that the earliest generated date may lie: three years
+/// of history and customer accounts created up to 400 days before their first order.
+const EARLIEST_DAY_BEFORE_END: i32 = HISTORY_DAYS + 400;
+
+impl Spec {
+    /// Refuses a spec whose files could not be written or read back.
+    pub fn check(&self) -> Result<()> {
+        if !(1..=MAX_CUSTOMERS).contains(&self.customers) {
+            return Err(Error::Usage(format!(
+                "--customers must be from 1 to {MAX_CUSTOMERS}, found {}",
+                self.customers
+            )));
+        }
+        let earliest_end = Date::from_days(Date::MIN.days() + EARLIEST_DAY_BEFORE_END);
+        if self.end < earliest_end {
+            return Err(Error::Usage(format!(
+                "--end must be {earliest_end} or later, found {}: the history covers the years before it, and dates start at {}",
+                self.end,
+                Date::MIN
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What was written.
 #[derive(Clone, Debug)]
 pub struct Generated {
@@ -300,6 +328,7 @@ struct Profile {
 
 /// Writes `customers.{csv,parquet}` and `transactions.{csv,parquet}` into `dir`.
 pub fn generate(spec: &Spec, dir: &Path) -> Result<Generated> {
+    spec.check()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let extension = match spec.format {
         Format::Csv => "csv",

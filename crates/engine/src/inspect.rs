@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::run::{Explanation, SegmentRun};
 use strata_domain::money::{Amount, Percent};
+use strata_domain::rules::ast::Expr;
 use strata_domain::rules::eval::{all_rows, evaluate, explain as explain_rule, Truth};
 use strata_domain::rules::parse::parse;
 use strata_domain::segment_type::{Method, SegmentType};
@@ -34,7 +35,17 @@ pub struct Preview {
 pub fn preview(run: &SegmentRun, rule_text: &str) -> Result<Preview> {
     let context = run.rules.as_ref().expect("inspect runs compute features");
     let schema = context.schema(&run.config);
-    let expr = parse(rule_text, Some(&schema)).map_err(|e| Error::Usage(format!("rule: {e}")))?;
+    let expr = if rule_text.trim_start().starts_with('{') {
+        // The JSON form of a rule (the AST), validated as the text form is.
+        let expr: Expr = serde_json::from_str(rule_text)
+            .map_err(|e| Error::Usage(format!("rule: not a rule in JSON form: {e}")))?;
+        schema
+            .validate(&expr)
+            .map_err(|problems| Error::Usage(format!("rule: {}", problems.join("; "))))?;
+        expr
+    } else {
+        parse(rule_text, Some(&schema)).map_err(|e| Error::Usage(format!("rule: {e}")))?
+    };
     let table = &context.table;
     let truths = evaluate(&expr, table, &all_rows(table));
     let mut matched: Vec<u32> = (0..table.rows as u32)
@@ -69,11 +80,17 @@ pub fn preview(run: &SegmentRun, rule_text: &str) -> Result<Preview> {
         rule: expr.to_string(),
         customers: table.rows as u64,
         matched: matched.len() as u64,
-        spent_matched: matched.iter().map(|&c| context.total_spent(c)).sum(),
-        spent_all: (0..table.rows as u32).map(|c| context.total_spent(c)).sum(),
+        spent_matched: bounded_sum(matched.iter().map(|&c| context.total_spent(c))),
+        spent_all: bounded_sum((0..table.rows as u32).map(|c| context.total_spent(c))),
         columns,
         first,
     })
+}
+
+/// A total of a run's amounts: the run's aggregation refuses amounts whose
+/// absolute values add up to more than an amount holds, so it fits.
+fn bounded_sum(amounts: impl IntoIterator<Item = Amount>) -> Amount {
+    Amount::checked_sum(amounts).expect("aggregation bounds the sum of absolute amounts")
 }
 
 /// Why one customer is where it is in one type.

@@ -3,11 +3,11 @@
 //! currency units, float (rounded half to even at 4 decimals) or text; ids as
 //! text or integers. Only the needed columns are decoded.
 
-use crate::error::{Error, InputError, Location, Result};
+use crate::error::{id_problem, Error, InputError, Location, Result};
 use crate::table::StringTable;
 use crate::transactions::{
-    amount_message, parse_date_text, ColumnMap, DecodedBatch, Decoder, Emit, Selection, Texts,
-    BATCH_LINES,
+    amount_message, date_message, parse_date_text, ColumnMap, DecodedBatch, Decoder, Emit,
+    Selection, Texts, BATCH_LINES,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
@@ -21,7 +21,7 @@ use parquet::arrow::ProjectionMask;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use strata_domain::date::Date;
-use strata_domain::money::{Amount, ExtraDigits};
+use strata_domain::money::{Amount, AmountError, ExtraDigits};
 
 fn parquet_error(path: &Path, error: impl std::fmt::Display) -> Error {
     InputError::new(
@@ -93,22 +93,31 @@ impl ColumnCtx<'_> {
 
     fn dates(&self, array: &ArrayRef) -> Result<Vec<Option<Date>>> {
         const DAY_SECONDS: i64 = 86_400;
-        let by_day = |values: Vec<Option<i64>>, per_day: i64| -> Vec<Option<Date>> {
+        // Day numbers out of 0001-01-01..9999-12-31 are errors naming the row.
+        let by_day = |values: &mut dyn Iterator<Item = Option<i64>>, per_day: i64| {
             values
-                .into_iter()
-                .map(|v| v.map(|v| Date::from_days(v.div_euclid(per_day) as i32)))
-                .collect()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.map(|v| {
+                        Date::checked_from_days(v.div_euclid(per_day))
+                            .map_err(|e| self.error(i, format!("{e}, found the stored value {v}")))
+                    })
+                    .transpose()
+                })
+                .collect::<Result<Vec<_>>>()
         };
         Ok(match array.data_type() {
-            DataType::Date32 => array
-                .as_primitive::<Date32Type>()
-                .iter()
-                .map(|v| v.map(Date::from_days))
-                .collect(),
+            DataType::Date32 => by_day(
+                &mut array
+                    .as_primitive::<Date32Type>()
+                    .iter()
+                    .map(|v| v.map(i64::from)),
+                1,
+            )?,
             DataType::Date64 => by_day(
-                array.as_primitive::<Date64Type>().iter().collect(),
+                &mut array.as_primitive::<Date64Type>().iter(),
                 DAY_SECONDS * 1000,
-            ),
+            )?,
             DataType::Timestamp(unit, _) => {
                 let per_day = DAY_SECONDS
                     * match unit {
@@ -119,7 +128,7 @@ impl ColumnCtx<'_> {
                     };
                 let raw = arrow_cast::cast(array, &DataType::Int64)
                     .map_err(|e| parquet_error(self.path, e))?;
-                by_day(raw.as_primitive::<Int64Type>().iter().collect(), per_day)
+                by_day(&mut raw.as_primitive::<Int64Type>().iter(), per_day)?
             }
             DataType::Utf8
             | DataType::LargeUtf8
@@ -130,9 +139,9 @@ impl ColumnCtx<'_> {
                 for (i, text) in texts.iter().enumerate() {
                     out.push(match text.map(str::trim).filter(|t| !t.is_empty()) {
                         None => None,
-                        Some(t) => Some(parse_date_text(t).ok_or_else(|| {
-                            self.error(i, format!("expected a date YYYY-MM-DD, found '{t}'"))
-                        })?),
+                        Some(t) => {
+                            Some(parse_date_text(t).ok_or_else(|| self.error(i, date_message(t)))?)
+                        }
                     });
                 }
                 out
@@ -170,7 +179,10 @@ impl ColumnCtx<'_> {
                             v.checked_mul(strata_domain::money::SCALE)
                                 .map(Amount)
                                 .ok_or_else(|| {
-                                    self.error(i, format!("'{v}' is too large for an amount"))
+                                    self.error(
+                                        i,
+                                        amount_message(AmountError::TooLarge, &v.to_string()),
+                                    )
                                 })
                         })
                         .transpose()?,
@@ -336,6 +348,13 @@ fn decode_batch(
             (0..texts.len()).find(|&i| texts.is_null(i) || texts.value(i).trim().is_empty())
         {
             return Err(ctx.error(row, "empty value"));
+        }
+        if memchr::memchr(0, texts.values()).is_some() {
+            if let Some((row, problem)) =
+                (0..texts.len()).find_map(|i| Some((i, id_problem(texts.value(i))?)))
+            {
+                return Err(ctx.error(row, problem));
+            }
         }
         Ok(texts)
     };

@@ -5,19 +5,19 @@ use crate::aggregate::FeatureFigures;
 use crate::customers::CustomerTable;
 use crate::error::{Error, Result};
 use crate::overrides::{all_per_customer, one_per_customer};
-use crate::run::{AssignmentRow, Explanation, TypeResult};
+use crate::run::{overflow_error, AssignmentRow, Explanation, TypeResult};
 use crate::transactions::Dictionaries;
 use std::collections::HashMap;
 use strata_domain::config::Config;
 use strata_domain::date::Date;
 use strata_domain::features::{feature_table, FeatureInputs};
-use strata_domain::money::Amount;
+use strata_domain::money::{Amount, SumKind, SumOverflow};
 use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable};
 use strata_domain::rules::membership::{classify, SegmentInputs};
 use strata_domain::rules::parse::parse;
-use strata_domain::rules::schema::{Schema, TypeRef};
+use strata_domain::rules::schema::Schema;
 use strata_domain::segment_type::{Method, SegmentIdx, SegmentType};
-use strata_domain::summary::summarize;
+use strata_domain::summary::{summarize, Unclassified};
 
 /// The features of every customer and what rules need beside them.
 pub struct RulesContext {
@@ -81,15 +81,7 @@ impl RulesContext {
                 .iter()
                 .map(|(name, c)| (name.clone(), c.value_type()))
                 .collect(),
-            types: config
-                .types
-                .iter()
-                .map(|t| TypeRef {
-                    name: t.name.clone(),
-                    is_rfm: matches!(t.method, Method::Rfm(_)),
-                    is_set: t.is_multi(),
-                })
-                .collect(),
+            types: config.types.iter().map(SegmentType::type_ref).collect(),
         }
     }
 
@@ -207,8 +199,32 @@ impl RulesContext {
             .iter()
             .map(|m| self.total_spent[m.customer as usize])
             .collect();
-        let total: Amount = self.total_spent.iter().copied().sum();
-        let summary = summarize(ty, &assignments, &sales, total, None);
+        let context = || format!("type '{}'", ty.name);
+        let total = Amount::checked_sum(self.total_spent.iter().copied()).map_err(|customer| {
+            let overflow = SumOverflow {
+                kind: SumKind::Total,
+                unit: customer as u32,
+            };
+            overflow_error(context(), customer as u32, dicts, overflow)
+        })?;
+        let mut summary = summarize(ty, &assignments, &sales, total, None).map_err(|o| {
+            // Rows are memberships here: name the member's customer.
+            overflow_error(context(), memberships[o.unit as usize].customer, dicts, o)
+        })?;
+        if !spec.exclusive {
+            // A customer may be in several groups or none: shares of customers divide by all of them.
+            summary.customers = n as u64;
+        }
+        let mut member = vec![false; n];
+        for m in &memberships {
+            member[m.customer as usize] = true;
+        }
+        summary.unclassified = Unclassified::count(
+            member
+                .iter()
+                .filter(|&&m| !m)
+                .map(|_| Unclassified::NoRuleMatched),
+        );
         let mut rows: Vec<AssignmentRow> = memberships
             .into_iter()
             .map(|m| AssignmentRow {

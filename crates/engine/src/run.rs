@@ -8,17 +8,20 @@ use crate::overrides::one_per_customer;
 use crate::overrides::Overrides;
 use crate::progress::Progress;
 use crate::rules_run::RulesContext;
-use crate::transactions::{read_transactions, Dictionaries, NeededColumn, Selection};
+use crate::transactions::{
+    read_transactions, DecimalSeparator, Dictionaries, NeededColumn, Selection,
+};
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
 use strata_domain::compare::{Movement, TransitionMatrix};
 use strata_domain::config::evaluation_order;
 use strata_domain::config::Config;
 use strata_domain::date::{Date, Window};
-use strata_domain::money::{Amount, Fraction};
+use strata_domain::money::{Amount, Fraction, SumKind, SumOverflow};
+use strata_domain::pareto::LeftOut;
 use strata_domain::rfm::RfmScore;
 use strata_domain::segment_type::{Identity, Measure, Method, SegmentIdx, SegmentType};
-use strata_domain::summary::{summarize, LeftOutSales, TypeSummary};
+use strata_domain::summary::{summarize, LeftOutSales, TypeSummary, Unclassified};
 use strata_domain::{pareto, rfm};
 
 /// The files a run reads.
@@ -30,6 +33,8 @@ pub struct Inputs {
     pub customers: Option<PathBuf>,
     /// Optional manual assignments.
     pub overrides: Option<PathBuf>,
+    /// The decimal separator of a `;` transactions file, when stated.
+    pub decimal: Option<DecimalSeparator>,
 }
 
 /// A file read and how many data lines it had.
@@ -112,7 +117,7 @@ struct Loaded {
 
 /// The transaction columns a configuration reads; all of them when
 /// `every_feature`, for rules given later (preview, explain).
-fn selection(config: &Config, every_feature: bool) -> Selection {
+fn selection(config: &Config, every_feature: bool, decimal: Option<DecimalSeparator>) -> Selection {
     let required = config
         .types
         .iter()
@@ -132,7 +137,11 @@ fn selection(config: &Config, every_feature: bool) -> Selection {
         names.dedup();
         names
     });
-    Selection { required, optional }
+    Selection {
+        required,
+        optional,
+        decimal,
+    }
 }
 
 fn load(
@@ -181,8 +190,18 @@ fn load(
             lines: info.lines,
         },
     );
-    let mut aggregated: Vec<Aggregated> =
-        aggregators.into_iter().map(|a| a.finish(&dicts)).collect();
+    let contexts = windows
+        .iter()
+        .map(|&(t, _)| format!("type '{}'", config.types[t].name))
+        .chain(features_as_of.map(|_| "the features rules read".to_owned()));
+    let mut aggregated: Vec<Aggregated> = aggregators
+        .into_iter()
+        .zip(contexts)
+        .map(|(a, context)| {
+            a.finish(&dicts)
+                .map_err(|o| overflow_error(context, o.unit, &dicts, o))
+        })
+        .collect::<Result<_>>()?;
     let features = match features_as_of.and_then(|_| aggregated.pop()) {
         Some(Aggregated::Features(f)) => Some(f),
         _ => None,
@@ -203,6 +222,21 @@ fn grouping(ty: &SegmentType, customers: &CustomerTable, n_customers: usize) -> 
     }
 }
 
+/// The error for a sum that overflowed while computing `context`, naming
+/// the customer with index `customer`.
+pub(crate) fn overflow_error(
+    context: String,
+    customer: u32,
+    dicts: &Dictionaries,
+    overflow: SumOverflow,
+) -> Error {
+    Error::Overflow {
+        context,
+        customer: dicts.customers.name(customer).to_owned(),
+        overflow,
+    }
+}
+
 /// Classifies one type from its aggregated figures.
 fn classify_type(
     type_idx: usize,
@@ -212,8 +246,14 @@ fn classify_type(
     grouping: &Grouping,
     manual: &[Option<SegmentIdx>],
     dicts: &Dictionaries,
-) -> TypeResult {
+) -> Result<TypeResult> {
+    let context = || format!("type '{}'", ty.name);
+    // Sums of units name the unit's first account; sums over accounts, the account.
+    let by_unit =
+        |o: SumOverflow| overflow_error(context(), grouping.first_account(o.unit), dicts, o);
+    let by_account = |o: SumOverflow| overflow_error(context(), o.unit, dicts, o);
     let mut ranked = Vec::new();
+    let unclassified;
     let (accounts, explanations, account_sales, total, left_out): (
         Vec<AccountAssignment>,
         Vec<Explanation>,
@@ -222,7 +262,7 @@ fn classify_type(
         Option<LeftOutSales>,
     ) = match (&ty.method, aggregated) {
         (Method::Pareto(spec), Aggregated::Sales(sales)) => {
-            let outcome = pareto::classify(ty, spec, sales, grouping, manual);
+            let outcome = pareto::classify(ty, spec, sales, grouping, manual).map_err(by_unit)?;
             let explanations = grouping
                 .unit_of_account
                 .iter()
@@ -231,7 +271,20 @@ fn classify_type(
                     share_before: outcome.ranking.share_before(u as usize),
                 })
                 .collect();
-            let left_out = LeftOutSales::of(&outcome.ranking, &outcome.unit_sales);
+            let left_out =
+                LeftOutSales::of(&outcome.ranking, &outcome.unit_sales).map_err(by_unit)?;
+            unclassified = Unclassified::count(
+                outcome
+                    .accounts
+                    .iter()
+                    .zip(&grouping.unit_of_account)
+                    .filter(|(a, _)| a.segment.is_none())
+                    .map(|(_, &u)| match outcome.ranking.ranks[u as usize] {
+                        pareto::Rank::LeftOut(LeftOut::BelowMinimum) => Unclassified::BelowMinimum,
+                        pareto::Rank::LeftOut(LeftOut::Excluded) => Unclassified::ExcludedGroup,
+                        _ => Unclassified::NoPositiveSales,
+                    }),
+            );
             ranked = outcome
                 .ranking
                 .ranks
@@ -252,19 +305,43 @@ fn classify_type(
             )
         }
         (Method::Rfm(spec), Aggregated::Rfm(inputs)) => {
-            let outcome = rfm::classify(ty, spec, window.last, inputs, grouping, manual);
+            let outcome =
+                rfm::classify(ty, spec, window.last, inputs, grouping, manual).map_err(by_unit)?;
             let explanations = grouping
                 .unit_of_account
                 .iter()
                 .map(|&u| Explanation::Rfm(outcome.units[u as usize]))
                 .collect();
-            let total = outcome.units.iter().flatten().map(|s| s.monetary).sum();
+            unclassified = Unclassified::count(
+                outcome
+                    .accounts
+                    .iter()
+                    .zip(&grouping.unit_of_account)
+                    .filter(|(a, _)| a.segment.is_none())
+                    .map(|(_, &u)| match outcome.units[u as usize] {
+                        None => Unclassified::NoPositiveOrder,
+                        Some(_) => Unclassified::NoRangeMatched,
+                    }),
+            );
+            let mut total = Amount::ZERO;
+            for (unit, score) in outcome.units.iter().enumerate() {
+                if let Some(score) = score {
+                    total = total.checked_add(score.monetary).ok_or_else(|| {
+                        by_unit(SumOverflow {
+                            kind: SumKind::Total,
+                            unit: unit as u32,
+                        })
+                    })?;
+                }
+            }
             let monetary = inputs.iter().map(|i| i.monetary).collect();
             (outcome.accounts, explanations, monetary, total, None)
         }
         _ => unreachable!("aggregators are built from the type's method"),
     };
-    let summary = summarize(ty, &accounts, &account_sales, total, left_out);
+    let mut summary =
+        summarize(ty, &accounts, &account_sales, total, left_out).map_err(by_account)?;
+    summary.unclassified = unclassified;
     let mut rows: Vec<AssignmentRow> = accounts
         .into_iter()
         .zip(explanations)
@@ -277,13 +354,13 @@ fn classify_type(
         })
         .collect();
     dicts.sort_by_customer_id(&mut rows, |r| r.customer);
-    TypeResult {
+    Ok(TypeResult {
         type_idx,
         window: Some(window),
         rows,
         summary,
         ranked,
-    }
+    })
 }
 
 /// Classifies every type of the configuration as of a date.
@@ -331,7 +408,7 @@ fn classify_all(
     let mut loaded = load(
         inputs,
         &config,
-        &selection(&config, mode == Mode::Inspect),
+        &selection(&config, mode == Mode::Inspect, inputs.decimal),
         &windows,
         has_rules.then_some(as_of),
         progress,
@@ -361,7 +438,7 @@ fn classify_all(
             .features
             .take()
             .map(|f| scope.spawn(move || RulesContext::new(as_of, f, dicts, customers)));
-        let computed: Vec<Option<TypeResult>> = config
+        let computed: Vec<Option<Result<TypeResult>>> = config
             .types
             .iter()
             .enumerate()
@@ -392,7 +469,7 @@ fn classify_all(
     for t in order {
         let ty = &config.types[t];
         let result = match (computed[t].take(), &rules, &schema) {
-            (Some(result), _, _) => result,
+            (Some(result), _, _) => result?,
             (None, Some(context), Some(schema)) => {
                 context.classify_type(t, &config, schema, &manual[t], dicts, &mut warnings)?
             }
@@ -523,7 +600,7 @@ pub fn compare(
         let loaded = load(
             inputs,
             &config,
-            &selection(&config, false),
+            &selection(&config, false, inputs.decimal),
             &windows,
             None,
             progress,
@@ -542,7 +619,7 @@ pub fn compare(
                 &loaded.dicts,
             )
         };
-        ([classify(0), classify(1)], loaded.dicts, loaded.files)
+        ([classify(0)?, classify(1)?], loaded.dicts, loaded.files)
     };
     let n_customers = dicts.customers.len();
     let mut by_customer = vec![[None, None]; n_customers];
@@ -594,10 +671,16 @@ pub struct Scan {
 
 /// Reads and checks a transactions file without aggregating: every cell
 /// decoded, or only the columns a configuration reads when one is given.
-pub fn scan(path: &Path, config: Option<&Config>, progress: &dyn Progress) -> Result<Scan> {
+pub fn scan(
+    path: &Path,
+    config: Option<&Config>,
+    decimal: Option<DecimalSeparator>,
+    progress: &dyn Progress,
+) -> Result<Scan> {
     let mut dicts = Dictionaries::default();
     let mut dates: Option<(Date, Date)> = None;
-    let selection = config.map_or_else(Selection::all, |c| selection(c, false));
+    let mut selection = config.map_or_else(Selection::all, |c| selection(c, false, None));
+    selection.decimal = decimal;
     let info = read_transactions(path, &selection, &mut dicts, progress, &mut |batch| {
         if let (Some(&lo), Some(&hi)) = (batch.date.iter().min(), batch.date.iter().max()) {
             dates = Some(dates.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));

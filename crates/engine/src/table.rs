@@ -1,7 +1,7 @@
 //! Small files read whole as text cells: customers and overrides, from CSV or
 //! Parquet alike.
 
-use crate::csv_input::{csv_error, missing_column, open_csv, utf8_field};
+use crate::csv_input::{csv_error, missing_column, open_csv, refuse_duplicate_columns, utf8_field};
 use crate::error::{Error, Location, Result};
 use crate::parquet_input;
 use arrow_array::builder::StringBuilder;
@@ -52,6 +52,12 @@ pub fn is_parquet(path: &Path) -> bool {
 
 /// Reads a CSV or Parquet file whole, as text cells.
 pub fn read_string_table(path: &Path) -> Result<StringTable> {
+    let table = read_cells(path)?;
+    refuse_duplicate_columns(path, &table.headers, None)?;
+    Ok(table)
+}
+
+fn read_cells(path: &Path) -> Result<StringTable> {
     if is_parquet(path) {
         return parquet_input::read_string_table(path);
     }

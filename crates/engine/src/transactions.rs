@@ -7,7 +7,7 @@
 //! pages into text, date and amount columns), the caller's thread interns
 //! ids and aggregates, batch after batch in file order.
 
-use crate::error::{InputError, Location, Result};
+use crate::error::{shown, InputError, Location, Result};
 use crate::intern::{Interner, NONE};
 use crate::progress::Progress;
 use crate::table::is_parquet;
@@ -296,6 +296,28 @@ pub struct Selection {
     pub required: Vec<NeededColumn>,
     /// Optional columns decoded when present; `None` decodes all of them.
     pub optional: Option<Vec<&'static str>>,
+    /// The decimal separator of a `;` CSV file's amounts, when the user
+    /// states it; otherwise every amount must use the one the file uses.
+    pub decimal: Option<DecimalSeparator>,
+}
+
+/// The character between units and decimals in a CSV amount.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DecimalSeparator {
+    /// `12,50`
+    Comma,
+    /// `12.50`
+    Point,
+}
+
+impl DecimalSeparator {
+    /// The character itself.
+    pub fn char(self) -> char {
+        match self {
+            DecimalSeparator::Comma => ',',
+            DecimalSeparator::Point => '.',
+        }
+    }
 }
 
 impl Selection {
@@ -310,6 +332,20 @@ impl Selection {
             .is_none_or(|names| names.contains(&name))
     }
 }
+
+/// The transaction columns Strata reads; another column may appear twice.
+const TRANSACTION_COLUMNS: [&str; 10] = [
+    "order_id",
+    "customer_id",
+    "date",
+    "amount",
+    "margin",
+    "agency",
+    "brand",
+    "category",
+    "status",
+    "due_date",
+];
 
 /// Column positions of the transactions file; optional columns that are
 /// absent or not selected are `None`.
@@ -333,6 +369,7 @@ impl ColumnMap {
         headers: &[String],
         selection: &Selection,
     ) -> Result<ColumnMap> {
+        csv_input::refuse_duplicate_columns(path, headers, Some(&TRANSACTION_COLUMNS))?;
         let find = |name: &str| headers.iter().position(|h| h == name);
         let require =
             |name: &str| find(name).ok_or_else(|| csv_input::missing_column(path, name, headers));
@@ -361,6 +398,16 @@ impl ColumnMap {
     }
 }
 
+/// The message for a cell that is not a date.
+pub fn date_message(text: &str) -> String {
+    format!(
+        "expected a date YYYY-MM-DD from {} to {}, found '{}'",
+        Date::MIN,
+        Date::MAX,
+        shown(text)
+    )
+}
+
 /// Parses a date cell: ISO `YYYY-MM-DD`, or an ISO timestamp whose UTC date is taken.
 pub fn parse_date_text(text: &str) -> Option<Date> {
     let text = text.trim();
@@ -369,7 +416,7 @@ pub fn parse_date_text(text: &str) -> Option<Date> {
     }
     if text.len() > 10 && matches!(text.as_bytes()[10], b'T' | b' ') {
         if let Ok(stamp) = chrono::DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)) {
-            return Some(Date::from_naive(stamp.naive_utc().date()));
+            return Date::checked_from_naive(stamp.naive_utc().date()).ok();
         }
         for format in [
             "%Y-%m-%dT%H:%M:%S%.f",
@@ -378,7 +425,7 @@ pub fn parse_date_text(text: &str) -> Option<Date> {
             "%Y-%m-%d %H:%M",
         ] {
             if let Ok(stamp) = chrono::NaiveDateTime::parse_from_str(text, format) {
-                return Some(Date::from_naive(stamp.date()));
+                return Date::checked_from_naive(stamp.date()).ok();
             }
         }
     }
@@ -389,11 +436,17 @@ pub fn parse_date_text(text: &str) -> Option<Date> {
 pub fn amount_message(error: AmountError, text: &str) -> String {
     match error {
         AmountError::TooPrecise => {
-            format!("'{text}' has more than 4 decimal places; amounts are kept exact to 4 decimals")
+            format!(
+                "'{}' has more than 4 decimal places; amounts are kept exact to 4 decimals",
+                shown(text)
+            )
         }
-        AmountError::TooLarge => format!("'{text}' is too large for an amount"),
+        AmountError::TooLarge => format!("'{}' is too large for an amount", shown(text)),
         AmountError::NotANumber => {
-            format!("expected a decimal number such as 12.50, found '{text}'")
+            format!(
+                "expected a decimal number such as 12.50, found '{}'",
+                shown(text)
+            )
         }
     }
 }

@@ -214,7 +214,7 @@ fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: L
                 vec![
                     seg.name.clone(),
                     count(seg.accounts, lang),
-                    percent(seg.accounts as f64, s.accounts as f64, lang),
+                    percent(seg.accounts as f64, s.customers as f64, lang),
                     money(seg.sales, currency, lang),
                     percent(seg.sales.to_f64(), total, lang),
                     money(average, currency, lang),
@@ -257,7 +257,10 @@ fn rfm_section(
         if let Explanation::Rfm(Some(score)) = row.explanation {
             let (i, j) = (b - usize::from(score.r), usize::from(score.f) - 1);
             counts[i][j] += 1;
-            sales[i][j] += score.monetary;
+            // The run's aggregation bounded the sum of absolute amounts: cells fit.
+            sales[i][j] = sales[i][j]
+                .checked_add(score.monetary)
+                .expect("aggregation bounds the sum of absolute amounts");
         }
     }
     let texts: Vec<Vec<String>> = (0..b)

@@ -15,6 +15,7 @@ use strata_engine::generate::{self, Format, Shape};
 use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, Staged};
 use strata_engine::run::{self, FileInfo, Inputs};
+use strata_engine::transactions::DecimalSeparator;
 use strata_report::format::Lang;
 use strata_report::ReportInfo;
 
@@ -53,6 +54,25 @@ struct InputArgs {
     /// Language of the report, fr or en (default: from the environment's locale).
     #[arg(long, value_enum)]
     lang: Option<LangArg>,
+    #[command(flatten)]
+    decimal: DecimalArg,
+}
+
+/// The decimal separator of a `;` transactions file.
+#[derive(clap::Args)]
+struct DecimalArg {
+    /// Decimal separator of amounts in a ';'-separated file: ',' or '.'
+    /// (default: the one the file uses; a file mixing both is refused).
+    #[arg(long = "decimal", value_name = "SEPARATOR", value_parser = parse_decimal)]
+    separator: Option<DecimalSeparator>,
+}
+
+fn parse_decimal(text: &str) -> Result<DecimalSeparator, String> {
+    match text {
+        "," => Ok(DecimalSeparator::Comma),
+        "." => Ok(DecimalSeparator::Point),
+        other => Err(format!("expected ',' or '.', found '{other}'")),
+    }
 }
 
 /// Which columns `segment` writes to assignments.csv.
@@ -124,12 +144,14 @@ enum Command {
         /// Manual assignments, for the referenced types.
         #[arg(long, value_name = "FILE")]
         overrides: Option<PathBuf>,
-        /// The rule, for example "last_order_days < 365 AND total_spent > 100".
+        /// The rule, for example "last_order_days < 365 AND total_spent > 100", or its JSON form.
         #[arg(long, value_name = "TEXT")]
         rule: String,
         /// Evaluate as of this date (default: today).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        #[command(flatten)]
+        decimal: DecimalArg,
     },
     /// Show a customer's segment in each type and why.
     Explain {
@@ -151,6 +173,8 @@ enum Command {
         /// Classify as of this date (default: today).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        #[command(flatten)]
+        decimal: DecimalArg,
     },
     /// Read and check a transactions file without classifying: lines, customers, orders, dates.
     Check {
@@ -160,6 +184,8 @@ enum Command {
         /// Decode only the columns this configuration reads (default: every column).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        decimal: DecimalArg,
     },
     /// Write a synthetic sales history (customers and transactions).
     Generate {
@@ -222,18 +248,25 @@ fn read_config(path: &Path) -> Result<Config> {
 }
 
 fn inputs(args: &InputArgs, overrides: Option<PathBuf>) -> Result<Inputs> {
-    checked_inputs(args.transactions.clone(), args.customers.clone(), overrides)
+    checked_inputs(
+        args.transactions.clone(),
+        args.customers.clone(),
+        overrides,
+        &args.decimal,
+    )
 }
 
 fn checked_inputs(
     transactions: PathBuf,
     customers: Option<PathBuf>,
     overrides: Option<PathBuf>,
+    decimal: &DecimalArg,
 ) -> Result<Inputs> {
     let inputs = Inputs {
         transactions,
         customers,
         overrides,
+        decimal: decimal.separator,
     };
     run::check_inputs(&inputs)?;
     Ok(inputs)
@@ -345,6 +378,7 @@ fn run(cli: Cli) -> Result<()> {
             overrides,
             rule,
             as_of,
+            decimal,
         } => {
             let config = match config {
                 Some(path) => read_config(&path)?,
@@ -353,7 +387,7 @@ fn run(cli: Cli) -> Result<()> {
                     types: Vec::new(),
                 },
             };
-            let inputs = checked_inputs(transactions, customers, overrides)?;
+            let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
             let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
             let preview = inspect::preview(&run, &rule)?;
@@ -366,9 +400,10 @@ fn run(cli: Cli) -> Result<()> {
             config,
             overrides,
             as_of,
+            decimal,
         } => {
             let config = read_config(&config)?;
-            let inputs = checked_inputs(transactions, customers, overrides)?;
+            let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
             let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
             let explanations = inspect::explain(&run, &customer)?;
@@ -377,9 +412,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check {
             transactions,
             config,
+            decimal,
         } => {
             let config = config.as_deref().map(read_config).transpose()?;
-            let scan = run::scan(&transactions, config.as_ref(), &progress::Bar::new(false))?;
+            let bar = progress::Bar::new(false);
+            let scan = run::scan(&transactions, config.as_ref(), decimal.separator, &bar)?;
             let dates = scan
                 .dates
                 .map_or_else(|| "no lines".to_owned(), |(a, b)| format!("{a} .. {b}"));

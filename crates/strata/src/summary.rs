@@ -25,6 +25,8 @@ pub struct TypeJson {
     left_out: Option<LeftOutJson>,
     manual: u64,
     manual_differs: u64,
+    /// Customers without a segment (no row in assignments.csv), by reason.
+    unclassified: std::collections::BTreeMap<&'static str, u64>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +102,11 @@ fn type_json(result: &TypeResult) -> TypeJson {
         }),
         manual: s.manual,
         manual_differs: s.manual_differs,
+        unclassified: s
+            .unclassified
+            .iter()
+            .map(|&(reason, n)| (reason.as_str(), n))
+            .collect(),
     }
 }
 
@@ -192,7 +199,7 @@ pub fn type_table(s: &TypeSummary) -> Table {
             seg.accounts.to_string(),
             percent(
                 Amount::from_units(seg.accounts as i64),
-                Amount::from_units(s.accounts as i64),
+                Amount::from_units(s.customers as i64),
             ),
             grouped(seg.sales),
             percent(seg.sales, s.classified_total),
@@ -244,6 +251,18 @@ pub fn print_segment(
                 out,
                 "manual assignments: {} ({} differ from the computed segment)",
                 s.manual, s.manual_differs
+            )?;
+        }
+        if !s.unclassified.is_empty() {
+            let reasons: Vec<String> = s
+                .unclassified
+                .iter()
+                .map(|(reason, n)| format!("{n} {}", reason.describe()))
+                .collect();
+            writeln!(
+                out,
+                "customers without a segment (no row): {}",
+                reasons.join(", ")
             )?;
         }
     }

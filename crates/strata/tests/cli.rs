@@ -131,7 +131,7 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(
         stderr.contains(
-            "t.csv: line 2, column 'date': expected a date YYYY-MM-DD, found '2024-02-30'"
+            "t.csv: line 2, column 'date': expected a date YYYY-MM-DD from 0001-01-01 to 9999-12-31, found '2024-02-30'"
         ),
         "{stderr}"
     );

@@ -55,7 +55,8 @@ fn tiers(
         &units(sales),
         &Grouping::by_account(sales.len()),
         &manual,
-    );
+    )
+    .unwrap();
     outcome
         .accounts
         .iter()
@@ -121,7 +122,7 @@ fn boundaries_are_exact_at_four_decimals() {
     let (ty, spec) = abc();
     let check = |raw: [i64; 3], expected: [&str; 3], second_share: &str| {
         let sales = raw.map(Amount);
-        let outcome = classify(&ty, &spec, &sales, &Grouping::by_account(3), &[None; 3]);
+        let outcome = classify(&ty, &spec, &sales, &Grouping::by_account(3), &[None; 3]).unwrap();
         let names: Vec<&str> = outcome
             .accounts
             .iter()
@@ -186,7 +187,8 @@ fn min_sales_and_default_tier() {
         &units(&[100, 9, 0, 10]),
         &Grouping::by_account(4),
         &[None; 4],
-    );
+    )
+    .unwrap();
     assert_eq!(
         outcome.ranking.total,
         Amount::from_units(110),
@@ -219,7 +221,8 @@ fn excluded_tier_members_leave_the_ranking() {
         &units(&[1000, 10, 1]),
         &Grouping::by_account(3),
         &manual,
-    );
+    )
+    .unwrap();
     assert_eq!(outcome.ranking.total, Amount::from_units(11));
     assert_eq!(outcome.ranking.ranks[0], Rank::LeftOut(LeftOut::Excluded));
     assert_eq!(
@@ -238,7 +241,8 @@ fn manual_assignment_wins_and_reports_the_computed_tier() {
         &units(&[70, 20, 10]),
         &Grouping::by_account(3),
         &manual,
-    );
+    )
+    .unwrap();
     let b = outcome.accounts[2];
     assert_eq!(
         (b.segment, b.auto_segment, b.source),
@@ -256,7 +260,8 @@ fn manual_assignment_wins_and_reports_the_computed_tier() {
         &units(&[70, 20, 10]),
         &Grouping::by_account(3),
         &manual,
-    );
+    )
+    .unwrap();
     let first = outcome.accounts[0];
     assert_eq!(
         (first.segment, first.auto_segment, first.source),
@@ -276,7 +281,7 @@ fn vat_groups_are_ranked_as_one() {
     // Accounts 0 and 1 share a VAT number: 45 + 40 = 85 of 100 makes A; 15 alone is B.
     let grouping = Grouping::by_vat([Some("FR1"), Some("FR1"), None, Some("FR2")]);
     let sales = units(&[45, 40, 15, 0]);
-    let outcome = classify(&ty, &spec, &sales, &grouping, &[None; 4]);
+    let outcome = classify(&ty, &spec, &sales, &grouping, &[None; 4]).unwrap();
     let names: Vec<&str> = outcome
         .accounts
         .iter()
@@ -285,7 +290,7 @@ fn vat_groups_are_ranked_as_one() {
     assert_eq!(names, ["A", "A", "B", "C"]);
 
     // A manual tier on one account: it keeps its manual tier, the group keeps the group's.
-    let outcome = classify(&ty, &spec, &sales, &grouping, &[None, Some(3), None, None]);
+    let outcome = classify(&ty, &spec, &sales, &grouping, &[None, Some(3), None, None]).unwrap();
     let names: Vec<&str> = outcome
         .accounts
         .iter()
@@ -294,7 +299,7 @@ fn vat_groups_are_ranked_as_one() {
     assert_eq!(names, ["A", "C", "B", "C"]);
 
     // An account in an excluded tier takes the whole group out; the rest fall to the default.
-    let outcome = classify(&ty, &spec, &sales, &grouping, &[Some(0), None, None, None]);
+    let outcome = classify(&ty, &spec, &sales, &grouping, &[Some(0), None, None, None]).unwrap();
     let names: Vec<&str> = outcome
         .accounts
         .iter()
@@ -309,7 +314,7 @@ proptest! {
     fn ranking_invariants(sales in proptest::collection::vec(-50i64..500, 1..60)) {
         let (ty, spec) = abc();
         let amounts = units(&sales);
-        let outcome = classify(&ty, &spec, &amounts, &Grouping::by_account(sales.len()), &vec![None; sales.len()]);
+        let outcome = classify(&ty, &spec, &amounts, &Grouping::by_account(sales.len()), &vec![None; sales.len()]).unwrap();
         let ranking = &outcome.ranking;
         let positive: i64 = sales.iter().filter(|&&s| s > 0).sum();
         prop_assert_eq!(ranking.total, Amount::from_units(positive));

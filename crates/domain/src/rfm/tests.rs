@@ -143,7 +143,8 @@ fn units_without_positive_orders_get_no_segment() {
         &accounts,
         &Grouping::by_account(2),
         &[None, None],
-    );
+    )
+    .unwrap();
     let first = outcome.units[0].unwrap();
     assert_eq!(
         (first.recency_days, first.r, first.f, first.m),
@@ -227,7 +228,7 @@ fn vat_groups_pool_orders_and_money() {
         },
     ];
     let grouping = Grouping::by_vat([Some("X"), Some("X"), None]);
-    let outcome = classify(&ty, &spec, end, &accounts, &grouping, &[None; 3]);
+    let outcome = classify(&ty, &spec, end, &accounts, &grouping, &[None; 3]).unwrap();
     let group = outcome.units[grouping.unit_of_account[0] as usize].unwrap();
     assert_eq!(
         (group.recency_days, group.frequency, group.monetary),

@@ -515,6 +515,15 @@ impl Parser<'_> {
                 Condition::IsTrue { operand }
             }
         };
+        if let (Some(schema), Operand::Segment(name) | Operand::Rfm(name)) =
+            (self.schema, condition.operand())
+        {
+            if let Some(referenced) = schema.types.iter().find(|t| &t.name == name) {
+                referenced
+                    .check_segment_literals(&condition)
+                    .map_err(|m| self.error_at(start, m))?;
+            }
+        }
         Ok(Expr::Condition(condition))
     }
 }

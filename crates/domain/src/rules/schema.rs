@@ -2,6 +2,7 @@
 //! segment types it may reference.
 
 use super::ast::{Condition, Expr, Literal, Operand};
+use super::parse::MAX_DEPTH;
 use crate::date::Date;
 
 /// The type of a feature's values.
@@ -80,6 +81,42 @@ pub struct TypeRef {
     pub is_rfm: bool,
     /// Whether a customer can be in several of its segments.
     pub is_set: bool,
+    /// Its segment names, in order.
+    pub segments: Vec<String>,
+}
+
+impl TypeRef {
+    /// Checks what a condition on `segment(...)` or `rfm(...)` of this type
+    /// compares with: every value of `=`, `!=`, `IN` and `NOT IN` names one
+    /// of its segments (ignoring case, as evaluation does), so that a
+    /// misspelt segment is an error rather than a rule that matches nothing;
+    /// text matching (`CONTAINS`, `STARTS WITH`, `ENDS WITH`) is refused.
+    pub fn check_segment_literals(&self, condition: &Condition) -> Result<(), String> {
+        let operand = condition.operand();
+        let names = || self.segments.join(", ");
+        let literals: Vec<&Literal> = match condition {
+            Condition::Compare { value, .. } => vec![value],
+            Condition::In { values, .. } => values.iter().collect(),
+            Condition::Text { op, .. } => {
+                return Err(format!(
+                    "{op} cannot be used on {operand}: compare it with a segment name using = or IN (segments: {})",
+                    names()
+                ))
+            }
+            _ => Vec::new(),
+        };
+        for literal in literals {
+            let known = matches!(literal, Literal::Text(text)
+                if self.segments.iter().any(|s| s.to_lowercase() == text.to_lowercase()));
+            if !known {
+                return Err(format!(
+                    "{operand} has no segment {literal} (segments: {})",
+                    names()
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The features and types a rule may read.
@@ -141,6 +178,11 @@ impl Schema {
     pub fn check_condition(&self, condition: &Condition) -> Result<(), String> {
         let operand = condition.operand();
         let t = self.operand_type(operand)?;
+        if let Operand::Segment(name) | Operand::Rfm(name) = operand {
+            if let Some(referenced) = self.types.iter().find(|r| &r.name == name) {
+                referenced.check_segment_literals(condition)?;
+            }
+        }
         let literal = |l: &Literal| {
             t.check_literal(l)
                 .map_err(|m| format!("{operand}: {m}, found {l}"))
@@ -191,17 +233,55 @@ impl Schema {
         }
     }
 
-    /// Checks every condition of a rule given as JSON (without text positions).
+    /// Checks a rule given as JSON (without text positions) as the parser
+    /// checks text: AND and OR have at least two parts, IN at least one
+    /// value, nesting stays within [`MAX_DEPTH`], and every condition reads a
+    /// known feature or type with values and an operator that fit it.
     pub fn validate(&self, expr: &Expr) -> Result<(), Vec<String>> {
-        let problems: Vec<String> = expr
-            .conditions()
-            .into_iter()
-            .filter_map(|c| self.check_condition(c).err())
-            .collect();
+        let mut problems = Vec::new();
+        shape_problems(expr, 1, &mut problems);
+        problems.extend(
+            expr.conditions()
+                .into_iter()
+                .filter_map(|c| self.check_condition(c).err()),
+        );
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems)
         }
+    }
+}
+
+/// What the parser refuses in a rule's structure, found in its JSON form.
+fn shape_problems(expr: &Expr, depth: usize, problems: &mut Vec<String>) {
+    if depth > MAX_DEPTH {
+        problems.push(format!("the rule nests more than {MAX_DEPTH} levels deep"));
+        return;
+    }
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => {
+            let word = if matches!(expr, Expr::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
+            if parts.len() < 2 {
+                problems.push(format!(
+                    "an \"{word}\" needs at least two parts, found {}",
+                    parts.len()
+                ));
+            }
+            for part in parts {
+                shape_problems(part, depth + 1, problems);
+            }
+        }
+        Expr::Not(inner) => shape_problems(inner, depth + 1, problems),
+        Expr::Condition(Condition::In {
+            operand, values, ..
+        }) if values.is_empty() => {
+            problems.push(format!("{operand} IN needs at least one value"));
+        }
+        Expr::Condition(_) => {}
     }
 }

@@ -25,7 +25,7 @@ fn french_exports_with_bom_semicolons_decimal_commas_and_quotes() {
         "\u{feff} Order_ID ;Customer_ID;DATE;Amount;Libellé\n\
          1;C1;2024-05-01;1000,50;\"Garage \"\"Dupont\"\"; Lyon\"\n\
          2;C2;2024-05-02;12,5;x\n\
-         3;C3;2024-05-03;7.25;y\n",
+         3;C3;2024-05-03;7,25;y\n",
     );
     let out = segment(&abc(""), &inputs(transactions, None, None), "2024-12-31").unwrap();
     assert_eq!(
@@ -58,7 +58,7 @@ fn bad_input_names_file_line_column_and_expectation() {
     let cases = [
         (
             "1,C1,2024-13-01,10\n",
-            "line 2, column 'date': expected a date YYYY-MM-DD, found '2024-13-01'",
+            "line 2, column 'date': expected a date YYYY-MM-DD from 0001-01-01 to 9999-12-31, found '2024-13-01'",
         ),
         (
             "1,C1,2024-01-01,abc\n",
@@ -183,15 +183,15 @@ fn only_the_columns_the_configuration_reads_are_decoded() {
                 [[types.segments]]\nname = \"late\"\nrule = \"late_order_days > 30\"\n";
     let message = segment(late, &files, "2024-12-31").unwrap_err();
     assert!(
-        message.contains("line 2, column 'due_date': expected a date YYYY-MM-DD, found 'soon'"),
+        message.contains("line 2, column 'due_date': expected a date YYYY-MM-DD from 0001-01-01 to 9999-12-31, found 'soon'"),
         "{message}"
     );
 }
 
 #[test]
-fn a_record_longer_than_a_chunk_is_read_whole_and_in_order() {
+fn a_record_up_to_1_mib_is_read_whole_and_in_order_and_a_longer_one_refused() {
     let f = Fixture::new();
-    let giant = "x".repeat(5 * 1024 * 1024);
+    let giant = "x".repeat(1024 * 1024 - 100);
     let lines = |first: &str| {
         long_history(3, |i| match i {
             0 => format!("O0,C0,2024-05-01,1,\"{first}\"\n"),
@@ -205,4 +205,11 @@ fn a_record_longer_than_a_chunk_is_read_whole_and_in_order() {
     let expected = read("small.csv", &lines("note"));
     assert_eq!(columns(&expected, 2), ["ABC,C0", "ABC,C1", "ABC,C2"]);
     assert_eq!(read("giant.csv", &lines(&giant)), expected);
+    // Longer than a chunk of the parallel reader: refused, never read out of turn.
+    let path = f.file("huge.csv", &lines(&"x".repeat(5 * 1024 * 1024)));
+    let message = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap_err();
+    assert!(
+        message.contains("huge.csv: line 2: the record starting on line 2 is longer than 1 MiB"),
+        "{message}"
+    );
 }

@@ -60,6 +60,7 @@ pub fn inputs(
         transactions,
         customers,
         overrides,
+        decimal: None,
     }
 }
 
