@@ -1,68 +1,273 @@
-//! Writing results: `assignments.csv` and `transitions.csv`, staged in
-//! temporary files and renamed into place only when every file is complete.
+//! Writing results: `assignments.csv` and `transitions.csv` into an output
+//! folder replaced as one unit (see [`OutputDir`]).
 
 use crate::error::{Error, Result};
 use crate::run::{AssignmentRow, CompareRun, Explanation, SegmentRun};
 use std::fmt::{self, Write as _};
-use std::io::{BufWriter, Write};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use strata_domain::segment_type::SegmentType;
-use tempfile::NamedTempFile;
 
-/// Files written to temporary names in the output folder, renamed on commit.
-pub struct Staged {
-    dir: PathBuf,
-    files: Vec<(NamedTempFile, String)>,
+/// The file in an output folder that lists the files a run wrote there.
+pub const MANIFEST: &str = ".strata-files";
+
+/// Files a run writes, which Strata recognises as its own even in a folder
+/// written before it kept a manifest.
+const OUTPUT_FILES: [&str; 3] = ["assignments.csv", "transitions.csv", "report.html"];
+
+/// An output folder written as one unit. The folder given to `--out`
+/// belongs to Strata: a run locks it, writes a complete sibling folder,
+/// syncs it, then exchanges it with the old folder in one step and removes
+/// the old one, so that readers see the previous run or the new one, never
+/// a mix and never a missing file. Dropped before [`OutputDir::commit`],
+/// the sibling folder is removed and the old folder is left as it was.
+pub struct OutputDir {
+    target: PathBuf,
+    staging: PathBuf,
+    files: Vec<String>,
+    /// Held for the whole run: a second run on the same folder is refused.
+    _lock: File,
+    committed: bool,
 }
 
-impl Staged {
-    /// Prepares an output folder, creating it if needed.
-    pub fn new(dir: &Path) -> Result<Staged> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        Ok(Staged {
-            dir: dir.to_path_buf(),
+/// Names derived from the output folder's, in its parent folder.
+struct Siblings {
+    parent: PathBuf,
+    lock: PathBuf,
+    /// Prefix of staging folders, followed by a process id.
+    staging_prefix: String,
+}
+
+impl Siblings {
+    fn of(target: &Path) -> Result<Siblings> {
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| *n != "." && *n != "..")
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--out {}: name the output folder itself, not . or ..",
+                    target.display()
+                ))
+            })?;
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Ok(Siblings {
+            lock: parent.join(format!(".{name}.strata-lock")),
+            staging_prefix: format!(".{name}.strata-staging-"),
+            parent,
+        })
+    }
+}
+
+impl OutputDir {
+    /// Locks `target` for this run, removes what killed runs left beside
+    /// it, refuses a folder holding files Strata did not write (unless
+    /// `force`) or holding one of the `inputs`, and creates the empty
+    /// sibling folder the run writes into.
+    pub fn begin(target: &Path, inputs: &[&Path], force: bool) -> Result<OutputDir> {
+        let siblings = Siblings::of(target)?;
+        std::fs::create_dir_all(&siblings.parent).map_err(|e| Error::io(&siblings.parent, e))?;
+        let lock = lock(&siblings.lock, target)?;
+        remove_leftovers(&siblings)?;
+        refuse_inputs_inside(target, inputs)?;
+        if !force {
+            refuse_foreign_files(target)?;
+        }
+        let staging =
+            siblings
+                .parent
+                .join(format!("{}{}", siblings.staging_prefix, std::process::id()));
+        std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        Ok(OutputDir {
+            target: target.to_path_buf(),
+            staging,
             files: Vec::new(),
+            _lock: lock,
+            committed: false,
         })
     }
 
-    /// Writes one file under a temporary name.
+    /// The sibling folder being written, which a signal handler removes.
+    pub fn staging(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Writes one file of the new folder.
     pub fn write(
         &mut self,
         name: &str,
         contents: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<()> {
-        let target = self.dir.join(name);
-        let temp = NamedTempFile::new_in(&self.dir).map_err(|e| Error::io(&target, e))?;
-        let mut writer = BufWriter::new(temp);
+        let path = self.staging.join(name);
+        let target = self.target.join(name);
+        let file = File::create(&path).map_err(|e| Error::io(&target, e))?;
+        let mut writer = BufWriter::new(file);
         contents(&mut writer).map_err(|e| Error::io(&target, e))?;
-        let temp = writer
+        let file = writer
             .into_inner()
             .map_err(|e| Error::io(&target, e.into_error()))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(&target, e))?;
-        // Temporary files are private; results are ordinary files, readable like any other.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
-                .map_err(|e| Error::io(&target, e))?;
-        }
-        self.files.push((temp, name.to_owned()));
+        file.sync_all().map_err(|e| Error::io(&target, e))?;
+        self.files.push(name.to_owned());
         Ok(())
     }
 
-    /// Renames every staged file into place.
-    pub fn commit(self) -> Result<Vec<PathBuf>> {
-        let mut written = Vec::new();
-        for (temp, name) in self.files {
-            let target = self.dir.join(name);
-            temp.persist(&target)
-                .map_err(|e| Error::io(&target, e.error))?;
-            written.push(target);
+    /// Puts the new folder in place of the old in one step; returns the
+    /// paths of the files written.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let manifest: String = self.files.iter().map(|f| format!("{f}\n")).collect();
+        let files = std::mem::take(&mut self.files);
+        self.write(MANIFEST, |w| w.write_all(manifest.as_bytes()))?;
+        sync_dir(&self.staging)?;
+        let parent = Siblings::of(&self.target)?.parent;
+        if self.target.exists() {
+            exchange(&self.staging, &self.target)?;
+            sync_dir(&parent)?;
+            self.committed = true;
+            // The old folder now sits at the staging path.
+            std::fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+        } else {
+            std::fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
+            self.committed = true;
+            sync_dir(&parent)?;
         }
-        Ok(written)
+        Ok(files.iter().map(|f| self.target.join(f)).collect())
     }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: a folder left behind is removed by the next run.
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Takes the lock beside the output folder, or says which process holds it.
+fn lock(path: &Path, target: &Path) -> Result<File> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {
+            file.set_len(0).map_err(|e| Error::io(path, e))?;
+            write!(file, "{}", std::process::id()).map_err(|e| Error::io(path, e))?;
+            Ok(file)
+        }
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Err(Error::Usage(format!(
+                "another strata run (process {}) is writing {}: wait for it to finish",
+                holder.trim(),
+                target.display()
+            )))
+        }
+        Err(e) => Err(Error::io(path, e.into())),
+    }
+}
+
+/// Removes the staging folders of runs that were killed.
+fn remove_leftovers(siblings: &Siblings) -> Result<()> {
+    let entries =
+        std::fs::read_dir(&siblings.parent).map_err(|e| Error::io(&siblings.parent, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with(&siblings.staging_prefix))
+        {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an input file that lies inside the output folder, which each run replaces.
+fn refuse_inputs_inside(target: &Path, inputs: &[&Path]) -> Result<()> {
+    let Ok(target) = target.canonicalize() else {
+        return Ok(());
+    };
+    for input in inputs {
+        if input.canonicalize().is_ok_and(|p| p.starts_with(&target)) {
+            return Err(Error::Usage(format!(
+                "the input {} is inside the output folder {}, which every run replaces: choose another --out",
+                input.display(),
+                target.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an existing output folder that holds files Strata did not write.
+fn refuse_foreign_files(target: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(target) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(target, e)),
+    };
+    let manifest = std::fs::read_to_string(target.join(MANIFEST)).unwrap_or_default();
+    let ours = |name: &str| {
+        name == MANIFEST || OUTPUT_FILES.contains(&name) || manifest.lines().any(|l| l == name)
+    };
+    let mut foreign: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !ours(name))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let shown = foreign
+        .iter()
+        .take(5)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if foreign.len() > 5 {
+        format!(" and {} more", foreign.len() - 5)
+    } else {
+        String::new()
+    };
+    Err(Error::Usage(format!(
+        "the output folder {} holds files Strata did not write ({shown}{more}); each run replaces the whole folder: choose another --out, or pass --force to replace it anyway",
+        target.display()
+    )))
+}
+
+/// Flushes a folder's entries to disk.
+fn sync_dir(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Exchanges two folders in one step.
+#[cfg(target_os = "linux")]
+fn exchange(new: &Path, old: &Path) -> Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, new, CWD, old, RenameFlags::EXCHANGE).map_err(|e| Error::io(old, e.into()))
+}
+
+/// Two renames: the old folder moves aside, the new one takes its place;
+/// the new folder's files are never beside the old ones.
+#[cfg(not(target_os = "linux"))]
+fn exchange(new: &Path, old: &Path) -> Result<()> {
+    let aside = new.with_extension("old");
+    std::fs::rename(old, &aside).map_err(|e| Error::io(old, e))?;
+    std::fs::rename(new, old).map_err(|e| Error::io(old, e))?;
+    std::fs::rename(&aside, new).map_err(|e| Error::io(new, e))
 }
 
 /// The header of `assignments.csv`, shared by every method.

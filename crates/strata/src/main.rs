@@ -5,15 +5,18 @@ mod summary;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 use strata_domain::config::{parse_config, Config};
 use strata_domain::date::Date;
 use strata_engine::generate::{self, Format, Shape};
 use strata_engine::inspect;
-use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, Staged};
+use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, OutputDir};
 use strata_engine::run::{self, FileInfo, Inputs};
 use strata_engine::transactions::DecimalSeparator;
 use strata_report::format::Lang;
@@ -51,6 +54,9 @@ struct InputArgs {
     /// Do not write DIR/report.html.
     #[arg(long)]
     no_report: bool,
+    /// Replace the output folder even when it holds files Strata did not write.
+    #[arg(long)]
+    force: bool,
     /// Language of the report, fr or en (default: from the environment's locale).
     #[arg(long, value_enum)]
     lang: Option<LangArg>,
@@ -286,20 +292,52 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     print_text(|out| writeln!(out, "{text}"))
 }
 
+/// The staging folder of the run in progress, removed if a signal stops it.
+static STAGING: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Starts writing the output folder: locked, checked, and staged beside it
+/// (see `OutputDir`); a SIGINT or SIGTERM from now on stops the run at once,
+/// removes the staging folder and leaves the previous outputs as they were.
+fn begin_output(args: &InputArgs, inputs: &Inputs) -> Result<OutputDir> {
+    let mut files = vec![inputs.transactions.as_path(), args.config.as_path()];
+    files.extend(inputs.customers.as_deref());
+    files.extend(inputs.overrides.as_deref());
+    let out = OutputDir::begin(&args.out, &files, args.force)?;
+    *STAGING.lock().unwrap_or_else(PoisonError::into_inner) = Some(out.staging().to_path_buf());
+    Ok(out)
+}
+
+/// Stops the process on SIGINT or SIGTERM, removing the staging folder of
+/// the run in progress, if any.
+fn stop_on_signals() -> Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot listen for signals")?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let staging = STAGING.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(path) = staging.as_ref() {
+                let _ = std::fs::remove_dir_all(path);
+            }
+            eprintln!("interrupted: the previous outputs are unchanged");
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
 /// A CSV output: its file name and how to write it.
 type CsvOutput<'a> = (&'a str, &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>);
 
-/// Writes a run's CSV and, unless `--no-report`, its report, all staged and
-/// renamed into place together; returns the paths written.
+/// Writes a run's CSV and, unless `--no-report`, its report into the staged
+/// folder, then puts the folder in place; returns the paths written.
 fn write_outputs(
+    mut out: OutputDir,
     args: &InputArgs,
     started: Instant,
     files: &[FileInfo],
     (name, csv): CsvOutput<'_>,
     report: impl FnOnce(&ReportInfo<'_>) -> String,
 ) -> Result<Vec<String>> {
-    let mut staged = Staged::new(&args.out)?;
-    staged.write(name, csv)?;
+    out.write(name, csv)?;
     if !args.no_report {
         let info = ReportInfo {
             lang: args.report_lang(),
@@ -307,10 +345,11 @@ fn write_outputs(
             files,
         };
         let html = report(&info);
-        staged.write("report.html", |w| w.write_all(html.as_bytes()))?;
+        out.write("report.html", |w| w.write_all(html.as_bytes()))?;
     }
-    Ok(staged
-        .commit()?
+    let written = out.commit()?;
+    *STAGING.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    Ok(written
         .into_iter()
         .map(|p| p.display().to_string())
         .collect())
@@ -332,9 +371,11 @@ fn run(cli: Cli) -> Result<()> {
             let config = read_config(&args.config)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
             let inputs = inputs(&args, overrides)?;
+            let out = begin_output(&args, &inputs)?;
             let bar = progress::Bar::new(args.quiet);
             let run = run::segment(config, &inputs, as_of, &bar)?;
             let outputs = write_outputs(
+                out,
                 &args,
                 started,
                 &run.files,
@@ -356,9 +397,11 @@ fn run(cli: Cli) -> Result<()> {
             let config = read_config(&args.config)?;
             let periods = [run::parse_period(&period_a)?, run::parse_period(&period_b)?];
             let inputs = inputs(&args, None)?;
+            let out = begin_output(&args, &inputs)?;
             let bar = progress::Bar::new(args.quiet);
             let run = run::compare(config, &inputs, &type_name, periods, &bar)?;
             let outputs = write_outputs(
+                out,
                 &args,
                 started,
                 &run.files,
@@ -465,7 +508,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match stop_on_signals().and_then(|()| run(Cli::parse())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
