@@ -2,7 +2,7 @@
 //! (VAT number, agency, e-mail, birthday, any other column), kept as text
 //! columns indexed by customer id.
 
-use crate::error::{id_problem, InputError, Result};
+use crate::error::{id_problem, shown, InputError, Result};
 use crate::intern::NONE;
 use crate::table::{read_string_table, StringTable};
 use crate::transactions::Dictionaries;
@@ -83,7 +83,8 @@ pub fn load_customers(path: &Path, dicts: &mut Dictionaries) -> Result<CustomerT
                 location.clone(),
                 Some("customer_id"),
                 format!(
-                    "customer '{id}' appears twice (first at {})",
+                    "customer '{}' appears twice (first at {})",
+                    shown(id),
                     table.locations[customer as usize]
                 ),
             )

@@ -1,7 +1,7 @@
 //! Manual assignments: a CSV of `segment_type,customer_id,segment` rows,
 //! checked against the configuration and the known customers.
 
-use crate::error::{InputError, Location, Result};
+use crate::error::{shown, InputError, Location, Result};
 use crate::table::read_string_table;
 use crate::transactions::Dictionaries;
 use std::collections::HashMap;
@@ -77,7 +77,8 @@ impl Overrides {
                 return Err(error(
                     "segment_type",
                     format!(
-                        "unknown segment type '{type_name}' (known: {})",
+                        "unknown segment type '{}' (known: {})",
+                        shown(&type_name),
                         known.join(", ")
                     ),
                 )
@@ -89,7 +90,8 @@ impl Overrides {
                 return Err(error(
                     "segment",
                     format!(
-                        "unknown segment '{segment_name}' in type '{type_name}' (known: {})",
+                        "unknown segment '{}' in type '{type_name}' (known: {})",
+                        shown(&segment_name),
                         known.join(", ")
                     ),
                 )
@@ -103,7 +105,10 @@ impl Overrides {
             ) {
                 return Err(error(
                     "customer_id",
-                    format!("duplicate override of customer '{customer_id}' in type '{type_name}' (first at {})", first),
+                    format!(
+                        "duplicate override of customer '{}' in type '{type_name}' (first at {first})",
+                        shown(&customer_id)
+                    ),
                 )
                 .into());
             }
@@ -141,7 +146,7 @@ impl Overrides {
                     Some("customer_id"),
                     format!(
                         "unknown customer '{}': not in the customers or transactions file",
-                        row.customer_id
+                        shown(&row.customer_id)
                     ),
                 )
                 .into());
