@@ -24,6 +24,8 @@ const OUTPUT_FILES: [&str; 3] = ["assignments.csv", "transitions.csv", "report.h
 /// the sibling folder is removed and the old folder is left as it was.
 pub struct OutputDir {
     target: PathBuf,
+    /// The folder holding the target, the staging folder and the lock.
+    parent: PathBuf,
     staging: PathBuf,
     files: Vec<String>,
     /// Held for the whole run: a second run on the same folder is refused.
@@ -84,6 +86,7 @@ impl OutputDir {
         std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
         Ok(OutputDir {
             target: target.to_path_buf(),
+            parent: siblings.parent,
             staging,
             files: Vec::new(),
             _lock: lock,
@@ -122,17 +125,16 @@ impl OutputDir {
         let files = std::mem::take(&mut self.files);
         self.write(MANIFEST, |w| w.write_all(manifest.as_bytes()))?;
         sync_dir(&self.staging)?;
-        let parent = Siblings::of(&self.target)?.parent;
         if self.target.exists() {
             exchange(&self.staging, &self.target)?;
-            sync_dir(&parent)?;
+            sync_dir(&self.parent)?;
             self.committed = true;
             // The old folder now sits at the staging path.
             std::fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
         } else {
             std::fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
             self.committed = true;
-            sync_dir(&parent)?;
+            sync_dir(&self.parent)?;
         }
         Ok(files.iter().map(|f| self.target.join(f)).collect())
     }

@@ -237,6 +237,21 @@ pub(crate) fn overflow_error(
     }
 }
 
+/// Counts the accounts without a segment, by the reason their unit gives.
+fn without_segment(
+    accounts: &[AccountAssignment],
+    grouping: &Grouping,
+    reason: impl Fn(usize) -> Unclassified,
+) -> Vec<(Unclassified, u64)> {
+    Unclassified::count(
+        accounts
+            .iter()
+            .zip(&grouping.unit_of_account)
+            .filter(|(a, _)| a.segment.is_none())
+            .map(|(_, &unit)| reason(unit as usize)),
+    )
+}
+
 /// Classifies one type from its aggregated figures.
 fn classify_type(
     type_idx: usize,
@@ -273,18 +288,13 @@ fn classify_type(
                 .collect();
             let left_out =
                 LeftOutSales::of(&outcome.ranking, &outcome.unit_sales).map_err(by_unit)?;
-            unclassified = Unclassified::count(
-                outcome
-                    .accounts
-                    .iter()
-                    .zip(&grouping.unit_of_account)
-                    .filter(|(a, _)| a.segment.is_none())
-                    .map(|(_, &u)| match outcome.ranking.ranks[u as usize] {
-                        pareto::Rank::LeftOut(LeftOut::BelowMinimum) => Unclassified::BelowMinimum,
-                        pareto::Rank::LeftOut(LeftOut::Excluded) => Unclassified::ExcludedGroup,
-                        _ => Unclassified::NoPositiveSales,
-                    }),
-            );
+            unclassified = without_segment(&outcome.accounts, grouping, |unit| {
+                match outcome.ranking.ranks[unit] {
+                    pareto::Rank::LeftOut(LeftOut::BelowMinimum) => Unclassified::BelowMinimum,
+                    pareto::Rank::LeftOut(LeftOut::Excluded) => Unclassified::ExcludedGroup,
+                    _ => Unclassified::NoPositiveSales,
+                }
+            });
             ranked = outcome
                 .ranking
                 .ranks
@@ -312,17 +322,12 @@ fn classify_type(
                 .iter()
                 .map(|&u| Explanation::Rfm(outcome.units[u as usize]))
                 .collect();
-            unclassified = Unclassified::count(
-                outcome
-                    .accounts
-                    .iter()
-                    .zip(&grouping.unit_of_account)
-                    .filter(|(a, _)| a.segment.is_none())
-                    .map(|(_, &u)| match outcome.units[u as usize] {
-                        None => Unclassified::NoPositiveOrder,
-                        Some(_) => Unclassified::NoRangeMatched,
-                    }),
-            );
+            unclassified = without_segment(&outcome.accounts, grouping, |unit| {
+                match outcome.units[unit] {
+                    None => Unclassified::NoPositiveOrder,
+                    Some(_) => Unclassified::NoRangeMatched,
+                }
+            });
             let mut total = Amount::ZERO;
             for (unit, score) in outcome.units.iter().enumerate() {
                 if let Some(score) = score {
