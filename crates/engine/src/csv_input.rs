@@ -177,7 +177,7 @@ pub fn missing_column(path: &Path, name: &str, found: &[String]) -> Error {
         None,
         format!(
             "missing required column '{name}' (found: {})",
-            found.join(", ")
+            shown(&found.join(", "))
         ),
     )
     .into()

@@ -524,6 +524,17 @@ fn a_record_over_1_mib_is_an_error_and_quoted_values_are_cut() {
         );
         fails_with(&files, &lines, ABC, &[name, "line 3 is longer than 1 MiB"]);
     }
+    // A header under 1 MiB but without the columns: the names found are cut too.
+    let header = files.write("header.csv", format!("{}\n1\n", "h".repeat(500_000)));
+    fails_with(
+        &files,
+        &header,
+        ABC,
+        &[
+            "missing required column 'order_id'",
+            "... (500000 characters)",
+        ],
+    );
     // A bad value is quoted in the message cut to 80 characters.
     let wide = "x".repeat(100_000);
     let lines = files.write("wide.csv", format!("{HEADER}O1,C1,2024-06-01,{wide}\n"));
