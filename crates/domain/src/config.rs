@@ -649,12 +649,17 @@ default = true
             ),
             (
                 "method = \"rules\"\n[[types.segments]]\nname = \"x\"\nrule = \"late_order_days > 30 OR NOT purchased_brand IN ('Bosch')\"\n[[types.segments]]\nname = \"y\"\nrule = \"purchased_category CONTAINS 'press'\"\n".to_owned(),
-                vec!["brand", "category", "due_date", "status"],
+                vec!["brand", "category", "status", "due_date"],
             ),
         ];
         for (body, expected) in cases {
             let config = parse_config(&format!("[[types]]\nname = \"T\"\n{body}")).unwrap();
-            assert_eq!(config.types[0].line_columns(), expected, "{body}");
+            let names: Vec<&str> = config.types[0]
+                .line_columns()
+                .into_iter()
+                .map(|c| c.name())
+                .collect();
+            assert_eq!(names, expected, "{body}");
         }
     }
 

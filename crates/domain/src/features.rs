@@ -1,6 +1,7 @@
 //! Customer features for rules: what each computed feature means, the
 //! birthday arithmetic, and how customer-file columns are typed by content.
 
+use crate::columns::LineColumn;
 use crate::date::Date;
 use crate::money::{Amount, ExtraDigits};
 use crate::rules::eval::{Column, FeatureTable, Ratio};
@@ -36,11 +37,11 @@ pub const COMPUTED: [(&str, ValueType); 24] = [
 
 /// The optional transaction columns a computed feature reads, beyond the
 /// customer, order, date and amount every feature reads.
-pub fn line_columns(feature: &str) -> &'static [&'static str] {
+pub fn line_columns(feature: &str) -> &'static [LineColumn] {
     match feature {
-        "purchased_category" => &["category"],
-        "purchased_brand" => &["brand"],
-        "late_order_days" => &["status", "due_date"],
+        "purchased_category" => &[LineColumn::Category],
+        "purchased_brand" => &[LineColumn::Brand],
+        "late_order_days" => &[LineColumn::Status, LineColumn::DueDate],
         _ => &[],
     }
 }

@@ -6,6 +6,7 @@
 //! segment means.
 
 pub mod classify;
+pub mod columns;
 pub mod compare;
 pub mod config;
 pub mod date;

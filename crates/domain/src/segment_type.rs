@@ -1,6 +1,7 @@
 //! Segment types: what a classification computes, over which lines, and the
 //! segments it can assign.
 
+use crate::columns::LineColumn;
 use crate::date::Interval;
 use crate::money::{Amount, Percent};
 
@@ -192,20 +193,20 @@ pub struct Rule {
 impl SegmentType {
     /// The optional transaction columns this type reads (`margin`, `agency`,
     /// `brand`, `category`, `status`, `due_date`); a reader may skip the others.
-    pub fn line_columns(&self) -> Vec<&'static str> {
+    pub fn line_columns(&self) -> Vec<LineColumn> {
         let mut columns = Vec::new();
         if let Method::Pareto(ParetoSpec {
             measure: Measure::Margin,
             ..
         }) = self.method
         {
-            columns.push("margin");
+            columns.push(LineColumn::Margin);
         }
         if !self.lines.agencies.is_empty() {
-            columns.push("agency");
+            columns.push(LineColumn::Agency);
         }
         if !self.lines.brands.is_empty() {
-            columns.push("brand");
+            columns.push(LineColumn::Brand);
         }
         let rules = self.segments.iter().filter_map(|s| s.rule.as_ref());
         for condition in rules.flat_map(|r| r.expr.conditions()) {

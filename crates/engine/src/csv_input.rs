@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use strata_domain::columns::LineColumn;
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, ExtraDigits};
 
@@ -532,40 +533,56 @@ impl TransactionsDecoder {
         let date_of = |name: &str, value: &str| -> Result<Date> {
             parse_date_text(value).ok_or_else(|| error(Some(name), date_message(value)))
         };
+        batch.customer.append_value(id(
+            columns.customer,
+            LineColumn::CustomerId.name(),
+            "a customer id",
+        )?);
+        batch.order.append_value(id(
+            columns.order,
+            LineColumn::OrderId.name(),
+            "an order id",
+        )?);
+        let date = required(columns.date, LineColumn::Date.name(), "a date YYYY-MM-DD")?;
+        batch.date.push(date_of(LineColumn::Date.name(), date)?);
+        let amount = required(columns.amount, LineColumn::Amount.name(), "an amount")?;
+        self.note_separator(
+            amount,
+            LineColumn::Amount.name(),
+            line,
+            &mut batch.separators,
+        )?;
         batch
-            .customer
-            .append_value(id(columns.customer, "customer_id", "a customer id")?);
-        batch
-            .order
-            .append_value(id(columns.order, "order_id", "an order id")?);
-        let date = required(columns.date, "date", "a date YYYY-MM-DD")?;
-        batch.date.push(date_of("date", date)?);
-        let amount = required(columns.amount, "amount", "an amount")?;
-        self.note_separator(amount, "amount", line, &mut batch.separators)?;
-        batch.amount.push(amount_of("amount", amount)?);
+            .amount
+            .push(amount_of(LineColumn::Amount.name(), amount)?);
         if let (Some(index), Some(margins)) = (columns.margin, &mut batch.margin) {
-            margins.push(match text(index, "margin")? {
+            margins.push(match text(index, LineColumn::Margin.name())? {
                 "" => Amount::ZERO,
                 value => {
-                    self.note_separator(value, "margin", line, &mut batch.separators)?;
-                    amount_of("margin", value)?
+                    self.note_separator(
+                        value,
+                        LineColumn::Margin.name(),
+                        line,
+                        &mut batch.separators,
+                    )?;
+                    amount_of(LineColumn::Margin.name(), value)?
                 }
             });
         }
-        for (index, name, builder) in [
-            (columns.agency, "agency", &mut batch.agency),
-            (columns.brand, "brand", &mut batch.brand),
-            (columns.category, "category", &mut batch.category),
-            (columns.status, "status", &mut batch.status),
+        for (index, column, builder) in [
+            (columns.agency, LineColumn::Agency, &mut batch.agency),
+            (columns.brand, LineColumn::Brand, &mut batch.brand),
+            (columns.category, LineColumn::Category, &mut batch.category),
+            (columns.status, LineColumn::Status, &mut batch.status),
         ] {
             if let (Some(index), Some(builder)) = (index, builder) {
-                builder.append_value(text(index, name)?);
+                builder.append_value(text(index, column.name())?);
             }
         }
         if let (Some(index), Some(due_dates)) = (columns.due_date, &mut batch.due_date) {
-            due_dates.push(match text(index, "due_date")? {
+            due_dates.push(match text(index, LineColumn::DueDate.name())? {
                 "" => None,
-                value => Some(date_of("due_date", value)?),
+                value => Some(date_of(LineColumn::DueDate.name(), value)?),
             });
         }
         Ok(())

@@ -17,6 +17,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use strata_domain::columns::LineColumn;
 use strata_domain::date::Date;
 
 /// The file format to write.
@@ -216,17 +217,18 @@ struct ParquetLines {
 fn transaction_schema() -> Arc<Schema> {
     let money = DataType::Decimal128(14, 2);
     Arc::new(Schema::new(vec![
-        Field::new("order_id", DataType::Utf8, false),
-        Field::new("customer_id", DataType::Utf8, false),
-        Field::new("date", DataType::Date32, false),
-        Field::new("amount", money.clone(), false),
-        Field::new("margin", money, false),
-        Field::new("agency", DataType::Utf8, true),
-        Field::new("brand", DataType::Utf8, true),
-        Field::new("category", DataType::Utf8, true),
+        Field::new(LineColumn::OrderId.name(), DataType::Utf8, false),
+        Field::new(LineColumn::CustomerId.name(), DataType::Utf8, false),
+        Field::new(LineColumn::Date.name(), DataType::Date32, false),
+        Field::new(LineColumn::Amount.name(), money.clone(), false),
+        Field::new(LineColumn::Margin.name(), money, false),
+        Field::new(LineColumn::Agency.name(), DataType::Utf8, true),
+        Field::new(LineColumn::Brand.name(), DataType::Utf8, true),
+        Field::new(LineColumn::Category.name(), DataType::Utf8, true),
+        // Exports carry columns Strata does not read, such as a quantity.
         Field::new("quantity", DataType::Int32, false),
-        Field::new("status", DataType::Utf8, true),
-        Field::new("due_date", DataType::Date32, true),
+        Field::new(LineColumn::Status.name(), DataType::Utf8, true),
+        Field::new(LineColumn::DueDate.name(), DataType::Date32, true),
     ]))
 }
 
@@ -421,20 +423,9 @@ pub fn generate(spec: &Spec, dir: &Path) -> Result<Generated> {
             let file =
                 File::create(&transactions_path).map_err(|e| Error::io(&transactions_path, e))?;
             let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
+            let header = transaction_schema();
             writer
-                .write_record([
-                    "order_id",
-                    "customer_id",
-                    "date",
-                    "amount",
-                    "margin",
-                    "agency",
-                    "brand",
-                    "category",
-                    "quantity",
-                    "status",
-                    "due_date",
-                ])
+                .write_record(header.fields().iter().map(|f| f.name()))
                 .map_err(|e| Error::io(&transactions_path, e.into()))?;
             Box::new(CsvLines {
                 path: transactions_path.clone(),

@@ -13,6 +13,7 @@ use crate::transactions::{
 };
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
+use strata_domain::columns::LineColumn;
 use strata_domain::compare::{Movement, TransitionMatrix};
 use strata_domain::config::evaluation_order;
 use strata_domain::config::Config;
@@ -123,19 +124,19 @@ fn selection(config: &Config, every_feature: bool, decimal: Option<DecimalSepara
         .iter()
         .filter(|ty| matches!(&ty.method, Method::Pareto(spec) if spec.measure == Measure::Margin))
         .map(|ty| NeededColumn {
-            name: "margin",
+            column: LineColumn::Margin,
             reason: format!("type '{}' (measure = \"margin\")", ty.name),
         })
         .collect();
     let optional = (!every_feature).then(|| {
-        let mut names: Vec<&'static str> = config
+        let mut columns: Vec<LineColumn> = config
             .types
             .iter()
             .flat_map(SegmentType::line_columns)
             .collect();
-        names.sort_unstable();
-        names.dedup();
-        names
+        columns.sort_unstable();
+        columns.dedup();
+        columns
     });
     Selection {
         required,

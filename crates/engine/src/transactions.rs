@@ -17,6 +17,7 @@ use arrow_array::types::Int32Type;
 use arrow_array::{DictionaryArray, StringArray};
 use std::path::Path;
 use std::sync::{mpsc, OnceLock};
+use strata_domain::columns::LineColumn;
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, AmountError};
 
@@ -282,8 +283,8 @@ pub struct TransactionsInfo {
 /// An optional column that the configuration makes necessary, and why.
 #[derive(Clone, Debug)]
 pub struct NeededColumn {
-    /// Lower-case column name.
-    pub name: &'static str,
+    /// The column.
+    pub column: LineColumn,
     /// Why it is needed, for the message.
     pub reason: String,
 }
@@ -295,7 +296,7 @@ pub struct Selection {
     /// Optional columns that must be present, and why.
     pub required: Vec<NeededColumn>,
     /// Optional columns decoded when present; `None` decodes all of them.
-    pub optional: Option<Vec<&'static str>>,
+    pub optional: Option<Vec<LineColumn>>,
     /// The decimal separator of a `;` CSV file's amounts, when the user
     /// states it; otherwise every amount must use the one the file uses.
     pub decimal: Option<DecimalSeparator>,
@@ -326,26 +327,12 @@ impl Selection {
         Selection::default()
     }
 
-    fn wants(&self, name: &str) -> bool {
+    fn wants(&self, column: LineColumn) -> bool {
         self.optional
             .as_ref()
-            .is_none_or(|names| names.contains(&name))
+            .is_none_or(|columns| columns.contains(&column))
     }
 }
-
-/// The transaction columns Strata reads; another column may appear twice.
-const TRANSACTION_COLUMNS: [&str; 10] = [
-    "order_id",
-    "customer_id",
-    "date",
-    "amount",
-    "margin",
-    "agency",
-    "brand",
-    "category",
-    "status",
-    "due_date",
-];
 
 /// Column positions of the transactions file; optional columns that are
 /// absent or not selected are `None`.
@@ -369,31 +356,34 @@ impl ColumnMap {
         headers: &[String],
         selection: &Selection,
     ) -> Result<ColumnMap> {
-        csv_input::refuse_duplicate_columns(path, headers, Some(&TRANSACTION_COLUMNS))?;
-        let find = |name: &str| headers.iter().position(|h| h == name);
-        let require =
-            |name: &str| find(name).ok_or_else(|| csv_input::missing_column(path, name, headers));
-        if let Some(n) = selection.required.iter().find(|n| find(n.name).is_none()) {
+        // The columns Strata reads may not repeat; another column may.
+        let known = LineColumn::ALL.map(LineColumn::name);
+        csv_input::refuse_duplicate_columns(path, headers, Some(&known))?;
+        let find = |column: LineColumn| headers.iter().position(|h| h == column.name());
+        let require = |column: LineColumn| {
+            find(column).ok_or_else(|| csv_input::missing_column(path, column.name(), headers))
+        };
+        if let Some(n) = selection.required.iter().find(|n| find(n.column).is_none()) {
             return Err(InputError::new(
                 path,
                 Location::Header,
                 None,
-                format!("missing column '{}', required by {}", n.name, n.reason),
+                format!("missing column '{}', required by {}", n.column, n.reason),
             )
             .into());
         }
-        let optional = |name: &str| find(name).filter(|_| selection.wants(name));
+        let optional = |column: LineColumn| find(column).filter(|_| selection.wants(column));
         Ok(ColumnMap {
-            order: require("order_id")?,
-            customer: require("customer_id")?,
-            date: require("date")?,
-            amount: require("amount")?,
-            margin: optional("margin"),
-            agency: optional("agency"),
-            brand: optional("brand"),
-            category: optional("category"),
-            status: optional("status"),
-            due_date: optional("due_date"),
+            order: require(LineColumn::OrderId)?,
+            customer: require(LineColumn::CustomerId)?,
+            date: require(LineColumn::Date)?,
+            amount: require(LineColumn::Amount)?,
+            margin: optional(LineColumn::Margin),
+            agency: optional(LineColumn::Agency),
+            brand: optional(LineColumn::Brand),
+            category: optional(LineColumn::Category),
+            status: optional(LineColumn::Status),
+            due_date: optional(LineColumn::DueDate),
         })
     }
 }
