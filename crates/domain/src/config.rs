@@ -3,8 +3,8 @@
 use crate::date::Interval;
 use crate::money::{Amount, AmountError, ExtraDigits, Percent};
 use crate::segment_type::{
-    Identity, LineFilter, Measure, Method, ParetoSpec, RfmNaming, RfmSpec, Rule, RulesSpec,
-    ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
+    Identity, LineFilter, Measure, Method, MethodKind, ParetoSpec, RfmNaming, RfmSpec, Rule,
+    RulesSpec, ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -209,13 +209,14 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
     if segments.iter().filter(|s| s.is_default).count() > 1 {
         p.push("more than one segment has default = true; at most one default segment is allowed");
     }
-    let method = match raw.method.as_str() {
-        "pareto" => convert_pareto(&raw, &segments, p),
-        "rfm" => convert_rfm(&raw, &segments, p),
-        "rules" => convert_rules(&raw, &segments, p),
-        other => {
+    let method = match MethodKind::from_name(&raw.method) {
+        Some(MethodKind::Pareto) => convert_pareto(&raw, &segments, p),
+        Some(MethodKind::Rfm) => convert_rfm(&raw, &segments, p),
+        Some(MethodKind::Rules) => convert_rules(&raw, &segments, p),
+        None => {
             p.push(format!(
-                "unknown method '{other}', expected pareto, rfm or rules"
+                "unknown method '{}', expected pareto, rfm or rules",
+                raw.method
             ));
             return None;
         }

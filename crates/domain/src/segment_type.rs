@@ -82,13 +82,55 @@ pub struct RulesSpec {
 }
 
 impl Method {
+    /// Which method this is, without its settings.
+    pub fn kind(&self) -> MethodKind {
+        match self {
+            Method::Pareto(_) => MethodKind::Pareto,
+            Method::Rfm(_) => MethodKind::Rfm,
+            Method::Rules(_) => MethodKind::Rules,
+        }
+    }
+
     /// The method's name as written in the configuration.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+}
+
+/// A classification method, without its settings: what summaries,
+/// explanations and reports carry.
+#[derive(Copy, Clone, Eq, PartialEq, Debug, Hash)]
+pub enum MethodKind {
+    /// Tiers by share of sales.
+    Pareto,
+    /// Recency, frequency and monetary scores.
+    Rfm,
+    /// Segments from rules and lists.
+    Rules,
+}
+
+impl MethodKind {
+    /// Every method, in the order the documentation lists them.
+    pub const ALL: [MethodKind; 3] = [MethodKind::Pareto, MethodKind::Rfm, MethodKind::Rules];
+
+    /// The name as written in the configuration.
+    pub fn name(self) -> &'static str {
         match self {
-            Method::Pareto(_) => "pareto",
-            Method::Rfm(_) => "rfm",
-            Method::Rules(_) => "rules",
+            MethodKind::Pareto => "pareto",
+            MethodKind::Rfm => "rfm",
+            MethodKind::Rules => "rules",
         }
+    }
+
+    /// The method of a configuration name.
+    pub fn from_name(name: &str) -> Option<MethodKind> {
+        MethodKind::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl std::fmt::Display for MethodKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

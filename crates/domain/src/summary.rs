@@ -4,7 +4,7 @@
 use crate::classify::AccountAssignment;
 use crate::money::{Amount, SumKind, SumOverflow};
 use crate::pareto::{LeftOut, Rank, Ranking};
-use crate::segment_type::SegmentType;
+use crate::segment_type::{MethodKind, SegmentType};
 
 /// Accounts and sales of one segment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,8 +108,8 @@ impl Unclassified {
 pub struct TypeSummary {
     /// Type name.
     pub name: String,
-    /// Method name.
-    pub method: &'static str,
+    /// The method.
+    pub method: MethodKind,
     /// One entry per segment, in the type's order.
     pub segments: Vec<SegmentTotals>,
     /// Accounts with a segment (for group types, memberships).
@@ -175,7 +175,7 @@ pub fn summarize(
     }
     Ok(TypeSummary {
         name: ty.name.clone(),
-        method: ty.method.name(),
+        method: ty.method.kind(),
         segments,
         accounts: n,
         customers: n,

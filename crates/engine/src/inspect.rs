@@ -7,7 +7,7 @@ use strata_domain::money::{Amount, Percent};
 use strata_domain::rules::ast::Expr;
 use strata_domain::rules::eval::{all_rows, evaluate, explain as explain_rule, Truth};
 use strata_domain::rules::parse::parse;
-use strata_domain::segment_type::{Method, SegmentType};
+use strata_domain::segment_type::{Method, MethodKind, SegmentType};
 
 /// How many matches a preview lists.
 pub const PREVIEW_ROWS: usize = 20;
@@ -99,7 +99,7 @@ pub struct TypeExplanation {
     /// The type's name.
     pub type_name: String,
     /// Its method.
-    pub method: &'static str,
+    pub method: MethodKind,
     /// The customer's segments there (empty when none).
     pub segments: Vec<String>,
     /// The reasons, one line each.
@@ -241,7 +241,7 @@ pub fn explain(run: &SegmentRun, customer_id: &str) -> Result<Vec<TypeExplanatio
         }
         out.push(TypeExplanation {
             type_name: ty.name.clone(),
-            method: ty.method.name(),
+            method: ty.method.kind(),
             segments,
             lines,
         });

@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 use std::time::Duration;
 use strata_domain::money::{Amount, Fraction};
+use strata_domain::segment_type::MethodKind;
 use strata_domain::summary::TypeSummary;
 use strata_engine::inspect::{Preview, TypeExplanation};
 use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
@@ -77,7 +78,7 @@ fn type_json(result: &TypeResult) -> TypeJson {
     let s = &result.summary;
     TypeJson {
         name: s.name.clone(),
-        method: s.method,
+        method: s.method.name(),
         window: result
             .window
             .map(|w| [w.first.to_string(), w.last.to_string()]),
@@ -179,9 +180,9 @@ fn new_table(header: &[&str]) -> Table {
 /// The table of one type's segments, with totals.
 pub fn type_table(s: &TypeSummary) -> Table {
     let sales_label = match s.method {
-        "pareto" => "sales",
-        "rfm" => "monetary",
-        _ => "total spent",
+        MethodKind::Pareto => "sales",
+        MethodKind::Rfm => "monetary",
+        MethodKind::Rules => "total spent",
     };
     let mut table = new_table(&[
         "segment",
@@ -241,7 +242,7 @@ pub fn print_segment(
                 grouped(l.not_positive),
                 grouped(l.excluded)
             )?,
-            None if s.method == "rules" => {
+            None if s.method == MethodKind::Rules => {
                 writeln!(out, "total spent by all customers = {}", grouped(s.classified_total))?
             }
             None => writeln!(out, "monetary total of scored customers = {}", grouped(s.classified_total))?,
