@@ -353,6 +353,10 @@ fn convert_pareto(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> 
     };
     let min_sales = match raw.min_sales.as_ref().map(parse_amount) {
         None => Amount::ZERO,
+        Some(Ok(amount)) if amount < Amount::ZERO => {
+            p.push(format!("min_sales is {amount}, expected 0 or more"));
+            Amount::ZERO
+        }
         Some(Ok(amount)) => amount,
         Some(Err(e)) => {
             p.push(format!("min_sales: {e}"));
@@ -376,12 +380,17 @@ fn convert_rfm(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> Opt
         return None;
     }
     let expected = (bins - 1) as usize;
-    fn check_thresholds<T: PartialOrd + fmt::Display>(
+    fn check_thresholds<T: PartialOrd + fmt::Display + Default>(
         name: &str,
         values: &[T],
         expected: usize,
         p: &mut Problems<'_>,
     ) {
+        if let Some(negative) = values.iter().find(|&v| *v < T::default()) {
+            p.push(format!(
+                "{name} thresholds must be 0 or more, found {negative}"
+            ));
+        }
         if values.len() != expected {
             p.push(format!(
                 "{name} has {} thresholds, expected bins - 1 = {expected}",
@@ -711,6 +720,20 @@ name = "R"
 method = "rfm"
 bins = 4
 recency_days = [30, 10]
+
+[[types]]
+name = "N"
+method = "pareto"
+min_sales = -5
+[[types.segments]]
+name = "A"
+share = 100
+
+[[types]]
+name = "M"
+method = "rfm"
+frequency = [-1, 2, 3, 4]
+monetary = [-10, 0, 5, 10]
 "#
         );
         let expected = [
@@ -722,6 +745,9 @@ recency_days = [30, 10]
             "type 4 'R': recency_days has 2 thresholds, expected bins - 1 = 3",
             "type 4 'R': recency_days thresholds must be strictly ascending",
             "type 4 'R': bins = 4 needs the type's own segments with r, f, m ranges; the default segment map is defined for bins = 5",
+            "type 5 'N': min_sales is -5, expected 0 or more",
+            "type 6 'M': frequency thresholds must be 0 or more, found -1",
+            "type 6 'M': monetary thresholds must be 0 or more, found -10",
         ];
         assert_eq!(problems(&text), expected);
     }
