@@ -16,18 +16,64 @@ struct CompiledFilter {
     filter: LineFilter,
     agency_ok: Vec<bool>,
     brand_ok: Vec<bool>,
+    /// Per entry of `filter.agencies` and `filter.brands`: whether it
+    /// names an agency or brand of the files.
+    agency_named: Vec<bool>,
+    brand_named: Vec<bool>,
 }
 
 impl CompiledFilter {
+    fn new(filter: LineFilter) -> CompiledFilter {
+        CompiledFilter {
+            agency_named: vec![false; filter.agencies.len()],
+            brand_named: vec![false; filter.brands.len()],
+            filter,
+            agency_ok: Vec::new(),
+            brand_ok: Vec::new(),
+        }
+    }
+
     fn learn(&mut self, names: &NewNames) {
-        fn grow(list: &[String], ok: &mut Vec<bool>, names: &[String]) {
+        fn grow(list: &[String], ok: &mut Vec<bool>, named: &mut [bool], names: &[String]) {
             ok.extend(names.iter().map(|name| {
-                list.iter()
-                    .any(|item| item.trim().eq_ignore_ascii_case(name.trim()))
+                let mut accepted = false;
+                for (item, named) in list.iter().zip(named.iter_mut()) {
+                    if item.trim().eq_ignore_ascii_case(name.trim()) {
+                        *named = true;
+                        accepted = true;
+                    }
+                }
+                accepted
             }));
         }
-        grow(&self.filter.agencies, &mut self.agency_ok, &names.agencies);
-        grow(&self.filter.brands, &mut self.brand_ok, &names.brands);
+        let f = &self.filter;
+        grow(
+            &f.agencies,
+            &mut self.agency_ok,
+            &mut self.agency_named,
+            &names.agencies,
+        );
+        grow(
+            &f.brands,
+            &mut self.brand_ok,
+            &mut self.brand_named,
+            &names.brands,
+        );
+    }
+
+    /// The entries that name no agency or brand of the files read.
+    fn unmatched(&self) -> Vec<String> {
+        let list = |key: &str, items: &[String], named: &[bool]| {
+            items
+                .iter()
+                .zip(named)
+                .filter(|(_, &named)| !named)
+                .map(|(item, _)| format!("{key}: '{item}' matches no line"))
+                .collect::<Vec<_>>()
+        };
+        let mut out = list("agencies", &self.filter.agencies, &self.agency_named);
+        out.extend(list("brands", &self.filter.brands, &self.brand_named));
+        out
     }
 
     fn accepts(&self, agency: u32, brand: u32) -> bool {
@@ -180,11 +226,7 @@ impl Aggregator {
         };
         Aggregator {
             window,
-            filter: CompiledFilter {
-                filter: ty.lines.clone(),
-                agency_ok: Vec::new(),
-                brand_ok: Vec::new(),
-            },
+            filter: CompiledFilter::new(ty.lines.clone()),
             sums,
             overflow: None,
             magnitude: Amount::ZERO,
@@ -194,12 +236,8 @@ impl Aggregator {
     /// An aggregator of the features rules read: every line up to `as_of`.
     pub fn features(as_of: Date) -> Aggregator {
         Aggregator {
-            window: Window::new(Date::from_ymd(1, 1, 1).expect("year 1 exists"), as_of),
-            filter: CompiledFilter {
-                filter: LineFilter::default(),
-                agency_ok: Vec::new(),
-                brand_ok: Vec::new(),
-            },
+            window: Window::new(Date::MIN, as_of),
+            filter: CompiledFilter::new(LineFilter::default()),
             sums: Sums::Features(Box::default()),
             overflow: None,
             magnitude: Amount::ZERO,
@@ -329,6 +367,12 @@ impl Aggregator {
                 }
             }
         }
+    }
+
+    /// The entries of the type's `agencies` and `brands` that name no
+    /// agency or brand of the files read, as warnings.
+    pub fn unmatched_filters(&self) -> Vec<String> {
+        self.filter.unmatched()
     }
 
     /// The per-account figures, for every known customer; fails when a sum

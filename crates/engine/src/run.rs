@@ -114,6 +114,8 @@ struct Loaded {
     aggregated: Vec<Aggregated>,
     features: Option<FeatureFigures>,
     files: Vec<FileInfo>,
+    /// Line filters naming no agency or brand of the files.
+    warnings: Vec<String>,
 }
 
 /// The transaction columns a configuration reads; all of them when
@@ -191,6 +193,15 @@ fn load(
             lines: info.lines,
         },
     );
+    let mut warnings: Vec<String> = Vec::new();
+    for (aggregator, &(t, _)) in aggregators.iter().zip(windows) {
+        for unmatched in aggregator.unmatched_filters() {
+            let warning = format!("type '{}': {unmatched}", config.types[t].name);
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
     let contexts = windows
         .iter()
         .map(|&(t, _)| format!("type '{}'", config.types[t].name))
@@ -213,6 +224,7 @@ fn load(
         aggregated,
         features,
         files,
+        warnings,
     })
 }
 
@@ -471,7 +483,7 @@ fn classify_all(
     });
     let schema = rules.as_ref().map(|r| r.schema(&config));
     let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
-    let mut warnings = Vec::new();
+    let mut warnings = std::mem::take(&mut loaded.warnings);
     for t in order {
         let ty = &config.types[t];
         let result = match (computed[t].take(), &rules, &schema) {

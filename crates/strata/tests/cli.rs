@@ -334,3 +334,50 @@ fn columns_segments_writes_only_the_first_three_columns() {
         Some("segment_type,customer_id,segment")
     );
 }
+
+#[test]
+fn a_line_filter_naming_no_agency_or_brand_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "order_id,customer_id,date,amount,agency,brand\nO1,C1,2024-06-01,10,Lyon,Bosch\n",
+    )
+    .unwrap();
+    // Paris is only the customers file's agency: it names an agency, no warning.
+    std::fs::write(
+        dir.path().join("c.csv"),
+        "customer_id,agency\nC1,Lyon\nC2,Paris\n",
+    )
+    .unwrap();
+    let tiers = "[[types.segments]]\nname = \"A\"\nshare = 100\n";
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[[types]]\nname = \"T\"\nmethod = \"pareto\"\nagencies = [\"Nowhere\", \" lyon \", \"Paris\"]\nbrands = [\"BOSCH\", \"Valeo\"]\n{tiers}"
+        ),
+    )
+    .unwrap();
+    let assert = strata()
+        .current_dir(dir.path())
+        .args(["segment", "--json", "--no-report", "--as-of", "2024-12-31"])
+        .args([
+            "--transactions",
+            "t.csv",
+            "--customers",
+            "c.csv",
+            "--config",
+            "config.toml",
+            "--out",
+            "out",
+        ])
+        .assert()
+        .success();
+    let summary: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(
+        summary["warnings"],
+        serde_json::json!([
+            "type 'T': agencies: 'Nowhere' matches no line",
+            "type 'T': brands: 'Valeo' matches no line"
+        ])
+    );
+}
