@@ -1,6 +1,7 @@
 //! Reading segment types from their TOML text, reporting every problem at once.
 
 use crate::date::Interval;
+use crate::features::ClosedStatuses;
 use crate::money::{Amount, AmountError, ExtraDigits, Percent};
 use crate::segment_type::{
     Identity, LineFilter, Measure, Method, MethodKind, ParetoSpec, RfmNaming, RfmSpec, Rule,
@@ -15,6 +16,8 @@ use std::fmt;
 pub struct Config {
     /// ISO currency code used in reports.
     pub currency: String,
+    /// The order statuses that close an order (`closed_statuses`).
+    pub closed_statuses: ClosedStatuses,
     /// Segment types in configuration order.
     pub types: Vec<SegmentType>,
 }
@@ -51,6 +54,7 @@ impl std::error::Error for ConfigError {}
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     currency: Option<String>,
+    closed_statuses: Option<Vec<String>>,
     #[serde(default)]
     types: Vec<RawType>,
 }
@@ -161,6 +165,12 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
     }
     Ok(Config {
         currency: raw.currency.unwrap_or_else(|| "EUR".to_owned()),
+        closed_statuses: raw
+            .closed_statuses
+            .as_ref()
+            .map_or_else(ClosedStatuses::default, |list| {
+                ClosedStatuses::new(list.iter().map(String::as_str))
+            }),
         types,
     })
 }

@@ -132,11 +132,58 @@ impl Activity {
     }
 }
 
-/// Whether an order status closes the order.
-pub fn is_closed_status(status: &str) -> bool {
-    ["completed", "collected", "cancelled"]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(status.trim()))
+/// The order statuses that close an order, compared ignoring case and
+/// accents (`Livré` is `livre`); an order with another status and a past
+/// due date is late.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosedStatuses {
+    /// The statuses, folded.
+    folded: Vec<String>,
+}
+
+impl ClosedStatuses {
+    /// The default list, for English and French exports.
+    pub const DEFAULT: [&'static str; 10] = [
+        "completed",
+        "delivered",
+        "collected",
+        "closed",
+        "cancelled",
+        "terminé",
+        "livré",
+        "retiré",
+        "clos",
+        "annulé",
+    ];
+
+    /// The statuses of a configuration.
+    pub fn new<'a>(statuses: impl IntoIterator<Item = &'a str>) -> ClosedStatuses {
+        ClosedStatuses {
+            folded: statuses.into_iter().map(fold).collect(),
+        }
+    }
+
+    /// Whether an order status closes the order.
+    pub fn closes(&self, status: &str) -> bool {
+        let status = fold(status);
+        self.folded.contains(&status)
+    }
+}
+
+impl Default for ClosedStatuses {
+    fn default() -> ClosedStatuses {
+        ClosedStatuses::new(ClosedStatuses::DEFAULT)
+    }
+}
+
+/// A status without surrounding spaces, case or accents.
+fn fold(text: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    text.trim()
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// A birthday in a given year; 29 February counts as 28 February in other years.
@@ -358,6 +405,27 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closed_statuses_match_ignoring_case_and_accents() {
+        let closed = ClosedStatuses::default();
+        for status in [
+            "completed",
+            " Livré ",
+            "LIVRE",
+            "annule",
+            "Terminé",
+            "clos",
+            "Delivered",
+        ] {
+            assert!(closed.closes(status), "{status}");
+        }
+        for status in ["ready", "en cours", "open", ""] {
+            assert!(!closed.closes(status), "{status}");
+        }
+        let custom = ClosedStatuses::new(["Expédié"]);
+        assert!(custom.closes("expedie") && !custom.closes("completed"));
+    }
 
     fn d(text: &str) -> Date {
         Date::parse_iso(text).unwrap()

@@ -5,7 +5,7 @@ use crate::intern::NONE;
 use crate::transactions::{Dictionaries, LineBatch, NewNames};
 use rustc_hash::FxHashSet;
 use strata_domain::date::{Date, Window};
-use strata_domain::features::{is_closed_status, Activity};
+use strata_domain::features::{Activity, ClosedStatuses};
 use strata_domain::money::{Amount, SumKind, SumOverflow};
 use strata_domain::rfm::RfmInput;
 use strata_domain::segment_type::{LineFilter, Measure, Method, SegmentType};
@@ -109,6 +109,8 @@ struct FeatureSums {
     order_due: Vec<Option<Date>>,
     /// Whether each interned status closes an order.
     closing_status: Vec<bool>,
+    /// The statuses that close an order.
+    closed: ClosedStatuses,
     categories: IdSets,
     brands: IdSets,
 }
@@ -209,8 +211,9 @@ fn grow<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) {
 }
 
 impl Aggregator {
-    /// An aggregator for a type over a window.
-    pub fn new(ty: &SegmentType, window: Window) -> Aggregator {
+    /// An aggregator for a type over a window; `closed` says which order
+    /// statuses close an order (rules types).
+    pub fn new(ty: &SegmentType, window: Window, closed: &ClosedStatuses) -> Aggregator {
         let sums = match &ty.method {
             Method::Pareto(spec) => Sums::Pareto {
                 measure: spec.measure,
@@ -222,7 +225,7 @@ impl Aggregator {
                 order_last: Vec::new(),
             },
             // Rules read every line up to the window's end, unfiltered.
-            Method::Rules(_) => return Aggregator::features(window.last),
+            Method::Rules(_) => return Aggregator::features(window.last, closed),
         };
         Aggregator {
             window,
@@ -234,11 +237,14 @@ impl Aggregator {
     }
 
     /// An aggregator of the features rules read: every line up to `as_of`.
-    pub fn features(as_of: Date) -> Aggregator {
+    pub fn features(as_of: Date, closed: &ClosedStatuses) -> Aggregator {
         Aggregator {
             window: Window::new(Date::MIN, as_of),
             filter: CompiledFilter::new(LineFilter::default()),
-            sums: Sums::Features(Box::default()),
+            sums: Sums::Features(Box::new(FeatureSums {
+                closed: closed.clone(),
+                ..FeatureSums::default()
+            })),
             overflow: None,
             magnitude: Amount::ZERO,
         }
@@ -322,7 +328,7 @@ impl Aggregator {
                 grow(&mut f.order_due, n_orders, None);
                 let statuses = &batch.new_names.statuses;
                 f.closing_status
-                    .extend(statuses.iter().map(|s| is_closed_status(s)));
+                    .extend(statuses.iter().map(|s| f.closed.closes(s)));
                 for i in 0..batch.len() {
                     let date = batch.date[i];
                     if date > as_of {

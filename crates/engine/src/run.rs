@@ -172,8 +172,8 @@ fn load(
     };
     let mut aggregators: Vec<Aggregator> = windows
         .iter()
-        .map(|&(t, w)| Aggregator::new(&config.types[t], w))
-        .chain(features_as_of.map(Aggregator::features))
+        .map(|&(t, w)| Aggregator::new(&config.types[t], w, &config.closed_statuses))
+        .chain(features_as_of.map(|as_of| Aggregator::features(as_of, &config.closed_statuses)))
         .collect();
     let info = read_transactions(
         &inputs.transactions,

@@ -427,6 +427,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(path) => read_config(&path)?,
                 None => Config {
                     currency: "EUR".to_owned(),
+                    closed_statuses: Default::default(),
                     types: Vec::new(),
                 },
             };

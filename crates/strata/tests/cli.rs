@@ -381,3 +381,52 @@ fn a_line_filter_naming_no_agency_or_brand_is_a_warning() {
         ])
     );
 }
+
+#[test]
+fn closed_statuses_decide_which_orders_can_be_late() {
+    let dir = tempfile::tempdir().unwrap();
+    // Both orders are past their due date; C1's is delivered (in French), C2's is not.
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "order_id,customer_id,date,amount,status,due_date\n\
+         O1,C1,2024-11-01,10,Livré,2024-11-10\n\
+         O2,C2,2024-11-01,10,en cours,2024-11-10\n",
+    )
+    .unwrap();
+    let late = |closed: &str| {
+        std::fs::write(
+            dir.path().join("config.toml"),
+            format!("{closed}[[types]]\nname = \"L\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"late\"\nrule = \"late_order_days > 0\"\n"),
+        )
+        .unwrap();
+        strata()
+            .current_dir(dir.path())
+            .args([
+                "segment",
+                "--quiet",
+                "--no-report",
+                "--columns",
+                "segments",
+                "--as-of",
+                "2024-12-31",
+            ])
+            .args([
+                "--transactions",
+                "t.csv",
+                "--config",
+                "config.toml",
+                "--out",
+                "out",
+            ])
+            .assert()
+            .success();
+        std::fs::read_to_string(dir.path().join("out/assignments.csv")).unwrap()
+    };
+    // By default "Livré" closes an order, ignoring case and accents.
+    assert_eq!(late(""), "segment_type,customer_id,segment\nL,C2,late\n");
+    // A configured list replaces the default.
+    assert_eq!(
+        late("closed_statuses = [\"EN COURS\"]\n"),
+        "segment_type,customer_id,segment\nL,C1,late\n"
+    );
+}
