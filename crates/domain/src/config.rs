@@ -491,6 +491,13 @@ fn convert_rules(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> O
         ("recency_days", raw.recency_days.is_some()),
         ("frequency", raw.frequency.is_some()),
         ("monetary", raw.monetary.is_some()),
+        // Rules read every line up to the as-of date, per customer account.
+        ("identity", raw.identity.is_some()),
+        ("period_months", raw.period_months.is_some()),
+        ("interval", raw.interval.is_some()),
+        // Not yet read by rules types: refused rather than ignored.
+        ("agencies", !raw.agencies.is_empty()),
+        ("brands", !raw.brands.is_empty()),
     ] {
         if present {
             p.push(format!("{field} does not apply to rules types"));
@@ -503,6 +510,12 @@ fn convert_rules(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> O
         if s.share.0 != 0 || s.r.is_some() || s.f.is_some() || s.m.is_some() {
             p.push(format!(
                 "segment '{}': share and r, f, m ranges do not apply to rules types",
+                s.name
+            ));
+        }
+        if s.excluded {
+            p.push(format!(
+                "segment '{}': excluded applies to pareto tiers; a rules segment takes customers out with exclude",
                 s.name
             ));
         }
@@ -760,6 +773,22 @@ monetary = [-10, 0, 5, 10]
             "type 6 'M': monetary thresholds must be 0 or more, found -10",
         ];
         assert_eq!(problems(&text), expected);
+    }
+
+    #[test]
+    fn settings_rules_types_do_not_read_are_refused() {
+        let text = "[[types]]\nname = \"G\"\nmethod = \"rules\"\nidentity = \"vat\"\nperiod_months = 6\ninterval = \"rolling\"\nagencies = [\"Lyon\"]\nbrands = [\"Bosch\"]\n[[types.segments]]\nname = \"g\"\nrule = \"total_spent > 1\"\nexcluded = true\n";
+        assert_eq!(
+            problems(text),
+            [
+                "type 1 'G': identity does not apply to rules types",
+                "type 1 'G': period_months does not apply to rules types",
+                "type 1 'G': interval does not apply to rules types",
+                "type 1 'G': agencies does not apply to rules types",
+                "type 1 'G': brands does not apply to rules types",
+                "type 1 'G': segment 'g': excluded applies to pareto tiers; a rules segment takes customers out with exclude",
+            ]
+        );
     }
 
     #[test]
