@@ -305,7 +305,18 @@ fn convert_segment(raw: &RawSegment, p: &mut Problems<'_>) -> Segment {
         priority: raw.priority,
         is_default: raw.default,
         excluded: raw.excluded,
-        color: raw.color.clone(),
+        color: raw.color.as_ref().and_then(|color| {
+            let hex = color
+                .strip_prefix('#')
+                .filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+            if hex.is_none() {
+                p.push(format!(
+                    "segment '{}': color is '{color}', expected #RRGGBB such as #1f77b4",
+                    raw.name
+                ));
+            }
+            hex.map(|_| color.to_lowercase())
+        }),
         r: range("r", raw.r, p),
         f: range("f", raw.f, p),
         m: range("m", raw.m, p),
@@ -789,6 +800,24 @@ monetary = [-10, 0, 5, 10]
                 "type 1 'G': segment 'g': excluded applies to pareto tiers; a rules segment takes customers out with exclude",
             ]
         );
+    }
+
+    #[test]
+    fn colours_are_hex_rgb() {
+        let with =
+            |color: &str| ABC.replace("share = 80", &format!("share = 80\ncolor = \"{color}\""));
+        let config = parse_config(&with("#1F77b4")).unwrap();
+        assert_eq!(
+            config.types[0].segments[0].color.as_deref(),
+            Some("#1f77b4")
+        );
+        for bad in ["red", "#12345", "#1234567", "1f77b4", "#gg0000"] {
+            assert_eq!(
+                problems(&with(bad)),
+                [format!("type 1 'Sales performance': segment 'A': color is '{bad}', expected #RRGGBB such as #1f77b4")],
+                "{bad}"
+            );
+        }
     }
 
     #[test]
