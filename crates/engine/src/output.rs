@@ -273,13 +273,15 @@ fn exchange(new: &Path, old: &Path) -> Result<()> {
 }
 
 /// The header of `assignments.csv`, shared by every method.
-pub const ASSIGNMENT_COLUMNS: [&str; 14] = [
+pub const ASSIGNMENT_COLUMNS: [&str; 16] = [
     "segment_type",
     "customer_id",
     "segment",
     "source",
     "auto_segment",
     "manual_segment",
+    "visit_every_days",
+    "priority",
     "eligible_sales",
     "share_before",
     "recency_days",
@@ -394,6 +396,18 @@ fn format_rows(
             }
             csv.write_field(&number)
         };
+        // What the effective segment asks of the sales team.
+        let segment = a.segment.map(|s| &ty.segments[usize::from(s)]);
+        field(
+            segment
+                .and_then(|s| s.visit_every_days.as_ref())
+                .map(|d| d as &dyn fmt::Display),
+        )?;
+        field(
+            segment
+                .and_then(|s| s.priority.as_ref())
+                .map(|p| p as &dyn fmt::Display),
+        )?;
         match &row.explanation {
             Explanation::Pareto {
                 eligible_sales,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 use std::time::Duration;
 use strata_domain::money::{Amount, Fraction};
-use strata_domain::segment_type::MethodKind;
+use strata_domain::segment_type::{MethodKind, SegmentType};
 use strata_domain::summary::TypeSummary;
 use strata_engine::inspect::{Preview, TypeExplanation};
 use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
@@ -36,6 +36,9 @@ struct SegmentJson {
     accounts: u64,
     sales: String,
     share_of_total: String,
+    color: Option<String>,
+    priority: Option<i64>,
+    visit_every_days: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -74,7 +77,7 @@ fn percent(part: Amount, whole: Amount) -> String {
     }
 }
 
-fn type_json(result: &TypeResult) -> TypeJson {
+fn type_json(result: &TypeResult, ty: &SegmentType) -> TypeJson {
     let s = &result.summary;
     TypeJson {
         name: s.name.clone(),
@@ -85,12 +88,16 @@ fn type_json(result: &TypeResult) -> TypeJson {
         segments: s
             .segments
             .iter()
-            .map(|seg| SegmentJson {
+            .zip(&ty.segments)
+            .map(|(seg, segment)| SegmentJson {
                 name: seg.name.clone(),
                 accounts: seg.accounts,
                 sales: seg.sales.to_string(),
                 share_of_total: share(seg.sales, s.classified_total)
                     .map_or(String::new(), |f| f.to_string()),
+                color: segment.color.clone(),
+                priority: segment.priority,
+                visit_every_days: segment.visit_every_days,
             })
             .collect(),
         accounts: s.accounts,
@@ -130,7 +137,11 @@ pub fn segment_json(
     SegmentSummaryJson {
         command: "segment",
         as_of: run.as_of.to_string(),
-        types: run.types.iter().map(type_json).collect(),
+        types: run
+            .types
+            .iter()
+            .map(|t| type_json(t, &run.config.types[t.type_idx]))
+            .collect(),
         warnings: run.warnings.clone(),
         files: files_json(&run.files),
         outputs: outputs.to_vec(),
@@ -323,8 +334,8 @@ pub fn compare_json(run: &CompareRun, outputs: &[String], duration: Duration) ->
     CompareJson {
         command: "compare",
         segment_type: run.config.types[run.type_idx].name.clone(),
-        period_a: type_json(&run.periods[0]),
-        period_b: type_json(&run.periods[1]),
+        period_a: type_json(&run.periods[0], &run.config.types[run.type_idx]),
+        period_b: type_json(&run.periods[1], &run.config.types[run.type_idx]),
         movements: movement_counts(run),
         matrix: MatrixJson {
             segments: matrix_labels(run),

@@ -430,3 +430,61 @@ fn closed_statuses_decide_which_orders_can_be_late() {
         "segment_type,customer_id,segment\nL,C1,late\n"
     );
 }
+
+#[test]
+fn visits_priorities_and_colours_reach_the_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "csv");
+    let assert = strata()
+        .args([
+            "segment",
+            "--json",
+            "--no-report",
+            "--config",
+            CONFIG,
+            "--as-of",
+            "2024-12-31",
+            "--transactions",
+        ])
+        .arg(dir.path().join("transactions.csv"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(dir.path().join("out/assignments.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(
+        header[5..8],
+        ["manual_segment", "visit_every_days", "priority"]
+    );
+    // The example's A tier: a visit every 14 days, priority 1; Dormant: every 180 days, no priority.
+    let row = |segment: &str| {
+        csv.lines()
+            .find(|l| l.starts_with("Sales performance,") && l.split(',').nth(2) == Some(segment))
+            .unwrap()
+            .split(',')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("A")[6..8], ["14", "1"]);
+    assert_eq!(row("Dormant")[6..8], ["180", ""]);
+    let summary: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let a = &summary["types"][0]["segments"][1];
+    assert_eq!(
+        (
+            a["name"].as_str(),
+            a["visit_every_days"].as_u64(),
+            a["priority"].as_i64()
+        ),
+        (Some("A"), Some(14), Some(1))
+    );
+    let coloured: Vec<&serde_json::Value> = summary["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["segments"].as_array().unwrap())
+        .filter(|s| !s["color"].is_null())
+        .collect();
+    assert_eq!(coloured.len(), 1);
+    assert_eq!(coloured[0]["color"], "#c9a227");
+}

@@ -691,7 +691,7 @@ fn a_semicolon_file_uses_one_decimal_separator() {
         assignments
             .lines()
             .skip(1)
-            .map(|l| l.split(',').nth(6).unwrap().to_owned())
+            .map(|l| l.split(',').nth(8).unwrap().to_owned())
             .collect::<Vec<_>>()
     };
     let commas = files.write(

@@ -29,11 +29,11 @@ fn french_exports_with_bom_semicolons_decimal_commas_and_quotes() {
     );
     let out = segment(&abc(""), &inputs(transactions, None, None), "2024-12-31").unwrap();
     assert_eq!(
-        columns(&out, 7),
+        columns(&out, 9),
         [
-            "ABC,C1,A,computed,A,,1000.5",
-            "ABC,C2,C,computed,C,,12.5",
-            "ABC,C3,C,computed,C,,7.25"
+            "ABC,C1,A,computed,A,,,,1000.5",
+            "ABC,C2,C,computed,C,,,,12.5",
+            "ABC,C3,C,computed,C,,,,7.25"
         ]
     );
 }

@@ -66,8 +66,8 @@ fn timestamps_decimals_integer_ids_and_dictionaries() {
     )
     .unwrap();
     assert_eq!(
-        columns(&out, 7),
-        ["ABC,C2,A,computed,A,,80", "ABC,C3,A,computed,A,,20.5"]
+        columns(&out, 9),
+        ["ABC,C2,A,computed,A,,,,80", "ABC,C3,A,computed,A,,,,20.5"]
     );
 }
 
@@ -96,8 +96,8 @@ fn text_dates_float_and_integer_amounts() {
     );
     let out = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap();
     assert_eq!(
-        columns(&out, 7),
-        ["ABC,7,A,computed,A,,1", "ABC,8,A,computed,A,,2.0002"]
+        columns(&out, 9),
+        ["ABC,7,A,computed,A,,,,1", "ABC,8,A,computed,A,,,,2.0002"]
     );
 
     let path = write(
@@ -115,8 +115,8 @@ fn text_dates_float_and_integer_amounts() {
     );
     let out = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap();
     assert_eq!(
-        columns(&out, 7),
-        ["ABC,C1,A,computed,A,,12"],
+        columns(&out, 9),
+        ["ABC,C1,A,computed,A,,,,12"],
         "integers are currency units, not cents"
     );
 }

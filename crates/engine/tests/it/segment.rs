@@ -44,7 +44,7 @@ fn calendar_year_window() {
         "2024-06-30",
     )
     .unwrap();
-    assert_eq!(columns(&out, 7), ["ABC,NEW,A,computed,A,,20"]);
+    assert_eq!(columns(&out, 9), ["ABC,NEW,A,computed,A,,,,20"]);
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn agency_and_brand_constraints_with_customer_agency_fallback() {
     let config = abc("agencies = [\"lyon\"]\nbrands = [\"Bosch\"]");
     let out = segment(&config, &inputs(t, Some(customers), None), "2024-12-31").unwrap();
     // Only C1's Bosch line is in Lyon and of brand Bosch.
-    assert_eq!(columns(&out, 7), ["ABC,C1,A,computed,A,,100"]);
+    assert_eq!(columns(&out, 9), ["ABC,C1,A,computed,A,,,,100"]);
 }
 
 #[test]
@@ -84,8 +84,8 @@ fn line_agency_wins_over_the_customer_agency() {
     )
     .unwrap();
     assert_eq!(
-        columns(&out, 7),
-        ["ABC,C1,B,computed,B,,10", "ABC,C2,A,computed,A,,60"]
+        columns(&out, 9),
+        ["ABC,C1,B,computed,B,,,,10", "ABC,C2,A,computed,A,,,,60"]
     );
 }
 
@@ -107,8 +107,8 @@ fn margin_measure_and_min_sales() {
     )
     .unwrap();
     assert_eq!(
-        columns(&out, 7),
-        ["ABC,C1,B,computed,B,,5", "ABC,C2,A,computed,A,,50"]
+        columns(&out, 9),
+        ["ABC,C1,B,computed,B,,,,5", "ABC,C2,A,computed,A,,,,50"]
     );
 
     let t = f.file(
@@ -135,10 +135,10 @@ fn customers_only_in_the_customers_file_get_the_default_tier() {
     );
     let out = segment(&config, &inputs(t, Some(customers), None), "2024-12-31").unwrap();
     assert_eq!(
-        columns(&out, 8),
+        columns(&out, 10),
         [
-            "ABC,C1,A,computed,A,,100,0.000000",
-            "ABC,C9,None,default,None,,0,"
+            "ABC,C1,A,computed,A,,,,100,0.000000",
+            "ABC,C9,None,default,None,,,,0,"
         ]
     );
 }
@@ -162,11 +162,11 @@ fn vat_identity_pools_accounts_and_gives_every_account_the_group_tier() {
     )
     .unwrap();
     assert_eq!(
-        columns(&out, 8),
+        columns(&out, 10),
         [
-            "ABC,C1,A,computed,A,,85,0.000000",
-            "ABC,C2,A,computed,A,,85,0.000000",
-            "ABC,C3,B,computed,B,,15,0.850000"
+            "ABC,C1,A,computed,A,,,,85,0.000000",
+            "ABC,C2,A,computed,A,,,,85,0.000000",
+            "ABC,C3,B,computed,B,,,,15,0.850000"
         ]
     );
 }
@@ -200,8 +200,8 @@ fn rfm_orders_are_netted_and_returns_do_not_count() {
     assert_eq!(
         rows,
         [
-            "RFM,C1,best,computed,best,,,,6,1,40,3,1,1",
-            "RFM,C2,rest,computed,rest,,,,365,1,500,1,1,3"
+            "RFM,C1,best,computed,best,,,,,,6,1,40,3,1,1",
+            "RFM,C2,rest,computed,rest,,,,,,365,1,500,1,1,3"
         ]
     );
 }
@@ -227,11 +227,11 @@ fn overrides_win_and_excluded_tiers_leave_the_ranking() {
     );
     let out = segment(&config, &inputs(t, None, Some(overrides)), "2024-12-31").unwrap();
     assert_eq!(
-        columns(&out, 8),
+        columns(&out, 10),
         [
-            "ABC,C1,VIP,manual,,VIP,1000,",
-            "ABC,C2,A,computed,A,,10,0.000000",
-            "ABC,C3,A,manual,B,A,1,0.909090",
+            "ABC,C1,VIP,manual,,VIP,,,1000,",
+            "ABC,C2,A,computed,A,,,,10,0.000000",
+            "ABC,C3,A,manual,B,A,,,1,0.909090",
         ]
     );
 }
