@@ -388,7 +388,26 @@ pub fn segment(
     as_of: Date,
     progress: &dyn Progress,
 ) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, Mode::Segment, progress)
+    classify_all(config, inputs, as_of, None, Mode::Segment, progress)
+}
+
+/// Classifies every type over one date range instead of each type's own
+/// window: a one-off segmentation. Rules types are classified as of the
+/// period's last day, as `compare` does.
+pub fn segment_period(
+    config: Config,
+    inputs: &Inputs,
+    period: Window,
+    progress: &dyn Progress,
+) -> Result<SegmentRun> {
+    classify_all(
+        config,
+        inputs,
+        period.last,
+        Some(period),
+        Mode::Segment,
+        progress,
+    )
 }
 
 /// What a classification run is for.
@@ -407,6 +426,7 @@ fn classify_all(
     config: Config,
     inputs: &Inputs,
     as_of: Date,
+    period: Option<Window>,
     mode: Mode,
     progress: &dyn Progress,
 ) -> Result<SegmentRun> {
@@ -420,7 +440,7 @@ fn classify_all(
         .iter()
         .enumerate()
         .filter(|(_, t)| !is_rules(t))
-        .map(|(i, t)| (i, t.interval.window(as_of)))
+        .map(|(i, t)| (i, period.unwrap_or_else(|| t.interval.window(as_of))))
         .collect();
     let has_rules = mode == Mode::Inspect || config.types.iter().any(is_rules);
     let mut loaded = load(
@@ -521,7 +541,7 @@ pub fn inspect(
     as_of: Date,
     progress: &dyn Progress,
 ) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, Mode::Inspect, progress)
+    classify_all(config, inputs, as_of, None, Mode::Inspect, progress)
 }
 
 /// One customer's segments in the two periods.
@@ -601,8 +621,16 @@ pub fn compare(
     }
     let (periods, dicts, files) = if matches!(ty.method, Method::Rules(_)) {
         // Rules read everything up to a date: each period is classified as of its end.
-        let [a, b] =
-            periods.map(|p| classify_all(config.clone(), inputs, p.last, Mode::Compare, progress));
+        let [a, b] = periods.map(|p| {
+            classify_all(
+                config.clone(),
+                inputs,
+                p.last,
+                None,
+                Mode::Compare,
+                progress,
+            )
+        });
         let (mut a, mut b) = (a?, b?);
         let take = |run: &mut SegmentRun, period: Window| TypeResult {
             window: Some(period),

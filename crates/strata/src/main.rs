@@ -118,6 +118,10 @@ enum Command {
         /// Classify as of this date (default: today).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Classify every type over this date range, FROM..TO (inclusive), instead of
+        /// its own window; rules types as of TO. Not with --as-of.
+        #[arg(long, value_name = "FROM..TO", conflicts_with = "as_of")]
+        period: Option<String>,
         /// Columns of assignments.csv: all, or only segment_type, customer_id and segment.
         #[arg(long, value_enum, default_value_t = ColumnsArg::All)]
         columns: ColumnsArg,
@@ -362,6 +366,7 @@ fn run(cli: Cli) -> Result<()> {
             inputs: args,
             overrides,
             as_of,
+            period,
             columns,
         } => {
             let columns = match columns {
@@ -373,7 +378,12 @@ fn run(cli: Cli) -> Result<()> {
             let inputs = inputs(&args, overrides)?;
             let out = begin_output(&args, &inputs)?;
             let bar = progress::Bar::new(args.quiet);
-            let run = run::segment(config, &inputs, as_of, &bar)?;
+            let run = match period {
+                Some(text) => {
+                    run::segment_period(config, &inputs, run::parse_period(&text)?, &bar)?
+                }
+                None => run::segment(config, &inputs, as_of, &bar)?,
+            };
             let outputs = write_outputs(
                 out,
                 &args,

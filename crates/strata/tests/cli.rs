@@ -488,3 +488,68 @@ fn visits_priorities_and_colours_reach_the_outputs() {
     assert_eq!(coloured.len(), 1);
     assert_eq!(coloured[0]["color"], "#c9a227");
 }
+
+#[test]
+fn period_classifies_every_type_over_one_date_range() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "csv");
+    let run = |args: &[&str], out: &str| {
+        strata()
+            .args([
+                "segment",
+                "--quiet",
+                "--no-report",
+                "--config",
+                CONFIG,
+                "--transactions",
+            ])
+            .arg(dir.path().join("transactions.csv"))
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .args(args)
+            .assert()
+            .success();
+        std::fs::read_to_string(dir.path().join(out).join("assignments.csv")).unwrap()
+    };
+    let rows_of = |csv: &str, type_name: &str| -> Vec<String> {
+        csv.lines()
+            .filter(|l| l.starts_with(&format!("{type_name},")))
+            .map(str::to_owned)
+            .collect()
+    };
+    // The whole of 2023 is the rolling 12 months as of 2023-12-31, and rules
+    // are classified as of the period's end: the same rows for those types
+    // (but for the group that reads the RFM type, whose window differs).
+    let by_period = run(&["--period", "2023-01-01..2023-12-31"], "period");
+    let by_as_of = run(&["--as-of", "2023-12-31"], "as-of");
+    for type_name in ["Sales performance", "Lyon groups", "Marketing groups"] {
+        let rows = |csv: &str| -> Vec<String> {
+            rows_of(csv, type_name)
+                .into_iter()
+                .filter(|r| !r.contains(",A tier at risk,"))
+                .collect()
+        };
+        assert!(!rows(&by_period).is_empty());
+        assert!(rows(&by_period) == rows(&by_as_of), "{type_name} differs");
+    }
+    // The RFM type's 24 months become the period: recency counts from its end.
+    assert!(rows_of(&by_period, "RFM") != rows_of(&by_as_of, "RFM"));
+    let output = strata()
+        .args([
+            "segment",
+            "--config",
+            CONFIG,
+            "--period",
+            "2023-01-01..2023-12-31",
+            "--as-of",
+            "2023-12-31",
+            "--transactions",
+        ])
+        .arg(dir.path().join("transactions.csv"))
+        .arg("--out")
+        .arg(dir.path().join("both"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
+}
