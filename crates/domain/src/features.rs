@@ -7,43 +7,268 @@ use crate::money::{Amount, ExtraDigits};
 use crate::rules::eval::{Column, FeatureTable, Ratio};
 use crate::rules::schema::ValueType;
 
-/// The computed features and their types, in the order they are listed.
-pub const COMPUTED: [(&str, ValueType); 24] = [
-    ("orders_count", ValueType::Number),
-    ("orders_30d", ValueType::Number),
-    ("orders_90d", ValueType::Number),
-    ("orders_365d", ValueType::Number),
-    ("total_spent", ValueType::Number),
-    ("spent_30d", ValueType::Number),
-    ("spent_90d", ValueType::Number),
-    ("spent_365d", ValueType::Number),
-    ("avg_basket", ValueType::Number),
-    ("last_order_days", ValueType::Number),
-    ("first_order_days", ValueType::Number),
-    ("activity_delta_pct_last_quarter", ValueType::Number),
-    ("purchased_category", ValueType::TextSet),
-    ("purchased_brand", ValueType::TextSet),
-    ("late_order_days", ValueType::Number),
-    ("customer_age_days", ValueType::Number),
-    ("age", ValueType::Number),
-    ("days_to_birthday", ValueType::Number),
-    ("birthday_this_month", ValueType::Bool),
-    ("birthday_today", ValueType::Bool),
-    ("role", ValueType::Text),
-    ("customer_id", ValueType::Text),
-    ("birthday", ValueType::Date),
-    ("created_at", ValueType::Date),
-];
+/// A computed feature rules can read: the catalogue every list of features
+/// (the parser's schema, the columns a rule reads, the README) comes from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// `orders_count`: Orders with a positive net up to the as-of date.
+    OrdersCount,
+    /// `orders_30d`: Orders with a positive net dated in the last 30 days.
+    Orders30d,
+    /// `orders_90d`: Orders with a positive net dated in the last 90 days.
+    Orders90d,
+    /// `orders_365d`: Orders with a positive net dated in the last 365 days.
+    Orders365d,
+    /// `total_spent`: Net sum of all lines up to the as-of date.
+    TotalSpent,
+    /// `spent_30d`: Net sum of the lines of the last 30 days.
+    Spent30d,
+    /// `spent_90d`: Net sum of the lines of the last 90 days.
+    Spent90d,
+    /// `spent_365d`: Net sum of the lines of the last 365 days.
+    Spent365d,
+    /// `avg_basket`: total_spent / orders_count, compared exactly.
+    AvgBasket,
+    /// `last_order_days`: Days since the last order with a positive net.
+    LastOrderDays,
+    /// `first_order_days`: Days since the first order with a positive net.
+    FirstOrderDays,
+    /// `activity_delta_pct_last_quarter`: Change in % of the last 90 days' net sum against the 90 days before.
+    ActivityDeltaPctLastQuarter,
+    /// `purchased_category`: Categories of the lines with a positive amount.
+    PurchasedCategory,
+    /// `purchased_brand`: Brands of the lines with a positive amount.
+    PurchasedBrand,
+    /// `late_order_days`: Days past the earliest due_date of an order still open: its latest status is not one of closed_statuses.
+    LateOrderDays,
+    /// `customer_age_days`: Days since the customers file's created_at.
+    CustomerAgeDays,
+    /// `age`: Whole years since the customers file's birthday.
+    Age,
+    /// `days_to_birthday`: Days until the next birthday (29 February falls on 28 February in other years).
+    DaysToBirthday,
+    /// `birthday_this_month`: The birthday falls in the as-of date's month.
+    BirthdayThisMonth,
+    /// `birthday_today`: The birthday falls on the as-of date.
+    BirthdayToday,
+    /// `role`: The customers file's role.
+    Role,
+    /// `customer_id`: The customer's id.
+    CustomerId,
+    /// `birthday`: The customers file's birthday, YYYY-MM-DD.
+    Birthday,
+    /// `created_at`: The customers file's created_at, YYYY-MM-DD.
+    CreatedAt,
+}
 
-/// The optional transaction columns a computed feature reads, beyond the
-/// customer, order, date and amount every feature reads.
-pub fn line_columns(feature: &str) -> &'static [LineColumn] {
-    match feature {
-        "purchased_category" => &[LineColumn::Category],
-        "purchased_brand" => &[LineColumn::Brand],
-        "late_order_days" => &[LineColumn::Status, LineColumn::DueDate],
-        _ => &[],
+/// What the catalogue says of a feature.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct FeatureDef {
+    /// The name rules use.
+    pub name: &'static str,
+    /// The type of its values.
+    pub value_type: ValueType,
+    /// The optional transaction columns it reads, beyond the customer,
+    /// order, date and amount every feature reads.
+    pub columns: &'static [LineColumn],
+    /// What it means, in a sentence.
+    pub definition: &'static str,
+}
+
+impl Feature {
+    /// Every feature, in the order they are documented.
+    pub const ALL: [Feature; 24] = [
+        Feature::OrdersCount,
+        Feature::Orders30d,
+        Feature::Orders90d,
+        Feature::Orders365d,
+        Feature::TotalSpent,
+        Feature::Spent30d,
+        Feature::Spent90d,
+        Feature::Spent365d,
+        Feature::AvgBasket,
+        Feature::LastOrderDays,
+        Feature::FirstOrderDays,
+        Feature::ActivityDeltaPctLastQuarter,
+        Feature::PurchasedCategory,
+        Feature::PurchasedBrand,
+        Feature::LateOrderDays,
+        Feature::CustomerAgeDays,
+        Feature::Age,
+        Feature::DaysToBirthday,
+        Feature::BirthdayThisMonth,
+        Feature::BirthdayToday,
+        Feature::Role,
+        Feature::CustomerId,
+        Feature::Birthday,
+        Feature::CreatedAt,
+    ];
+
+    /// The catalogue entry.
+    pub fn def(self) -> FeatureDef {
+        match self {
+            Feature::OrdersCount => FeatureDef {
+                name: "orders_count",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Orders with a positive net up to the as-of date.",
+            },
+            Feature::Orders30d => FeatureDef {
+                name: "orders_30d",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Orders with a positive net dated in the last 30 days.",
+            },
+            Feature::Orders90d => FeatureDef {
+                name: "orders_90d",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Orders with a positive net dated in the last 90 days.",
+            },
+            Feature::Orders365d => FeatureDef {
+                name: "orders_365d",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Orders with a positive net dated in the last 365 days.",
+            },
+            Feature::TotalSpent => FeatureDef {
+                name: "total_spent",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Net sum of all lines up to the as-of date.",
+            },
+            Feature::Spent30d => FeatureDef {
+                name: "spent_30d",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Net sum of the lines of the last 30 days.",
+            },
+            Feature::Spent90d => FeatureDef {
+                name: "spent_90d",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Net sum of the lines of the last 90 days.",
+            },
+            Feature::Spent365d => FeatureDef {
+                name: "spent_365d",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Net sum of the lines of the last 365 days.",
+            },
+            Feature::AvgBasket => FeatureDef {
+                name: "avg_basket",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "total_spent / orders_count, compared exactly.",
+            },
+            Feature::LastOrderDays => FeatureDef {
+                name: "last_order_days",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Days since the last order with a positive net.",
+            },
+            Feature::FirstOrderDays => FeatureDef {
+                name: "first_order_days",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Days since the first order with a positive net.",
+            },
+            Feature::ActivityDeltaPctLastQuarter => FeatureDef {
+                name: "activity_delta_pct_last_quarter",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Change in % of the last 90 days' net sum against the 90 days before.",
+            },
+            Feature::PurchasedCategory => FeatureDef {
+                name: "purchased_category",
+                value_type: ValueType::TextSet,
+                columns: &[LineColumn::Category],
+                definition: "Categories of the lines with a positive amount.",
+            },
+            Feature::PurchasedBrand => FeatureDef {
+                name: "purchased_brand",
+                value_type: ValueType::TextSet,
+                columns: &[LineColumn::Brand],
+                definition: "Brands of the lines with a positive amount.",
+            },
+            Feature::LateOrderDays => FeatureDef {
+                name: "late_order_days",
+                value_type: ValueType::Number,
+                columns: &[LineColumn::Status, LineColumn::DueDate],
+                definition: "Days past the earliest due_date of an order still open: its latest status is not one of closed_statuses.",
+            },
+            Feature::CustomerAgeDays => FeatureDef {
+                name: "customer_age_days",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Days since the customers file's created_at.",
+            },
+            Feature::Age => FeatureDef {
+                name: "age",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Whole years since the customers file's birthday.",
+            },
+            Feature::DaysToBirthday => FeatureDef {
+                name: "days_to_birthday",
+                value_type: ValueType::Number,
+                columns: &[],
+                definition: "Days until the next birthday (29 February falls on 28 February in other years).",
+            },
+            Feature::BirthdayThisMonth => FeatureDef {
+                name: "birthday_this_month",
+                value_type: ValueType::Bool,
+                columns: &[],
+                definition: "The birthday falls in the as-of date's month.",
+            },
+            Feature::BirthdayToday => FeatureDef {
+                name: "birthday_today",
+                value_type: ValueType::Bool,
+                columns: &[],
+                definition: "The birthday falls on the as-of date.",
+            },
+            Feature::Role => FeatureDef {
+                name: "role",
+                value_type: ValueType::Text,
+                columns: &[],
+                definition: "The customers file's role.",
+            },
+            Feature::CustomerId => FeatureDef {
+                name: "customer_id",
+                value_type: ValueType::Text,
+                columns: &[],
+                definition: "The customer's id.",
+            },
+            Feature::Birthday => FeatureDef {
+                name: "birthday",
+                value_type: ValueType::Date,
+                columns: &[],
+                definition: "The customers file's birthday, YYYY-MM-DD.",
+            },
+            Feature::CreatedAt => FeatureDef {
+                name: "created_at",
+                value_type: ValueType::Date,
+                columns: &[],
+                definition: "The customers file's created_at, YYYY-MM-DD.",
+            },
+        }
     }
+
+    /// The name rules use.
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    /// The feature of a name.
+    pub fn from_name(name: &str) -> Option<Feature> {
+        Feature::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// The optional transaction columns a feature (or a customers-file column,
+/// none) reads.
+pub fn line_columns(feature: &str) -> &'static [LineColumn] {
+    Feature::from_name(feature).map_or(&[], |f| f.def().columns)
 }
 
 /// Whether `date` is in the last `days` days: the window `(as_of - days, as_of]`.
@@ -292,22 +517,31 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
         number(&|x| f(x).map(|d| Ratio::integer(i64::from(as_of.days_since(d)))))
     };
     let mut features: Vec<(String, Column)> = vec![
-        ("orders_count".into(), count(|x| x.orders_count)),
-        ("orders_30d".into(), count(|x| x.orders_30d)),
-        ("orders_90d".into(), count(|x| x.orders_90d)),
-        ("orders_365d".into(), count(|x| x.orders_365d)),
-        ("total_spent".into(), amount(|x| x.total_spent)),
-        ("spent_30d".into(), amount(|x| x.spent_30d)),
-        ("spent_90d".into(), amount(|x| x.spent_90d)),
-        ("spent_365d".into(), amount(|x| x.spent_365d)),
         (
-            "avg_basket".into(),
+            Feature::OrdersCount.name().into(),
+            count(|x| x.orders_count),
+        ),
+        (Feature::Orders30d.name().into(), count(|x| x.orders_30d)),
+        (Feature::Orders90d.name().into(), count(|x| x.orders_90d)),
+        (Feature::Orders365d.name().into(), count(|x| x.orders_365d)),
+        (Feature::TotalSpent.name().into(), amount(|x| x.total_spent)),
+        (Feature::Spent30d.name().into(), amount(|x| x.spent_30d)),
+        (Feature::Spent90d.name().into(), amount(|x| x.spent_90d)),
+        (Feature::Spent365d.name().into(), amount(|x| x.spent_365d)),
+        (
+            Feature::AvgBasket.name().into(),
             number(&|x| Ratio::fraction(x.total_spent, i128::from(x.orders_count))),
         ),
-        ("last_order_days".into(), days_since(|x| x.last_order)),
-        ("first_order_days".into(), days_since(|x| x.first_order)),
         (
-            "activity_delta_pct_last_quarter".into(),
+            Feature::LastOrderDays.name().into(),
+            days_since(|x| x.last_order),
+        ),
+        (
+            Feature::FirstOrderDays.name().into(),
+            days_since(|x| x.first_order),
+        ),
+        (
+            Feature::ActivityDeltaPctLastQuarter.name().into(),
             // (last 90 days - the 90 before) / the 90 before x 100, as an exact fraction.
             number(&|x| {
                 let delta =
@@ -319,19 +553,19 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
             }),
         ),
         (
-            "purchased_category".into(),
+            Feature::PurchasedCategory.name().into(),
             Column::set(inputs.categories.0, inputs.categories.1),
         ),
         (
-            "purchased_brand".into(),
+            Feature::PurchasedBrand.name().into(),
             Column::set(inputs.brands.0, inputs.brands.1),
         ),
         (
-            "late_order_days".into(),
+            Feature::LateOrderDays.name().into(),
             number(&|x| x.late_order_days.map(|d| Ratio::integer(i64::from(d)))),
         ),
         (
-            "customer_id".into(),
+            Feature::CustomerId.name().into(),
             Column::distinct_text(inputs.customer_ids.iter().copied()),
         ),
     ];
@@ -350,8 +584,8 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
                 .collect()
         })
     };
-    let created = dates("created_at");
-    let birthdays = dates("birthday");
+    let created = dates(Feature::CreatedAt.name());
+    let birthdays = dates(Feature::Birthday.name());
     let by_birthday = |f: &dyn Fn(Date) -> i64| {
         Column::Number(
             birthdays
@@ -365,7 +599,7 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
     };
     features.extend([
         (
-            "customer_age_days".into(),
+            Feature::CustomerAgeDays.name().into(),
             Column::Number(
                 created
                     .iter()
@@ -373,22 +607,31 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
                     .collect(),
             ),
         ),
-        ("age".into(), by_birthday(&|b| age(b, as_of))),
+        (Feature::Age.name().into(), by_birthday(&|b| age(b, as_of))),
         (
-            "days_to_birthday".into(),
+            Feature::DaysToBirthday.name().into(),
             by_birthday(&|b| days_to_birthday(b, as_of)),
         ),
         (
-            "birthday_this_month".into(),
+            Feature::BirthdayThisMonth.name().into(),
             by_birthday_bool(birthday_this_month),
         ),
-        ("birthday_today".into(), by_birthday_bool(birthday_today)),
         (
-            "role".into(),
-            Column::text(attribute("role").map_or(vec![None; rows], <[_]>::to_vec)),
+            Feature::BirthdayToday.name().into(),
+            by_birthday_bool(birthday_today),
         ),
-        ("birthday".into(), Column::Date(birthdays.clone())),
-        ("created_at".into(), Column::Date(created.clone())),
+        (
+            Feature::Role.name().into(),
+            Column::text(attribute(Feature::Role.name()).map_or(vec![None; rows], <[_]>::to_vec)),
+        ),
+        (
+            Feature::Birthday.name().into(),
+            Column::Date(birthdays.clone()),
+        ),
+        (
+            Feature::CreatedAt.name().into(),
+            Column::Date(created.clone()),
+        ),
     ]);
     for (name, values) in &inputs.attributes {
         if !features.iter().any(|(n, _)| n == name) {
@@ -530,6 +773,37 @@ mod tests {
             (Some(d("2024-09-01")), Some(d("2024-12-31")))
         );
         assert_eq!(a.late_order_days, Some(30));
+    }
+
+    #[test]
+    fn the_feature_table_builds_exactly_the_catalogue() {
+        let table = feature_table(FeatureInputs {
+            as_of: d("2024-12-31"),
+            customer_ids: vec!["a"],
+            activity: &[Activity::default()],
+            categories: (vec![vec![]], vec![]),
+            brands: (vec![vec![]], vec![]),
+            attributes: vec![("region".to_owned(), vec![Some("x")])],
+        });
+        let built: Vec<(&str, ValueType)> = table
+            .features
+            .iter()
+            .map(|(name, column)| (name.as_str(), column.value_type()))
+            .collect();
+        let mut catalogue: Vec<(&str, ValueType)> = Feature::ALL
+            .iter()
+            .map(|f| (f.name(), f.def().value_type))
+            .collect();
+        catalogue.push(("region", ValueType::Text));
+        let mut built_sorted = built.clone();
+        built_sorted.sort_by_key(|(n, _)| *n);
+        catalogue.sort_by_key(|(n, _)| *n);
+        assert_eq!(built_sorted, catalogue);
+        assert_eq!(
+            line_columns("late_order_days"),
+            [LineColumn::Status, LineColumn::DueDate]
+        );
+        assert_eq!(line_columns("region"), []);
     }
 
     #[test]

@@ -34,3 +34,37 @@ fn the_readme_lists_exactly_the_transaction_columns_strata_reads() {
     columns.sort();
     assert_eq!(listed, columns, "README: Input files, Transactions");
 }
+
+/// The catalogue as the README shows it.
+fn feature_table() -> String {
+    use strata_domain::features::Feature;
+    use strata_domain::rules::schema::ValueType;
+    let mut table = String::from("| feature | type | reads | meaning |\n|---|---|---|---|\n");
+    for feature in Feature::ALL {
+        let def = feature.def();
+        let value_type = match def.value_type {
+            ValueType::Number => "number",
+            ValueType::Date => "date",
+            ValueType::Bool => "true/false",
+            ValueType::Text => "text",
+            ValueType::TextSet => "set of texts",
+        };
+        let reads: Vec<String> = def.columns.iter().map(|c| format!("`{c}`")).collect();
+        table.push_str(&format!(
+            "| `{}` | {value_type} | {} | {} |\n",
+            def.name,
+            reads.join(", "),
+            def.definition
+        ));
+    }
+    table
+}
+
+#[test]
+fn the_readme_lists_exactly_the_feature_catalogue() {
+    let table = feature_table();
+    assert!(
+        README.contains(&table),
+        "README: the feature table must be exactly:\n{table}"
+    );
+}
