@@ -5,7 +5,7 @@ use crate::columns::LineColumn;
 use crate::date::Date;
 use crate::money::{Amount, ExtraDigits};
 use crate::rules::eval::{Column, FeatureTable, Ratio};
-use crate::rules::schema::ValueType;
+use crate::rules::schema::{Schema, TypeRef, ValueType};
 
 /// A computed feature rules can read: the catalogue every list of features
 /// (the parser's schema, the columns a rule reads, the README) comes from.
@@ -263,6 +263,22 @@ impl Feature {
     pub fn from_name(name: &str) -> Option<Feature> {
         Feature::ALL.into_iter().find(|f| f.name() == name)
     }
+}
+
+/// What rules may read before any line is: every feature of the catalogue,
+/// and each customers-file column typed by its content (a column named like
+/// a feature is that feature's input, not a feature of its own).
+pub fn rule_schema(attributes: &[(String, Vec<Option<&str>>)], types: Vec<TypeRef>) -> Schema {
+    let mut features: Vec<(String, ValueType)> = Feature::ALL
+        .iter()
+        .map(|f| (f.name().to_owned(), f.def().value_type))
+        .collect();
+    for (name, values) in attributes {
+        if Feature::from_name(name).is_none() {
+            features.push((name.clone(), typed_column(values).value_type()));
+        }
+    }
+    Schema { features, types }
 }
 
 /// The optional transaction columns a feature (or a customers-file column,

@@ -10,7 +10,7 @@ use crate::transactions::Dictionaries;
 use std::collections::HashMap;
 use strata_domain::config::Config;
 use strata_domain::date::Date;
-use strata_domain::features::{feature_table, FeatureInputs};
+use strata_domain::features::{feature_table, rule_schema, FeatureInputs};
 use strata_domain::money::{Amount, SumKind, SumOverflow};
 use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable};
 use strata_domain::rules::membership::{classify, SegmentInputs};
@@ -33,6 +33,36 @@ fn dictionary(names: &crate::intern::Interner) -> Vec<String> {
     (0..names.len() as u32)
         .map(|id| names.name(id).to_owned())
         .collect()
+}
+
+/// Checks every rule of the configuration against the feature catalogue
+/// and the customers file's columns, before any transaction line is read:
+/// a misspelt feature or a missing column fails at once, not after the file.
+pub fn check_rules(config: &Config, customers: &CustomerTable) -> Result<()> {
+    let rules: Vec<(&SegmentType, &str, &str)> = config
+        .types
+        .iter()
+        .flat_map(|ty| {
+            ty.segments
+                .iter()
+                .filter_map(move |s| Some((ty, s.name.as_str(), s.rule.as_ref()?.text.as_str())))
+        })
+        .collect();
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let attributes = customers.attribute_columns(customers.rows() as usize);
+    let types = config.types.iter().map(SegmentType::type_ref).collect();
+    let schema = rule_schema(&attributes, types);
+    for (ty, segment, text) in rules {
+        parse(text, Some(&schema)).map_err(|e| {
+            Error::Usage(format!(
+                "type '{}': segment '{segment}': rule: {e}",
+                ty.name
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 impl RulesContext {

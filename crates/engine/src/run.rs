@@ -170,6 +170,7 @@ fn load(
         }
         None => CustomerTable::default(),
     };
+    crate::rules_run::check_rules(config, &customers)?;
     let mut aggregators: Vec<Aggregator> = windows
         .iter()
         .map(|&(t, w)| Aggregator::new(&config.types[t], w, &config.closed_statuses))

@@ -553,3 +553,56 @@ fn period_classifies_every_type_over_one_date_range() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
 }
+
+#[test]
+fn rules_are_checked_before_any_transaction_line_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second line is bad: an error about it would mean the file was read first.
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "order_id,customer_id,date,amount\nO1,C1,2024-06-01,10\nO2,C2,not a date,10\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c.csv"), "customer_id,region\nC1,Nord\n").unwrap();
+    let check = |rule: &str, customers: bool| {
+        std::fs::write(
+            dir.path().join("config.toml"),
+            format!("[[types]]\nname = \"G\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"g\"\nrule = \"{rule}\"\n"),
+        )
+        .unwrap();
+        let mut command = strata();
+        command.current_dir(dir.path()).args([
+            "segment",
+            "--as-of",
+            "2024-12-31",
+            "--transactions",
+            "t.csv",
+            "--config",
+            "config.toml",
+            "--out",
+            "out",
+        ]);
+        if customers {
+            command.args(["--customers", "c.csv"]);
+        }
+        let output = command.output().unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let misspelt = check("totl_spent > 100", true);
+    assert!(
+        misspelt.contains("type 'G': segment 'g': rule: line 1, column 1: unknown feature 'totl_spent', did you mean 'total_spent'?"),
+        "{misspelt}"
+    );
+    // A customers-file column is known when the file has it, with its type.
+    let missing = check("region = 'Nord'", false);
+    assert!(missing.contains("unknown feature 'region'"), "{missing}");
+    let mistyped = check("region > 5", true);
+    assert!(
+        mistyped.contains("'>' cannot be used on region"),
+        "{mistyped}"
+    );
+    // A good rule gets as far as the bad line.
+    let good = check("region = 'Nord'", true);
+    assert!(good.contains("t.csv: line 3, column 'date'"), "{good}");
+}
