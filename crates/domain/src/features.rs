@@ -263,6 +263,16 @@ impl Feature {
     pub fn from_name(name: &str) -> Option<Feature> {
         Feature::ALL.into_iter().find(|f| f.name() == name)
     }
+
+    /// Whether the customers file's column of the same name is the
+    /// feature's input (`role`, `birthday`, `created_at`, the id) rather
+    /// than a column that would shadow a computed feature.
+    pub fn reads_its_customers_column(self) -> bool {
+        matches!(
+            self,
+            Feature::Role | Feature::CustomerId | Feature::Birthday | Feature::CreatedAt
+        )
+    }
 }
 
 /// What rules may read before any line is: every feature of the catalogue,

@@ -2,11 +2,12 @@
 //! (VAT number, agency, e-mail, birthday, any other column), kept as text
 //! columns indexed by customer id.
 
-use crate::error::{id_problem, shown, InputError, Result};
+use crate::error::{id_problem, shown, InputError, Location, Result};
 use crate::intern::NONE;
 use crate::table::{read_string_table, StringTable};
 use crate::transactions::Dictionaries;
 use std::path::Path;
+use strata_domain::features::Feature;
 
 /// Customer attributes by column; row `i` is customer id `i`.
 #[derive(Default)]
@@ -58,6 +59,23 @@ impl CustomerTable {
 /// is row `i`, and records each customer's agency.
 pub fn load_customers(path: &Path, dicts: &mut Dictionaries) -> Result<CustomerTable> {
     let table = read_string_table(path)?;
+    if let Some(feature) = table
+        .headers
+        .iter()
+        .filter_map(|h| Feature::from_name(h))
+        .find(|f| !f.reads_its_customers_column())
+    {
+        return Err(InputError::new(
+            path,
+            Location::Header,
+            Some(feature.name()),
+            format!(
+                "a column may not be named like the computed feature '{}', which rules read from the transactions: rename the column",
+                feature.name()
+            ),
+        )
+        .into());
+    }
     let id_column = table.required_column("customer_id")?;
     let agency_column = table.column("agency");
     for row in 0..table.n_rows() {

@@ -606,3 +606,38 @@ fn rules_are_checked_before_any_transaction_line_is_read() {
     let good = check("region = 'Nord'", true);
     assert!(good.contains("t.csv: line 3, column 'date'"), "{good}");
 }
+
+#[test]
+fn a_customers_column_named_like_a_computed_feature_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "order_id,customer_id,date,amount\nO1,C1,2024-06-01,10\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("c.csv"),
+        "customer_id,role,Total_Spent\nC1,pro,5\n",
+    )
+    .unwrap();
+    let output = strata()
+        .current_dir(dir.path())
+        .args([
+            "segment",
+            "--as-of",
+            "2024-12-31",
+            "--transactions",
+            "t.csv",
+            "--customers",
+            "c.csv",
+        ])
+        .args(["--config", CONFIG, "--out", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("c.csv: header, column 'total_spent': a column may not be named like the computed feature 'total_spent'"),
+        "{stderr}"
+    );
+}
