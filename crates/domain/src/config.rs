@@ -4,8 +4,8 @@ use crate::date::Interval;
 use crate::features::ClosedStatuses;
 use crate::money::{Amount, AmountError, ExtraDigits, Percent};
 use crate::segment_type::{
-    Identity, LineFilter, Measure, Method, MethodKind, ParetoSpec, RfmNaming, RfmSpec, Rule,
-    RulesSpec, ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
+    is_valid_id, slug, Identity, LineFilter, Measure, Method, MethodKind, ParetoSpec, RfmNaming,
+    RfmSpec, Rule, RulesSpec, ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -62,6 +62,7 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawType {
+    id: Option<String>,
     name: String,
     method: String,
     identity: Option<String>,
@@ -85,6 +86,7 @@ struct RawType {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSegment {
+    id: Option<String>,
     name: String,
     share: Option<toml::Value>,
     visit_every_days: Option<u32>,
@@ -155,6 +157,17 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
         }
         if let Some(t) = convert_type(raw_type, &mut p) {
             types.push(t);
+        }
+    }
+    let mut type_ids = HashSet::new();
+    for (i, t) in types.iter().enumerate() {
+        if !type_ids.insert(t.id.as_str()) {
+            problems.push(format!(
+                "type {} '{}': duplicate type id '{}'; give it another id",
+                i + 1,
+                t.name,
+                t.id
+            ));
         }
     }
     if problems.is_empty() {
@@ -235,13 +248,24 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
         Method::Rfm(spec) if spec.naming == RfmNaming::DefaultMap => DEFAULT_RFM_SEGMENTS
             .iter()
             .map(|name| Segment {
+                id: slug(name),
                 name: (*name).to_owned(),
                 ..Segment::default()
             })
             .collect(),
         _ => segments,
     };
+    let mut segment_ids = HashSet::new();
+    for s in &segments {
+        if !segment_ids.insert(s.id.as_str()) {
+            p.push(format!(
+                "segment '{}': duplicate segment id '{}'; give it another id",
+                s.name, s.id
+            ));
+        }
+    }
     Some(SegmentType {
+        id: checked_id(raw.id.as_deref(), &raw.name, "the type", p),
         name: raw.name,
         identity,
         interval,
@@ -252,6 +276,27 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
         method,
         segments,
     })
+}
+
+/// The id given, checked, or the name's slug.
+fn checked_id(id: Option<&str>, name: &str, what: &str, p: &mut Problems<'_>) -> String {
+    match id {
+        Some(id) if is_valid_id(id) => id.to_owned(),
+        Some(id) => {
+            p.push(format!(
+                "{what}'s id '{id}' must be lower-case letters, digits, - and _ (such as '{}')",
+                slug(name)
+            ));
+            slug(name)
+        }
+        None if slug(name).is_empty() => {
+            p.push(format!(
+                "{what} needs an id: its name has no letter or digit"
+            ));
+            String::new()
+        }
+        None => slug(name),
+    }
 }
 
 fn convert_segment(raw: &RawSegment, p: &mut Problems<'_>) -> Segment {
@@ -296,6 +341,12 @@ fn convert_segment(raw: &RawSegment, p: &mut Problems<'_>) -> Segment {
             }
         });
     Segment {
+        id: checked_id(
+            raw.id.as_deref(),
+            &raw.name,
+            &format!("segment '{}'", raw.name),
+            p,
+        ),
         rule,
         include: raw.include.clone(),
         exclude: raw.exclude.clone(),
@@ -818,6 +869,41 @@ monetary = [-10, 0, 5, 10]
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn types_and_segments_have_stable_ids() {
+        let config =
+            parse_config(&ABC.replace("name = \"A\"", "name = \"A\"\nid = \"top-tier\"")).unwrap();
+        assert_eq!(config.types[0].id, "sales-performance");
+        let ids: Vec<&str> = config.types[0]
+            .segments
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(ids, ["top-tier", "b", "c"]);
+        assert_eq!(
+            crate::segment_type::slug(" Clients fidèles / VIP "),
+            "clients-fideles-vip"
+        );
+        let rfm = parse_config("[[types]]\nname = \"R\"\nmethod = \"rfm\"\n").unwrap();
+        assert_eq!(rfm.types[0].segments[0].id, "champions");
+        assert_eq!(
+            problems(&ABC.replace("name = \"Sales performance\"", "name = \"Sales performance\"\nid = \"Bad Id\"")),
+            ["type 1 'Sales performance': the type's id 'Bad Id' must be lower-case letters, digits, - and _ (such as 'sales-performance')"]
+        );
+        assert_eq!(
+            problems(&ABC.replace("name = \"B\"", "name = \"B\"\nid = \"a\"")),
+            ["type 1 'Sales performance': segment 'B': duplicate segment id 'a'; give it another id"]
+        );
+        let two = format!(
+            "{ABC}{}",
+            ABC.replace("Sales performance", "Sales-performance")
+        );
+        assert_eq!(
+            problems(&two),
+            ["type 2 'Sales-performance': duplicate type id 'sales-performance'; give it another id"]
+        );
     }
 
     #[test]

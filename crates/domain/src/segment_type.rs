@@ -12,6 +12,8 @@ pub type SegmentIdx = u16;
 /// A validated segment type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentType {
+    /// Stable id (`id`, default the name's slug), kept when the name changes.
+    pub id: String,
     /// Unique name, used in overrides and on the command line.
     pub name: String,
     /// Whose sales are pooled into one classified unit.
@@ -195,6 +197,8 @@ impl ScoreRange {
 /// One segment of a type.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Segment {
+    /// Stable id within the type (`id`, default the name's slug).
+    pub id: String,
     /// Name, unique within the type.
     pub name: String,
     /// Pareto: share of sales captured by this tier.
@@ -316,3 +320,34 @@ pub const DEFAULT_RFM_SEGMENTS: [&str; 10] = [
     "at_risk",
     "hibernating",
 ];
+
+/// The id a name gets when none is given: lower case, accents removed,
+/// every run of other characters than letters and digits one `-`
+/// (`Clients fidèles` is `clients-fideles`).
+pub fn slug(name: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    let mut slug = String::new();
+    for c in name
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+    {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Whether a text is a valid id: lower-case ASCII letters, digits, `-` and
+/// `_`, starting with a letter or digit.
+pub fn is_valid_id(id: &str) -> bool {
+    id.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
