@@ -8,7 +8,7 @@ use crate::segment_type::{
     RfmSpec, Rule, RulesSpec, ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
 };
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// A validated configuration: the segment types, in order.
@@ -159,9 +159,11 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
             types.push(t);
         }
     }
-    let mut type_ids = HashSet::new();
+    // Types (and segments) named alike are reported as such, not twice.
+    let mut type_ids: HashMap<&str, &str> = HashMap::new();
     for (i, t) in types.iter().enumerate() {
-        if !type_ids.insert(t.id.as_str()) {
+        let first = *type_ids.entry(t.id.as_str()).or_insert(t.name.as_str());
+        if first.to_lowercase() != t.name.to_lowercase() {
             problems.push(format!(
                 "type {} '{}': duplicate type id '{}'; give it another id",
                 i + 1,
@@ -255,9 +257,10 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
             .collect(),
         _ => segments,
     };
-    let mut segment_ids = HashSet::new();
+    let mut segment_ids: HashMap<&str, &str> = HashMap::new();
     for s in &segments {
-        if !segment_ids.insert(s.id.as_str()) {
+        let first = *segment_ids.entry(s.id.as_str()).or_insert(s.name.as_str());
+        if first.to_lowercase() != s.name.to_lowercase() {
             p.push(format!(
                 "segment '{}': duplicate segment id '{}'; give it another id",
                 s.name, s.id
