@@ -1,8 +1,9 @@
 //! Reading segment types from their TOML text, reporting every problem at once.
 
 use crate::date::Interval;
-use crate::features::ClosedStatuses;
+use crate::features::{ClosedStatuses, Feature};
 use crate::money::{Amount, AmountError, ExtraDigits, Percent};
+use crate::rules::schema::ValueType;
 use crate::segment_type::{
     is_valid_id, slug, Identity, LineFilter, Measure, Method, MethodKind, ParetoSpec, RfmNaming,
     RfmSpec, Rule, RulesSpec, ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
@@ -18,6 +19,9 @@ pub struct Config {
     pub currency: String,
     /// The order statuses that close an order (`closed_statuses`).
     pub closed_statuses: ClosedStatuses,
+    /// Customers-file columns with a declared type (`[attributes]`), by
+    /// lower-case name; other columns are typed by their content.
+    pub attributes: Vec<(String, ValueType)>,
     /// Segment types in configuration order.
     pub types: Vec<SegmentType>,
 }
@@ -55,6 +59,8 @@ impl std::error::Error for ConfigError {}
 struct RawConfig {
     currency: Option<String>,
     closed_statuses: Option<Vec<String>>,
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     types: Vec<RawType>,
 }
@@ -160,6 +166,7 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
         }
     }
     // Types (and segments) named alike are reported as such, not twice.
+    let attributes = convert_attributes(&raw.attributes, &mut problems);
     let mut type_ids: HashMap<&str, &str> = HashMap::new();
     for (i, t) in types.iter().enumerate() {
         let first = *type_ids.entry(t.id.as_str()).or_insert(t.name.as_str());
@@ -186,6 +193,7 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
             .map_or_else(ClosedStatuses::default, |list| {
                 ClosedStatuses::new(list.iter().map(String::as_str))
             }),
+        attributes,
         types,
     })
 }
@@ -279,6 +287,48 @@ fn convert_type(raw: RawType, p: &mut Problems<'_>) -> Option<SegmentType> {
         method,
         segments,
     })
+}
+
+/// The declared types of customers-file columns: `text`, `number`, `date`
+/// or `bool`; a column read by a feature keeps that feature's type, and a
+/// computed feature's name is not a column.
+fn convert_attributes(
+    raw: &std::collections::BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> Vec<(String, ValueType)> {
+    let mut out = Vec::new();
+    for (name, declared) in raw {
+        let value_type = match declared.trim().to_lowercase().as_str() {
+            "text" => ValueType::Text,
+            "number" => ValueType::Number,
+            "date" => ValueType::Date,
+            "bool" => ValueType::Bool,
+            other => {
+                problems.push(format!(
+                    "attributes: {name} = '{other}', expected text, number, date or bool"
+                ));
+                continue;
+            }
+        };
+        let name = name.trim().to_lowercase();
+        if let Some(feature) = Feature::from_name(&name) {
+            if !feature.reads_its_customers_column() {
+                problems.push(format!(
+                    "attributes: '{name}' is a computed feature, not a customers-file column"
+                ));
+                continue;
+            }
+            if feature.def().value_type != value_type {
+                problems.push(format!(
+                    "attributes: '{name}' is read as {} by the feature of that name",
+                    feature.def().value_type.describe()
+                ));
+                continue;
+            }
+        }
+        out.push((name, value_type));
+    }
+    out
 }
 
 /// The id given, checked, or the name's slug.

@@ -278,17 +278,92 @@ impl Feature {
 /// What rules may read before any line is: every feature of the catalogue,
 /// and each customers-file column typed by its content (a column named like
 /// a feature is that feature's input, not a feature of its own).
-pub fn rule_schema(attributes: &[(String, Vec<Option<&str>>)], types: Vec<TypeRef>) -> Schema {
+pub fn rule_schema(
+    attributes: &[(String, Vec<Option<&str>>)],
+    declared: &[(String, ValueType)],
+    types: Vec<TypeRef>,
+) -> Schema {
     let mut features: Vec<(String, ValueType)> = Feature::ALL
         .iter()
         .map(|f| (f.name().to_owned(), f.def().value_type))
         .collect();
+    let mut inferred = Vec::new();
     for (name, values) in attributes {
-        if Feature::from_name(name).is_none() {
-            features.push((name.clone(), typed_column(values).value_type()));
+        if Feature::from_name(name).is_some() {
+            continue;
+        }
+        match declared.iter().find(|(n, _)| n == name) {
+            Some(&(_, value_type)) => features.push((name.clone(), value_type)),
+            None => {
+                features.push((name.clone(), typed_column(values).value_type()));
+                inferred.push(name.clone());
+            }
         }
     }
-    Schema { features, types }
+    Schema {
+        features,
+        types,
+        inferred,
+    }
+}
+
+/// A customers-file column of a declared type; `Err` names the first row
+/// whose value is not of that type, and says what was found.
+pub fn declared_column(
+    values: &[Option<&str>],
+    declared: ValueType,
+) -> Result<Column, (usize, String)> {
+    let wrong = |row: usize, v: &str| {
+        (
+            row,
+            format!(
+                "expected {} (declared under [attributes]), found '{v}'",
+                declared.describe()
+            ),
+        )
+    };
+    let parse = |row: usize, v: &str| -> Result<(), (usize, String)> {
+        let ok = match declared {
+            ValueType::Number => Amount::parse(v, false, ExtraDigits::Reject).is_ok(),
+            ValueType::Date => Date::parse_iso(v.trim()).is_some(),
+            ValueType::Bool => matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "false"),
+            ValueType::Text | ValueType::TextSet => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(wrong(row, v))
+        }
+    };
+    for (row, value) in values.iter().enumerate() {
+        if let Some(v) = value {
+            parse(row, v)?;
+        }
+    }
+    Ok(match declared {
+        ValueType::Number => Column::Number(
+            values
+                .iter()
+                .map(|v| {
+                    v.and_then(|v| Amount::parse(v, false, ExtraDigits::Reject).ok())
+                        .map(Ratio::amount)
+                })
+                .collect(),
+        ),
+        ValueType::Date => Column::Date(
+            values
+                .iter()
+                .map(|v| v.and_then(|v| Date::parse_iso(v.trim())))
+                .collect(),
+        ),
+        ValueType::Bool => Column::Bool(
+            values
+                .iter()
+                .map(|v| v.map(|v| v.trim().eq_ignore_ascii_case("true")))
+                .collect(),
+        ),
+        ValueType::Text | ValueType::TextSet => Column::text(values.iter().copied()),
+    })
 }
 
 /// The optional transaction columns a feature (or a customers-file column,
@@ -530,6 +605,8 @@ pub struct FeatureInputs<'a> {
     pub brands: (Vec<Vec<u32>>, Vec<String>),
     /// Customer-file columns (lower-case names) and their values per customer.
     pub attributes: Vec<(String, Vec<Option<&'a str>>)>,
+    /// Declared types of customers-file columns (`[attributes]`).
+    pub declared: &'a [(String, ValueType)],
 }
 
 /// Builds every feature column for every customer.
@@ -661,7 +738,12 @@ pub fn feature_table(inputs: FeatureInputs<'_>) -> FeatureTable {
     ]);
     for (name, values) in &inputs.attributes {
         if !features.iter().any(|(n, _)| n == name) {
-            features.push((name.clone(), typed_column(values)));
+            let declared = inputs.declared.iter().find(|(n, _)| n == name);
+            // Declared columns were checked when the customers file was read.
+            let column = declared
+                .and_then(|&(_, t)| declared_column(values, t).ok())
+                .unwrap_or_else(|| typed_column(values));
+            features.push((name.clone(), column));
         }
     }
     FeatureTable {
@@ -810,6 +892,7 @@ mod tests {
             categories: (vec![vec![]], vec![]),
             brands: (vec![vec![]], vec![]),
             attributes: vec![("region".to_owned(), vec![Some("x")])],
+            declared: &[],
         });
         let built: Vec<(&str, ValueType)> = table
             .features
@@ -853,6 +936,7 @@ mod tests {
             categories: (vec![vec![], vec![], vec![]], vec![]),
             brands: (vec![vec![], vec![], vec![]], vec![]),
             attributes: vec![],
+            declared: &[],
         });
         let truth = |rule: &str| {
             let expr = crate::rules::parse::parse(rule, None).unwrap();

@@ -7,7 +7,8 @@ use crate::intern::NONE;
 use crate::table::{read_string_table, StringTable};
 use crate::transactions::Dictionaries;
 use std::path::Path;
-use strata_domain::features::Feature;
+use strata_domain::features::{declared_column, Feature};
+use strata_domain::rules::schema::ValueType;
 
 /// Customer attributes by column; row `i` is customer id `i`.
 #[derive(Default)]
@@ -41,6 +42,30 @@ impl CustomerTable {
             .filter(|h| *h != "customer_id")
             .map(|h| (h.clone(), self.column_values(h, n_customers)))
             .collect()
+    }
+
+    /// Checks every value of each declared column against its type
+    /// (`[attributes]`); the error names the row and column.
+    pub fn check_declared(&self, declared: &[(String, ValueType)]) -> Result<()> {
+        let Some(table) = &self.table else {
+            return Ok(());
+        };
+        for (name, value_type) in declared {
+            if table.column(name).is_none() {
+                continue;
+            }
+            let values = self.column_values(name, table.n_rows());
+            if let Err((row, message)) = declared_column(&values, *value_type) {
+                return Err(InputError::new(
+                    &table.path,
+                    table.locations[row].clone(),
+                    Some(name),
+                    message,
+                )
+                .into());
+            }
+        }
+        Ok(())
     }
 
     /// Every customer's value of a column, `None` where it has none.

@@ -10,12 +10,13 @@ use crate::transactions::Dictionaries;
 use std::collections::HashMap;
 use strata_domain::config::Config;
 use strata_domain::date::Date;
-use strata_domain::features::{feature_table, rule_schema, FeatureInputs};
+use strata_domain::features::{feature_table, rule_schema, Feature, FeatureInputs};
 use strata_domain::money::{Amount, SumKind, SumOverflow};
 use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable};
 use strata_domain::rules::membership::{classify, SegmentInputs};
 use strata_domain::rules::parse::parse;
 use strata_domain::rules::schema::Schema;
+use strata_domain::rules::schema::ValueType;
 use strata_domain::segment_type::{Method, SegmentIdx, SegmentType};
 use strata_domain::summary::{summarize, Unclassified};
 
@@ -53,7 +54,7 @@ pub fn check_rules(config: &Config, customers: &CustomerTable) -> Result<()> {
     }
     let attributes = customers.attribute_columns(customers.rows() as usize);
     let types = config.types.iter().map(SegmentType::type_ref).collect();
-    let schema = rule_schema(&attributes, types);
+    let schema = rule_schema(&attributes, &config.attributes, types);
     for (ty, segment, text) in rules {
         parse(text, Some(&schema)).map_err(|e| {
             Error::Usage(format!(
@@ -72,6 +73,7 @@ impl RulesContext {
         figures: FeatureFigures,
         dicts: &Dictionaries,
         customers: &CustomerTable,
+        declared: &[(String, ValueType)],
     ) -> RulesContext {
         let n = dicts.customers.len();
         let attributes = customers.attribute_columns(n);
@@ -94,6 +96,7 @@ impl RulesContext {
             categories: (figures.categories, dictionary(&dicts.categories)),
             brands: (figures.brands, dictionary(&dicts.brands)),
             attributes,
+            declared,
         });
         RulesContext {
             table,
@@ -112,6 +115,17 @@ impl RulesContext {
                 .map(|(name, c)| (name.clone(), c.value_type()))
                 .collect(),
             types: config.types.iter().map(SegmentType::type_ref).collect(),
+            inferred: self
+                .table
+                .features
+                .iter()
+                .map(|(name, _)| name)
+                .filter(|name| {
+                    Feature::from_name(name).is_none()
+                        && !config.attributes.iter().any(|(n, _)| n == *name)
+                })
+                .cloned()
+                .collect(),
         }
     }
 

@@ -170,6 +170,7 @@ fn load(
         }
         None => CustomerTable::default(),
     };
+    customers.check_declared(&config.attributes)?;
     crate::rules_run::check_rules(config, &customers)?;
     let mut aggregators: Vec<Aggregator> = windows
         .iter()
@@ -473,10 +474,10 @@ fn classify_all(
     let (dicts, customers) = (&loaded.dicts, &loaded.customers);
     let (mut rules, mut computed) = std::thread::scope(|scope| {
         // The feature table is built while the other types are classified.
-        let building = loaded
-            .features
-            .take()
-            .map(|f| scope.spawn(move || RulesContext::new(as_of, f, dicts, customers)));
+        let building = loaded.features.take().map(|f| {
+            let declared = &config.attributes;
+            scope.spawn(move || RulesContext::new(as_of, f, dicts, customers, declared))
+        });
         let computed: Vec<Option<Result<TypeResult>>> = config
             .types
             .iter()

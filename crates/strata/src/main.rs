@@ -438,6 +438,7 @@ fn run(cli: Cli) -> Result<()> {
                 None => Config {
                     currency: "EUR".to_owned(),
                     closed_statuses: Default::default(),
+                    attributes: Vec::new(),
                     types: Vec::new(),
                 },
             };

@@ -641,3 +641,89 @@ fn a_customers_column_named_like_a_computed_feature_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn declared_attribute_types_decide_what_a_rule_may_do() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "order_id,customer_id,date,amount\nO1,C1,2024-06-01,10\nO2,C2,2024-06-01,10\n",
+    )
+    .unwrap();
+    // No postcode has a leading zero: typed by content, the column is a number.
+    std::fs::write(
+        dir.path().join("c.csv"),
+        "customer_id,postcode\nC1,75001\nC2,69002\n",
+    )
+    .unwrap();
+    let run = |attributes: &str, customers: &str| {
+        std::fs::write(dir.path().join("c.csv"), customers).unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            format!("{attributes}[[types]]\nname = \"G\"\nmethod = \"rules\"\nexclusive = false\n[[types.segments]]\nname = \"paris\"\nrule = \"postcode STARTS WITH '75'\"\n"),
+        )
+        .unwrap();
+        let output = strata()
+            .current_dir(dir.path())
+            .args([
+                "segment",
+                "--no-report",
+                "--columns",
+                "segments",
+                "--as-of",
+                "2024-12-31",
+            ])
+            .args([
+                "--transactions",
+                "t.csv",
+                "--customers",
+                "c.csv",
+                "--config",
+                "config.toml",
+                "--out",
+                "out",
+            ])
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let customers = "customer_id,postcode\nC1,75001\nC2,69002\n";
+    let (ok, stderr) = run("", customers);
+    assert!(!ok);
+    assert!(
+        stderr.contains("STARTS WITH cannot be used on postcode, which is a number (postcode is typed by its content; declare its type under [attributes], for example postcode = \"text\")"),
+        "{stderr}"
+    );
+    let (ok, stderr) = run("[attributes]\npostcode = \"text\"\n", customers);
+    assert!(ok, "{stderr}");
+    let csv = std::fs::read_to_string(dir.path().join("out/assignments.csv")).unwrap();
+    assert_eq!(csv, "segment_type,customer_id,segment\nG,C1,paris\n");
+    // A value that is not of the declared type is an error naming its line.
+    let (ok, stderr) = run(
+        "[attributes]\npostcode = \"number\"\n",
+        "customer_id,postcode\nC1,75001\nC2,2A004\n",
+    );
+    assert!(!ok);
+    assert!(stderr.contains("c.csv: line 3, column 'postcode': expected a number (declared under [attributes]), found '2A004'"), "{stderr}");
+    // Declarations that cannot hold are refused.
+    for (attributes, fragment) in [
+        (
+            "[attributes]\npostcode = \"int\"\n",
+            "attributes: postcode = 'int', expected text, number, date or bool",
+        ),
+        (
+            "[attributes]\ntotal_spent = \"number\"\n",
+            "attributes: 'total_spent' is a computed feature",
+        ),
+        (
+            "[attributes]\nbirthday = \"text\"\n",
+            "attributes: 'birthday' is read as a date by the feature of that name",
+        ),
+    ] {
+        let (ok, stderr) = run(attributes, customers);
+        assert!(!ok && stderr.contains(fragment), "{attributes}: {stderr}");
+    }
+}

@@ -423,11 +423,18 @@ impl Parser<'_> {
     fn condition(&mut self) -> Result<Expr, RuleError> {
         let start = self.peek().at;
         let (operand, value_type) = self.operand()?;
+        let hint = self
+            .schema
+            .map_or_else(String::new, |s| s.declare_hint(&operand));
+        let add_hint = |mut e: RuleError| {
+            e.message.push_str(&hint);
+            e
+        };
         let check_op = |parser: &Self, op: &str, allowed: fn(ValueType) -> bool| match value_type {
             Some(t) if !allowed(t) => Err(parser.error_at(
                 start,
                 format!(
-                    "{op} cannot be used on {operand}, which is {}",
+                    "{op} cannot be used on {operand}, which is {}{hint}",
                     t.describe()
                 ),
             )),
@@ -442,7 +449,9 @@ impl Parser<'_> {
                     check_op(self, &format!("'{op}'"), ValueType::is_ordered)?;
                 }
                 Condition::Compare {
-                    value: self.literal(value_type, &format!("'{op}'"))?,
+                    value: self
+                        .literal(value_type, &format!("'{op}'"))
+                        .map_err(add_hint)?,
                     operand,
                     op,
                 }
@@ -452,10 +461,10 @@ impl Parser<'_> {
                 self.expect_keyword("IN", "NOT")?;
                 check_op(self, "IN", |t| t != ValueType::Bool)?;
                 self.expect(Tok::LParen, "'('", "IN")?;
-                let mut values = vec![self.literal(value_type, "'('")?];
+                let mut values = vec![self.literal(value_type, "'('").map_err(add_hint)?];
                 while self.peek().tok == Tok::Comma {
                     self.next();
-                    values.push(self.literal(value_type, "','")?);
+                    values.push(self.literal(value_type, "','").map_err(add_hint)?);
                 }
                 self.expect(Tok::RParen, "')' or ','", "the value")?;
                 Condition::In {
@@ -467,9 +476,9 @@ impl Parser<'_> {
             Tok::Ident(_) if self.keyword("BETWEEN") => {
                 self.next();
                 check_op(self, "BETWEEN", ValueType::is_ordered)?;
-                let low = self.literal(value_type, "BETWEEN")?;
+                let low = self.literal(value_type, "BETWEEN").map_err(add_hint)?;
                 self.expect_keyword("AND", "the first value of BETWEEN")?;
-                let high = self.literal(value_type, "AND")?;
+                let high = self.literal(value_type, "AND").map_err(add_hint)?;
                 Condition::Between { operand, low, high }
             }
             Tok::Ident(_) if self.keyword("IS") => {

@@ -126,9 +126,22 @@ pub struct Schema {
     pub features: Vec<(String, ValueType)>,
     /// Segment types that may be referenced.
     pub types: Vec<TypeRef>,
+    /// Customers-file columns typed by their content rather than declared.
+    pub inferred: Vec<String>,
 }
 
 impl Schema {
+    /// For a column typed by its content, how to declare its type, to
+    /// follow a type error about it; empty otherwise.
+    pub fn declare_hint(&self, operand: &Operand) -> String {
+        match operand {
+            Operand::Feature(name) if self.inferred.contains(name) => format!(
+                " ({name} is typed by its content; declare its type under [attributes], for example {name} = \"text\")"
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// The type of a feature, if known.
     pub fn feature(&self, name: &str) -> Option<ValueType> {
         self.features
@@ -183,13 +196,14 @@ impl Schema {
                 referenced.check_segment_literals(condition)?;
             }
         }
+        let hint = self.declare_hint(operand);
         let literal = |l: &Literal| {
             t.check_literal(l)
-                .map_err(|m| format!("{operand}: {m}, found {l}"))
+                .map_err(|m| format!("{operand}: {m}, found {l}{hint}"))
         };
         let misuse = |op: &str| {
             Err(format!(
-                "{op} cannot be used on {operand}, which is {}",
+                "{op} cannot be used on {operand}, which is {}{hint}",
                 t.describe()
             ))
         };

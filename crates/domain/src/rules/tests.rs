@@ -67,6 +67,7 @@ fn schema() -> Schema {
                 segments: vec!["vip".into(), "newsletter".into()],
             },
         ],
+        inferred: vec!["gender".to_owned()],
     }
 }
 
