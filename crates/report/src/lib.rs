@@ -475,8 +475,44 @@ pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
             vec![name.to_owned(), count(n, lang)],
         ));
     }
+    // Per segment, each period's customers and sales, as the summary prints them.
+    let per_segment: Vec<(String, Vec<String>)> = a
+        .summary
+        .segments
+        .iter()
+        .zip(&b.summary.segments)
+        .map(|(sa, sb)| {
+            (
+                format!(
+                    " class=\"period-row\" data-segment=\"{}\" data-customers-a=\"{}\" data-customers-b=\"{}\" data-sales-a=\"{}\" data-sales-b=\"{}\"",
+                    escape(&sa.name),
+                    sa.accounts,
+                    sb.accounts,
+                    sa.sales,
+                    sb.sales
+                ),
+                vec![
+                    sa.name.clone(),
+                    count(sa.accounts, lang),
+                    count(sb.accounts, lang),
+                    money(sa.sales, &run.config.currency, lang),
+                    money(sb.sales, &run.config.currency, lang),
+                ],
+            )
+        })
+        .collect();
+    let periods_table = table(
+        &[
+            l("segment", "segment"),
+            l("customers A", "clients A"),
+            l("customers B", "clients B"),
+            l("sales A", "ventes A"),
+            l("sales B", "ventes B"),
+        ],
+        &per_segment,
+    );
     let body = format!(
-        "<section><h2>{}</h2><p class=\"meta\">A: {} · B: {}</p>{}<div class=\"pair\">{matrix}{flow}</div></section>",
+        "<section><h2>{}</h2><p class=\"meta\">A: {} · B: {}</p>{}{periods_table}<div class=\"pair\">{matrix}{flow}</div></section>",
         escape(&ty.name),
         period(a),
         period(b),

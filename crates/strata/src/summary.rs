@@ -387,7 +387,57 @@ pub fn print_compare(
         .map(|m| format!("{} {}", counts[m.as_str()], m.as_str()))
         .collect();
     writeln!(out, "{}", line.join(", "))?;
+    writeln!(out)?;
+    writeln!(out, "{}", periods_table(run))?;
     print_footer(out, &run.files, outputs, duration)
+}
+
+/// Per segment, the customers and the sales of each period and the change:
+/// Pareto eligible sales, RFM monetary in the window, rules total spent up
+/// to the period's end.
+pub fn periods_table(run: &CompareRun) -> Table {
+    let [a, b] = &run.periods;
+    let sales = match a.summary.method {
+        MethodKind::Pareto => "sales",
+        MethodKind::Rfm => "monetary",
+        MethodKind::Rules => "total spent",
+    };
+    let (sales_a, sales_b) = (format!("{sales} A"), format!("{sales} B"));
+    let mut table = new_table(&[
+        "segment",
+        "customers A",
+        "customers B",
+        "change",
+        &sales_a,
+        &sales_b,
+        "change ",
+    ]);
+    for (seg_a, seg_b) in a.summary.segments.iter().zip(&b.summary.segments) {
+        let customers_change = i128::from(seg_b.accounts) - i128::from(seg_a.accounts);
+        let sales_change = i128::from(seg_b.sales.raw()) - i128::from(seg_a.sales.raw());
+        table.add_row([
+            seg_a.name.clone(),
+            seg_a.accounts.to_string(),
+            seg_b.accounts.to_string(),
+            format!("{customers_change:+}"),
+            grouped(seg_a.sales),
+            grouped(seg_b.sales),
+            signed_amount(sales_change),
+        ]);
+    }
+    table
+}
+
+/// A difference of two amounts (in 1/10000 units, which may exceed an
+/// amount), signed and grouped.
+fn signed_amount(raw: i128) -> String {
+    let sign = if raw < 0 { "-" } else { "+" };
+    let magnitude = raw.unsigned_abs();
+    let scale = strata_domain::money::SCALE as u128;
+    match i64::try_from(magnitude) {
+        Ok(m) => format!("{sign}{}", grouped(Amount(m))),
+        Err(_) => format!("{sign}{}.{:04}", magnitude / scale, magnitude % scale),
+    }
 }
 
 /// The files read and written, and the run's duration.

@@ -727,3 +727,63 @@ fn declared_attribute_types_decide_what_a_rule_may_do() {
         assert!(!ok && stderr.contains(fragment), "{attributes}: {stderr}");
     }
 }
+
+#[test]
+fn compare_shows_each_segments_customers_and_sales_in_each_period() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "order_id,customer_id,date,amount\n\
+         O1,C1,2023-03-01,90\nO2,C2,2023-03-01,10\n\
+         O3,C1,2024-03-01,30\nO4,C2,2024-03-01,70\nO5,C3,2024-03-01,5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[[types]]\nname = \"ABC\"\nmethod = \"pareto\"\n[[types.segments]]\nname = \"A\"\nshare = 80\n[[types.segments]]\nname = \"B\"\nshare = 20\n",
+    )
+    .unwrap();
+    let assert = strata()
+        .current_dir(dir.path())
+        .args([
+            "compare",
+            "--type",
+            "ABC",
+            "--period-a",
+            "2023-01-01..2023-12-31",
+            "--period-b",
+            "2024-01-01..2024-12-31",
+        ])
+        .args([
+            "--transactions",
+            "t.csv",
+            "--config",
+            "config.toml",
+            "--out",
+            "out",
+            "--lang",
+            "en",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    // A: C1 (90) in A, C2 (10) in B. B: C2 (70) and C1 (30) in A, C3 (5) in B.
+    // The periods table's rows have seven cells; the matrix's have five.
+    let row = |segment: &str| {
+        stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|cells| {
+                cells.len() == 7 && cells[0] == segment && cells[1].parse::<u64>().is_ok()
+            })
+            .unwrap_or_else(|| panic!("no row for {segment}: {stdout}"))
+    };
+    assert_eq!(
+        row("A"),
+        ["A", "1", "2", "+1", "90", "100", "+10"],
+        "{stdout}"
+    );
+    assert_eq!(row("B"), ["B", "1", "1", "+0", "10", "5", "-5"], "{stdout}");
+    let report = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(report.contains(r#"data-segment="A" data-customers-a="1" data-customers-b="2" data-sales-a="90" data-sales-b="100""#), "{report}");
+}
