@@ -189,6 +189,7 @@ fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: L
             label: ty.segment_name(tier).to_owned(),
             from: start as f64 / n as f64,
             to: end as f64 / n as f64,
+            color: ty.segments[usize::from(tier)].color.clone(),
         });
         start = end;
     }
@@ -338,15 +339,15 @@ fn rules_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: La
     let l = |en, fr| lang.pick(en, fr);
     let s = &result.summary;
     let total = s.classified_total.to_f64();
-    let items: Vec<(String, f64, String)> = s
+    let items: Vec<svg::Bar> = s
         .segments
         .iter()
-        .map(|seg| {
-            (
-                seg.name.clone(),
-                seg.accounts as f64,
-                count(seg.accounts, lang),
-            )
+        .zip(&ty.segments)
+        .map(|(seg, segment)| svg::Bar {
+            label: seg.name.clone(),
+            value: seg.accounts as f64,
+            text: count(seg.accounts, lang),
+            color: segment.color.clone(),
         })
         .collect();
     let rows: Vec<(String, Vec<String>)> = s
@@ -456,7 +457,8 @@ pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
         .enumerate()
         .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, &c)| (i, j, c)))
         .collect();
-    let flow = svg::flow(&left, &right, &links);
+    let colors: Vec<Option<String>> = ty.segments.iter().map(|s| s.color.clone()).collect();
+    let flow = svg::flow(&left, &right, &links, &colors);
     let mut movements = Vec::new();
     for m in Movement::ALL {
         let n = run.transitions.iter().filter(|t| t.movement == m).count() as u64;

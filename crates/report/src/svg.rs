@@ -28,6 +28,8 @@ pub struct Band {
     pub from: f64,
     /// Where it ends, 0 to 1.
     pub to: f64,
+    /// Its colour (`#rrggbb`), else one of the palette's.
+    pub color: Option<String>,
 }
 
 const W: f64 = 640.0;
@@ -53,7 +55,8 @@ pub fn curve(
         r#"<svg class="chart curve" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg" role="img">"#
     );
     for (i, band) in bands.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = band.color.as_deref().unwrap_or(PALETTE[i % PALETTE.len()]);
+        let color = escape(color);
         let _ = write!(
             svg,
             r#"<rect class="band" x="{:.1}" y="{TOP}" width="{:.1}" height="{ph}" fill="{color}" fill-opacity="0.18"><title>{}</title></rect>"#,
@@ -191,7 +194,17 @@ pub fn flow(
     left: &[(String, u64)],
     right: &[(String, u64)],
     links: &[(usize, usize, u64)],
+    colors: &[Option<String>],
 ) -> String {
+    // The node `i` (a segment, on both sides) in its own colour, else the palette's.
+    let color = |i: usize| {
+        escape(
+            colors
+                .get(i)
+                .and_then(Option::as_deref)
+                .unwrap_or(PALETTE[i % PALETTE.len()]),
+        )
+    };
     let height = 420.0;
     let width = 640.0;
     let node_w = 14.0;
@@ -241,7 +254,7 @@ pub fn flow(
             y1 + h,
             y0 + h,
             y0 + h,
-            PALETTE[a % PALETTE.len()],
+            color(a),
             escape(&left[a].0),
             escape(&right[b].0)
         );
@@ -252,7 +265,7 @@ pub fn flow(
                 svg,
                 r##"<rect class="node" x="{x:.1}" y="{y:.1}" width="{node_w}" height="{:.1}" fill="{}"/>"##,
                 h.max(1.0),
-                PALETTE[i % PALETTE.len()]
+                color(i)
             );
             let (tx, anchor) = if side == 0 {
                 (x - 6.0, "end")
@@ -271,19 +284,33 @@ pub fn flow(
     svg
 }
 
+/// One bar of [`bars`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    /// The label left of the bar.
+    pub label: String,
+    /// Its length, relative to the largest.
+    pub value: f64,
+    /// The text right of the bar.
+    pub text: String,
+    /// Its colour (`#rrggbb`), else one of the palette's.
+    pub color: Option<String>,
+}
+
 /// Horizontal bars, one `bar` per item, lengths proportional to the values.
-pub fn bars(items: &[(String, f64, String)]) -> String {
+pub fn bars(items: &[Bar]) -> String {
     let row_h = 26.0;
     let left = 180.0;
     let width = 640.0;
     let height = row_h * items.len() as f64 + 8.0;
-    let max = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-9);
+    let max = items.iter().map(|i| i.value).fold(0.0, f64::max).max(1e-9);
     let mut svg = format!(
         r#"<svg class="chart bars" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" role="img">"#
     );
-    for (i, (label, value, text)) in items.iter().enumerate() {
+    for (i, bar) in items.iter().enumerate() {
+        let (label, text) = (&bar.label, &bar.text);
         let y = 4.0 + row_h * i as f64;
-        let w = (value / max * (width - left - 120.0)).max(1.0);
+        let w = (bar.value / max * (width - left - 120.0)).max(1.0);
         let _ = write!(
             svg,
             r#"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{}</text><rect class="bar" x="{left}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#,
@@ -291,7 +318,7 @@ pub fn bars(items: &[(String, f64, String)]) -> String {
             y + 15.0,
             escape(label),
             row_h - 6.0,
-            PALETTE[i % PALETTE.len()],
+            escape(bar.color.as_deref().unwrap_or(PALETTE[i % PALETTE.len()])),
             left + w + 6.0,
             y + 15.0,
             escape(text)
@@ -316,11 +343,13 @@ mod tests {
                 label: "A & co".into(),
                 from: 0.0,
                 to: 0.2,
+                color: Some("#c9a227".into()),
             },
             Band {
                 label: "B".into(),
                 from: 0.2,
                 to: 1.0,
+                color: None,
             },
         ];
         let svg = curve(
@@ -333,6 +362,14 @@ mod tests {
         assert_eq!(count(&svg, "band"), 2);
         assert_eq!(count(&svg, "boundary"), 1);
         assert!(svg.contains("A &amp; co"));
+        assert!(
+            svg.contains(r##"fill="#c9a227""##),
+            "a segment's own colour"
+        );
+        assert!(
+            svg.contains(&format!(r#"fill="{}""#, PALETTE[1])),
+            "else the palette's"
+        );
         assert!(svg.contains(">20%</text>"), "the boundary is labelled");
     }
 
@@ -353,12 +390,25 @@ mod tests {
             &nodes,
             &nodes,
             &[(0, 0, 2), (0, 1, 1), (1, 1, 1), (1, 0, 0)],
+            &[None, Some("#c9a227".to_owned())],
         );
         assert_eq!(count(&svg, "flow"), 3, "empty links draw nothing");
-        let items = vec![
-            ("x".to_owned(), 1.0, "1".to_owned()),
-            ("y".to_owned(), 2.0, "2".to_owned()),
-        ];
-        assert_eq!(count(&bars(&items), "bar"), 2);
+        assert_eq!(
+            svg.matches(r##"fill="#c9a227""##).count(),
+            3,
+            "b's two nodes and its flow"
+        );
+        let bar = |label: &str, value: f64, color: Option<&str>| Bar {
+            label: label.into(),
+            value,
+            text: value.to_string(),
+            color: color.map(str::to_owned),
+        };
+        let drawn = bars(&[bar("x", 1.0, Some("#c9a227")), bar("y", 2.0, None)]);
+        assert_eq!(count(&drawn, "bar"), 2);
+        assert!(
+            drawn.contains(r##"fill="#c9a227""##)
+                && drawn.contains(&format!(r#"fill="{}""#, PALETTE[1]))
+        );
     }
 }

@@ -262,3 +262,24 @@ fn reports_render_in_a_real_browser() {
     assert_eq!(count("flow"), links, "one band per non-empty movement");
     assert_eq!(count("movement"), 5);
 }
+
+#[test]
+fn segments_are_drawn_in_their_own_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = segment_run(dir.path());
+    let html = segment_report(&run, &info(Lang::En, &run.files));
+    // examples/config.toml colours one rules group and one Pareto tier.
+    let coloured: Vec<&str> = run
+        .config
+        .types
+        .iter()
+        .flat_map(|t| t.segments.iter().filter_map(|s| s.color.as_deref()))
+        .collect();
+    assert!(!coloured.is_empty());
+    for color in coloured {
+        assert!(
+            html.contains(&format!(r#"fill="{color}""#)),
+            "{color} is drawn"
+        );
+    }
+}

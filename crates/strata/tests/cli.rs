@@ -485,8 +485,14 @@ fn visits_priorities_and_colours_reach_the_outputs() {
         .flat_map(|t| t["segments"].as_array().unwrap())
         .filter(|s| !s["color"].is_null())
         .collect();
-    assert_eq!(coloured.len(), 1);
-    assert_eq!(coloured[0]["color"], "#c9a227");
+    let colours: Vec<(&str, &str)> = coloured
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["color"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        colours,
+        [("A", "#1f77b4"), ("Active big spenders", "#c9a227")]
+    );
 }
 
 #[test]
