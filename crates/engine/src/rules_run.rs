@@ -190,7 +190,6 @@ impl RulesContext {
         &self,
         type_idx: usize,
         config: &Config,
-        schema: &Schema,
         manual: &[(u32, SegmentIdx)],
         dicts: &Dictionaries,
         warnings: &mut Vec<String>,
@@ -203,15 +202,12 @@ impl RulesContext {
         let mut inputs = Vec::with_capacity(ty.segments.len());
         for segment in &ty.segments {
             let context = format!("type '{}': segment '{}'", ty.name, segment.name);
-            let rule = match &segment.rule {
-                Some(rule) => {
-                    // Parsing again with the schema gives positioned errors for unknown features and types.
-                    parse(&rule.text, Some(schema))
-                        .map_err(|e| Error::Usage(format!("{context}: rule: {e}")))?;
-                    Some(evaluate(&rule.expr, &self.table, &rows))
-                }
-                None => None,
-            };
+            // Rules were checked against the catalogue and the customers
+            // file before any line was read (`check_rules`).
+            let rule = segment
+                .rule
+                .as_ref()
+                .map(|rule| evaluate(&rule.expr, &self.table, &rows));
             inputs.push(SegmentInputs {
                 rule,
                 include: self.resolve(

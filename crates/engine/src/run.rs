@@ -503,17 +503,16 @@ fn classify_all(
         });
         (rules, computed)
     });
-    let schema = rules.as_ref().map(|r| r.schema(&config));
     let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
     let mut warnings = std::mem::take(&mut loaded.warnings);
     for t in order {
         let ty = &config.types[t];
-        let result = match (computed[t].take(), &rules, &schema) {
-            (Some(result), _, _) => result?,
-            (None, Some(context), Some(schema)) => {
-                context.classify_type(t, &config, schema, &manual[t], dicts, &mut warnings)?
+        let result = match (computed[t].take(), &rules) {
+            (Some(result), _) => result?,
+            (None, Some(context)) => {
+                context.classify_type(t, &config, &manual[t], dicts, &mut warnings)?
             }
-            (None, _, _) => unreachable!("rules types are read with their features"),
+            (None, None) => unreachable!("rules types are read with their features"),
         };
         if let Some(context) = &mut rules {
             context.add_segments(ty, &result);
@@ -727,8 +726,13 @@ pub fn scan(
 ) -> Result<Scan> {
     let mut dicts = Dictionaries::default();
     let mut dates: Option<(Date, Date)> = None;
-    let mut selection = config.map_or_else(Selection::all, |c| selection(c, false, None));
-    selection.decimal = decimal;
+    let selection = match config {
+        Some(config) => selection(config, false, decimal),
+        None => Selection {
+            decimal,
+            ..Selection::all()
+        },
+    };
     let info = read_transactions(path, &selection, &mut dicts, progress, &mut |batch| {
         if let (Some(&lo), Some(&hi)) = (batch.date.iter().min(), batch.date.iter().max()) {
             dates = Some(dates.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
