@@ -502,8 +502,8 @@ impl Default for ClosedStatuses {
     }
 }
 
-/// A status without surrounding spaces, case or accents.
-fn fold(text: &str) -> String {
+/// A text without surrounding spaces, case or accents (`Livré` is `livre`).
+pub(crate) fn fold(text: &str) -> String {
     use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
     text.trim()
         .nfd()

@@ -325,13 +325,8 @@ pub const DEFAULT_RFM_SEGMENTS: [&str; 10] = [
 /// every run of other characters than letters and digits one `-`
 /// (`Clients fidèles` is `clients-fideles`).
 pub fn slug(name: &str) -> String {
-    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
     let mut slug = String::new();
-    for c in name
-        .nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-    {
+    for c in crate::features::fold(name).chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
         } else if !slug.is_empty() && !slug.ends_with('-') {
