@@ -63,16 +63,26 @@ impl CompiledFilter {
 
     /// The entries that name no agency or brand of the files read.
     fn unmatched(&self) -> Vec<String> {
-        let list = |key: &str, items: &[String], named: &[bool]| {
+        let list = |key: &str, what: &str, items: &[String], named: &[bool]| {
             items
                 .iter()
                 .zip(named)
                 .filter(|(_, &named)| !named)
-                .map(|(item, _)| format!("{key}: '{item}' matches no line"))
+                .map(|(item, _)| format!("{key}: '{item}' names no {what} of the files read"))
                 .collect::<Vec<_>>()
         };
-        let mut out = list("agencies", &self.filter.agencies, &self.agency_named);
-        out.extend(list("brands", &self.filter.brands, &self.brand_named));
+        let mut out = list(
+            "agencies",
+            "agency",
+            &self.filter.agencies,
+            &self.agency_named,
+        );
+        out.extend(list(
+            "brands",
+            "brand",
+            &self.filter.brands,
+            &self.brand_named,
+        ));
         out
     }
 

@@ -376,8 +376,8 @@ fn a_line_filter_naming_no_agency_or_brand_is_a_warning() {
     assert_eq!(
         summary["warnings"],
         serde_json::json!([
-            "type 'T': agencies: 'Nowhere' matches no line",
-            "type 'T': brands: 'Valeo' matches no line"
+            "type 'T': agencies: 'Nowhere' names no agency of the files read",
+            "type 'T': brands: 'Valeo' names no brand of the files read"
         ])
     );
 }
