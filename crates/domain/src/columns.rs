@@ -1,6 +1,7 @@
-//! The columns of a transactions file that Strata reads: one enum for the
-//! configuration, the column selection, both decoders and the generator, so
-//! that a misspelt column name cannot compile.
+//! The columns of a transactions file that Strata reads, and the customers
+//! file's reserved columns: one enum each for the configuration, the column
+//! selection, both decoders and the generator, so that a misspelt column
+//! name cannot compile.
 
 use std::fmt;
 
@@ -77,6 +78,56 @@ impl LineColumn {
 impl fmt::Display for LineColumn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// A customers-file column with a meaning of its own; any other column is
+/// an attribute that rules read as a feature of that name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CustomerColumn {
+    /// The customer account, as in the transactions file.
+    CustomerId,
+    /// E-mail: include and exclude lists may name customers by it.
+    Email,
+    /// VAT number: `identity = "vat"` pools the accounts sharing it.
+    Vat,
+    /// The customer's agency: a line without its own agency has this one.
+    Agency,
+    /// The customer's name.
+    Name,
+    /// Date of birth, read by the birthday features.
+    Birthday,
+    /// The customer's role (a text feature).
+    Role,
+    /// When the customer was created, read by `customer_age_days`.
+    CreatedAt,
+}
+
+impl CustomerColumn {
+    /// Every reserved column.
+    pub const ALL: [CustomerColumn; 8] = [
+        CustomerColumn::CustomerId,
+        CustomerColumn::Email,
+        CustomerColumn::Vat,
+        CustomerColumn::Agency,
+        CustomerColumn::Name,
+        CustomerColumn::Birthday,
+        CustomerColumn::Role,
+        CustomerColumn::CreatedAt,
+    ];
+
+    /// The name in the customers file's header.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CustomerColumn::CustomerId => "customer_id",
+            CustomerColumn::Email => "email",
+            CustomerColumn::Vat => "vat",
+            CustomerColumn::Agency => "agency",
+            CustomerColumn::Name => "name",
+            CustomerColumn::Birthday => "birthday",
+            CustomerColumn::Role => "role",
+            CustomerColumn::CreatedAt => "created_at",
+        }
     }
 }
 

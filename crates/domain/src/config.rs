@@ -610,9 +610,6 @@ fn convert_rules(raw: &RawType, segments: &[Segment], p: &mut Problems<'_>) -> O
         ("identity", raw.identity.is_some()),
         ("period_months", raw.period_months.is_some()),
         ("interval", raw.interval.is_some()),
-        // Not yet read by rules types: refused rather than ignored.
-        ("agencies", !raw.agencies.is_empty()),
-        ("brands", !raw.brands.is_empty()),
     ] {
         if present {
             p.push(format!("{field} does not apply to rules types"));
@@ -892,15 +889,13 @@ monetary = [-10, 0, 5, 10]
 
     #[test]
     fn settings_rules_types_do_not_read_are_refused() {
-        let text = "[[types]]\nname = \"G\"\nmethod = \"rules\"\nidentity = \"vat\"\nperiod_months = 6\ninterval = \"rolling\"\nagencies = [\"Lyon\"]\nbrands = [\"Bosch\"]\n[[types.segments]]\nname = \"g\"\nrule = \"total_spent > 1\"\nexcluded = true\n";
+        let text = "[[types]]\nname = \"G\"\nmethod = \"rules\"\nidentity = \"vat\"\nperiod_months = 6\ninterval = \"rolling\"\n[[types.segments]]\nname = \"g\"\nrule = \"total_spent > 1\"\nexcluded = true\n";
         assert_eq!(
             problems(text),
             [
                 "type 1 'G': identity does not apply to rules types",
                 "type 1 'G': period_months does not apply to rules types",
                 "type 1 'G': interval does not apply to rules types",
-                "type 1 'G': agencies does not apply to rules types",
-                "type 1 'G': brands does not apply to rules types",
                 "type 1 'G': segment 'g': excluded applies to pareto tiers; a rules segment takes customers out with exclude",
             ]
         );

@@ -1,6 +1,7 @@
 //! Customer features for rules: what each computed feature means, the
 //! birthday arithmetic, and how customer-file columns are typed by content.
 
+use crate::columns::CustomerColumn;
 use crate::columns::LineColumn;
 use crate::date::Date;
 use crate::money::{Amount, ExtraDigits};
@@ -228,25 +229,25 @@ impl Feature {
                 definition: "The birthday falls on the as-of date.",
             },
             Feature::Role => FeatureDef {
-                name: "role",
+                name: CustomerColumn::Role.name(),
                 value_type: ValueType::Text,
                 columns: &[],
                 definition: "The customers file's role.",
             },
             Feature::CustomerId => FeatureDef {
-                name: "customer_id",
+                name: CustomerColumn::CustomerId.name(),
                 value_type: ValueType::Text,
                 columns: &[],
                 definition: "The customer's id.",
             },
             Feature::Birthday => FeatureDef {
-                name: "birthday",
+                name: CustomerColumn::Birthday.name(),
                 value_type: ValueType::Date,
                 columns: &[],
                 definition: "The customers file's birthday, YYYY-MM-DD.",
             },
             Feature::CreatedAt => FeatureDef {
-                name: "created_at",
+                name: CustomerColumn::CreatedAt.name(),
                 value_type: ValueType::Date,
                 columns: &[],
                 definition: "The customers file's created_at, YYYY-MM-DD.",

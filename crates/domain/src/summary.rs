@@ -62,6 +62,9 @@ pub enum Unclassified {
     NoRangeMatched,
     /// Rules: no segment's rule or include list takes the customer.
     NoRuleMatched,
+    /// Rules: the type names agencies or brands, and the customer has no
+    /// line of them and no such agency in the customers file.
+    OutsideLines,
 }
 
 impl Unclassified {
@@ -74,6 +77,7 @@ impl Unclassified {
             Unclassified::NoPositiveOrder => "no_positive_order",
             Unclassified::NoRangeMatched => "no_range_matched",
             Unclassified::NoRuleMatched => "no_rule_matched",
+            Unclassified::OutsideLines => "outside_lines",
         }
     }
 
@@ -86,6 +90,7 @@ impl Unclassified {
             Unclassified::NoPositiveOrder => "no order with a positive net in the window",
             Unclassified::NoRangeMatched => "scores in no segment's ranges",
             Unclassified::NoRuleMatched => "matched by no segment",
+            Unclassified::OutsideLines => "no line of the type's agencies or brands",
         }
     }
 

@@ -112,6 +112,7 @@ enum Sums {
 #[derive(Default)]
 struct FeatureSums {
     activity: Vec<Activity>,
+    has_line: Vec<bool>,
     order_net: Vec<Amount>,
     order_last: Vec<Option<Date>>,
     /// Whether the order's latest status closes it.
@@ -167,6 +168,8 @@ pub struct FeatureFigures {
     pub categories: Vec<Vec<u32>>,
     /// Brand ids bought (positive lines), per customer.
     pub brands: Vec<Vec<u32>>,
+    /// Whether the customer has a line read (up to the as-of date).
+    pub has_line: Vec<bool>,
 }
 
 /// Accumulates the lines of one type's window.
@@ -234,8 +237,8 @@ impl Aggregator {
                 order_net: Vec::new(),
                 order_last: Vec::new(),
             },
-            // Rules read every line up to the window's end, unfiltered.
-            Method::Rules(_) => return Aggregator::features(window.last, closed),
+            // Rules read every line of their agencies and brands up to the window's end.
+            Method::Rules(_) => return Aggregator::features(window.last, ty.lines.clone(), closed),
         };
         Aggregator {
             window,
@@ -246,11 +249,12 @@ impl Aggregator {
         }
     }
 
-    /// An aggregator of the features rules read: every line up to `as_of`.
-    pub fn features(as_of: Date, closed: &ClosedStatuses) -> Aggregator {
+    /// An aggregator of the features rules read: every line up to `as_of`
+    /// that passes `filter`.
+    pub fn features(as_of: Date, filter: LineFilter, closed: &ClosedStatuses) -> Aggregator {
         Aggregator {
             window: Window::new(Date::MIN, as_of),
-            filter: CompiledFilter::new(LineFilter::default()),
+            filter: CompiledFilter::new(filter),
             sums: Sums::Features(Box::new(FeatureSums {
                 closed: closed.clone(),
                 ..FeatureSums::default()
@@ -331,6 +335,7 @@ impl Aggregator {
             Sums::Features(f) => {
                 let as_of = self.window.last;
                 grow(&mut f.activity, n_customers, Activity::default());
+                grow(&mut f.has_line, n_customers, false);
                 let n_orders = batch.known.orders;
                 grow(&mut f.order_net, n_orders, Amount::ZERO);
                 grow(&mut f.order_last, n_orders, None);
@@ -341,11 +346,12 @@ impl Aggregator {
                     .extend(statuses.iter().map(|s| f.closed.closes(s)));
                 for i in 0..batch.len() {
                     let date = batch.date[i];
-                    if date > as_of {
+                    if !counts(i) {
                         continue;
                     }
                     let (customer, order, amount) =
                         (batch.customer[i], batch.order[i] as usize, batch.amount[i]);
+                    f.has_line[customer as usize] = true;
                     bound(amount, overflow, customer);
                     if f.activity[customer as usize]
                         .add_line(as_of, date, amount)
@@ -424,6 +430,8 @@ impl Aggregator {
                 let as_of = self.window.last;
                 let mut activity = f.activity;
                 grow(&mut activity, n_customers, Activity::default());
+                let mut has_line = f.has_line;
+                grow(&mut has_line, n_customers, false);
                 for (order, last) in f.order_last.iter().enumerate() {
                     if let Some(date) = *last {
                         let open_due = if f.order_closed[order] {
@@ -443,6 +451,7 @@ impl Aggregator {
                     activity,
                     categories: f.categories.into_lists(n_customers),
                     brands: f.brands.into_lists(n_customers),
+                    has_line,
                 })
             }
         })

@@ -7,6 +7,7 @@ use crate::intern::NONE;
 use crate::table::{read_string_table, StringTable};
 use crate::transactions::Dictionaries;
 use std::path::Path;
+use strata_domain::columns::CustomerColumn;
 use strata_domain::features::{declared_column, Feature};
 use strata_domain::rules::schema::ValueType;
 
@@ -39,7 +40,7 @@ impl CustomerTable {
         table
             .headers
             .iter()
-            .filter(|h| *h != "customer_id")
+            .filter(|h| *h != CustomerColumn::CustomerId.name())
             .map(|h| (h.clone(), self.column_values(h, n_customers)))
             .collect()
     }
@@ -101,30 +102,34 @@ pub fn load_customers(path: &Path, dicts: &mut Dictionaries) -> Result<CustomerT
         )
         .into());
     }
-    let id_column = table.required_column("customer_id")?;
-    let agency_column = table.column("agency");
+    let id_column = table.required_column(CustomerColumn::CustomerId.name())?;
+    let agency_column = table.column(CustomerColumn::Agency.name());
     for row in 0..table.n_rows() {
         let location = &table.locations[row];
         let Some(id) = table.cell(row, id_column) else {
             return Err(InputError::new(
                 path,
                 location.clone(),
-                Some("customer_id"),
+                Some(CustomerColumn::CustomerId.name()),
                 "empty value; expected a customer id",
             )
             .into());
         };
         if let Some(problem) = id_problem(id) {
-            return Err(
-                InputError::new(path, location.clone(), Some("customer_id"), problem).into(),
-            );
+            return Err(InputError::new(
+                path,
+                location.clone(),
+                Some(CustomerColumn::CustomerId.name()),
+                problem,
+            )
+            .into());
         }
         let customer = dicts.customers.intern(id);
         if customer as usize != row {
             return Err(InputError::new(
                 path,
                 location.clone(),
-                Some("customer_id"),
+                Some(CustomerColumn::CustomerId.name()),
                 format!(
                     "customer '{}' appears twice (first at {})",
                     shown(id),

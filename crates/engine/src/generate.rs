@@ -17,7 +17,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use strata_domain::columns::LineColumn;
+use strata_domain::columns::{CustomerColumn, LineColumn};
 use strata_domain::date::Date;
 
 /// The file format to write.
@@ -581,14 +581,14 @@ fn write_order(
 }
 
 const CUSTOMER_COLUMNS: [&str; 12] = [
-    "customer_id",
-    "name",
-    "email",
-    "agency",
-    "vat",
-    "role",
-    "birthday",
-    "created_at",
+    CustomerColumn::CustomerId.name(),
+    CustomerColumn::Name.name(),
+    CustomerColumn::Email.name(),
+    CustomerColumn::Agency.name(),
+    CustomerColumn::Vat.name(),
+    CustomerColumn::Role.name(),
+    CustomerColumn::Birthday.name(),
+    CustomerColumn::CreatedAt.name(),
     "region",
     "gender",
     "postcode",

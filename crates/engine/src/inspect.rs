@@ -46,7 +46,7 @@ pub fn preview(run: &SegmentRun, rule_text: &str) -> Result<Preview> {
     } else {
         parse(rule_text, Some(&schema)).map_err(|e| Error::Usage(format!("rule: {e}")))?
     };
-    let table = &context.table;
+    let table = context.table();
     let truths = evaluate(&expr, table, &all_rows(table));
     let mut matched: Vec<u32> = (0..table.rows as u32)
         .filter(|&c| truths[c as usize] == Truth::True)
@@ -210,6 +210,12 @@ pub fn explain(run: &SegmentRun, customer_id: &str) -> Result<Vec<TypeExplanatio
                 lines.push("no positive order in the window: not scored".to_owned())
             }
             (Method::Rules(_), _) => {
+                if !context.considers(ty, customer) {
+                    lines.push(
+                        "no line of the type's agencies and brands, and no such agency in the customers file: no rule applies"
+                            .to_owned(),
+                    );
+                }
                 for segment in &ty.segments {
                     let listed = |list: &[String]| {
                         list.iter()
@@ -221,7 +227,7 @@ pub fn explain(run: &SegmentRun, customer_id: &str) -> Result<Vec<TypeExplanatio
                         lines.push(format!("{}: on the include list", segment.name));
                     }
                     let Some(rule) = &segment.rule else { continue };
-                    let (clauses, truth) = explain_rule(&rule.expr, &context.table, customer);
+                    let (clauses, truth) = explain_rule(&rule.expr, context.table_of(ty), customer);
                     lines.push(format!(
                         "{}: {} is {}",
                         segment.name,

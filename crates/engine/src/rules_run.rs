@@ -8,26 +8,37 @@ use crate::overrides::{all_per_customer, one_per_customer};
 use crate::run::{overflow_error, AssignmentRow, Explanation, TypeResult};
 use crate::transactions::Dictionaries;
 use std::collections::HashMap;
+use strata_domain::columns::CustomerColumn;
 use strata_domain::config::Config;
 use strata_domain::date::Date;
 use strata_domain::features::{feature_table, rule_schema, Feature, FeatureInputs};
 use strata_domain::money::{Amount, SumKind, SumOverflow};
-use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable};
+use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable, Truth};
 use strata_domain::rules::membership::{classify, SegmentInputs};
 use strata_domain::rules::parse::parse;
 use strata_domain::rules::schema::Schema;
 use strata_domain::rules::schema::ValueType;
-use strata_domain::segment_type::{Method, SegmentIdx, SegmentType};
+use strata_domain::segment_type::{LineFilter, Method, SegmentIdx, SegmentType};
 use strata_domain::summary::{summarize, Unclassified};
 
 /// The features of every customer and what rules need beside them.
 pub struct RulesContext {
-    /// Feature columns, plus the segments of types classified so far.
-    pub table: FeatureTable,
+    /// One feature table per line filter of the rules types, the segments
+    /// of the types classified so far in each.
+    scopes: Vec<Scope>,
     /// Customer ids by lower-case e-mail.
     emails: HashMap<String, Vec<u32>>,
+}
+
+/// The features computed from the lines one filter accepts.
+struct Scope {
+    filter: LineFilter,
+    table: FeatureTable,
     /// Total spent per customer, the sales measure of rules summaries.
     total_spent: Vec<Amount>,
+    /// The customers a type with this filter considers, `None` for all: those
+    /// with a line the filter accepts or whose customers-file agency it names.
+    considered: Option<Vec<bool>>,
 }
 
 fn dictionary(names: &crate::intern::Interner) -> Vec<String> {
@@ -67,56 +78,106 @@ pub fn check_rules(config: &Config, customers: &CustomerTable) -> Result<()> {
 }
 
 impl RulesContext {
-    /// Builds the feature table as of a date.
+    /// Builds the feature tables as of a date, one per line filter.
     pub fn new(
         as_of: Date,
-        figures: FeatureFigures,
+        scopes: Vec<(LineFilter, FeatureFigures)>,
         dicts: &Dictionaries,
         customers: &CustomerTable,
         declared: &[(String, ValueType)],
     ) -> RulesContext {
         let n = dicts.customers.len();
-        let attributes = customers.attribute_columns(n);
         let mut emails: HashMap<String, Vec<u32>> = HashMap::new();
-        if let Some((_, values)) = attributes.iter().find(|(name, _)| name == "email") {
-            for (customer, email) in values.iter().enumerate() {
-                if let Some(email) = email {
-                    emails
-                        .entry(email.trim().to_lowercase())
-                        .or_default()
-                        .push(customer as u32);
-                }
+        let email_column = customers.column_values(CustomerColumn::Email.name(), n);
+        for (customer, email) in email_column.iter().enumerate() {
+            if let Some(email) = email {
+                emails
+                    .entry(email.trim().to_lowercase())
+                    .or_default()
+                    .push(customer as u32);
             }
         }
-        let total_spent = figures.activity.iter().map(|a| a.total_spent).collect();
-        let table = feature_table(FeatureInputs {
-            as_of,
-            customer_ids: (0..n as u32).map(|c| dicts.customers.name(c)).collect(),
-            activity: &figures.activity,
-            categories: (figures.categories, dictionary(&dicts.categories)),
-            brands: (figures.brands, dictionary(&dicts.brands)),
-            attributes,
-            declared,
-        });
-        RulesContext {
-            table,
-            emails,
-            total_spent,
-        }
+        let agency_column = customers.column_values(CustomerColumn::Agency.name(), n);
+        let scopes = scopes
+            .into_iter()
+            .map(|(filter, figures)| {
+                let considered = (!filter.accepts_all()).then(|| {
+                    let agencies = LineFilter {
+                        agencies: filter.agencies.clone(),
+                        brands: Vec::new(),
+                    };
+                    figures
+                        .has_line
+                        .iter()
+                        .zip(&agency_column)
+                        .map(|(&has_line, agency)| {
+                            has_line
+                                || (!agencies.agencies.is_empty()
+                                    && agency.is_some_and(|a| agencies.accepts(Some(a), None)))
+                        })
+                        .collect()
+                });
+                let total_spent = figures.activity.iter().map(|a| a.total_spent).collect();
+                let table = feature_table(FeatureInputs {
+                    as_of,
+                    customer_ids: (0..n as u32).map(|c| dicts.customers.name(c)).collect(),
+                    activity: &figures.activity,
+                    categories: (figures.categories, dictionary(&dicts.categories)),
+                    brands: (figures.brands, dictionary(&dicts.brands)),
+                    attributes: customers.attribute_columns(n),
+                    declared,
+                });
+                Scope {
+                    filter,
+                    table,
+                    total_spent,
+                    considered,
+                }
+            })
+            .collect();
+        RulesContext { scopes, emails }
+    }
+
+    /// The scope of a line filter; every filter of the run has one.
+    fn scope(&self, filter: &LineFilter) -> &Scope {
+        self.scopes
+            .iter()
+            .find(|s| &s.filter == filter)
+            .expect("a feature table is built for every filter of the rules types")
+    }
+
+    /// The features every line gives, for previews.
+    pub fn table(&self) -> &FeatureTable {
+        &self.scope(&LineFilter::default()).table
+    }
+
+    /// The features a type's rules read: those of the lines its filter accepts.
+    pub fn table_of(&self, ty: &SegmentType) -> &FeatureTable {
+        &self.scope(&ty.lines).table
+    }
+
+    /// Whether a type considers a customer: always, unless the type names
+    /// agencies or brands and the customer has neither a line of them nor,
+    /// in the customers file, one of the agencies.
+    pub fn considers(&self, ty: &SegmentType, customer: u32) -> bool {
+        self.scope(&ty.lines)
+            .considered
+            .as_ref()
+            .is_none_or(|c| c[customer as usize])
     }
 
     /// What rules may read: the features, and the types of the configuration.
     pub fn schema(&self, config: &Config) -> Schema {
         Schema {
             features: self
-                .table
+                .table()
                 .features
                 .iter()
                 .map(|(name, c)| (name.clone(), c.value_type()))
                 .collect(),
             types: config.types.iter().map(SegmentType::type_ref).collect(),
             inferred: self
-                .table
+                .table()
                 .features
                 .iter()
                 .map(|(name, _)| name)
@@ -131,10 +192,9 @@ impl RulesContext {
 
     /// Makes a classified type readable by `segment(...)` and `rfm(...)`.
     pub fn add_segments(&mut self, ty: &SegmentType, result: &TypeResult) {
-        let n = self.table.rows;
         let names: Vec<String> = ty.segments.iter().map(|s| s.name.clone()).collect();
         let column = if ty.is_multi() {
-            let mut lists = vec![Vec::new(); n];
+            let mut lists = vec![Vec::new(); self.rows()];
             for row in &result.rows {
                 if let Some(s) = row.assignment.segment {
                     lists[row.customer as usize].push(u32::from(s));
@@ -142,7 +202,7 @@ impl RulesContext {
             }
             Column::set(lists, names)
         } else {
-            let mut codes = vec![strata_domain::rules::eval::NULL_CODE; n];
+            let mut codes = vec![strata_domain::rules::eval::NULL_CODE; self.rows()];
             for row in &result.rows {
                 if let Some(s) = row.assignment.segment {
                     codes[row.customer as usize] = u32::from(s);
@@ -150,7 +210,14 @@ impl RulesContext {
             }
             Column::Text { codes, dict: names }
         };
-        self.table.segments.insert(ty.name.clone(), column);
+        for scope in &mut self.scopes {
+            scope.table.segments.insert(ty.name.clone(), column.clone());
+        }
+    }
+
+    /// The number of customers.
+    fn rows(&self) -> usize {
+        self.scopes.first().map_or(0, |s| s.table.rows)
     }
 
     /// Marks the customers an include or exclude list names, by id or e-mail;
@@ -162,7 +229,7 @@ impl RulesContext {
         context: &str,
         warnings: &mut Vec<String>,
     ) -> Vec<bool> {
-        let mut marked = vec![false; self.table.rows];
+        let mut marked = vec![false; self.rows()];
         for entry in entries {
             let key = entry.trim();
             let found: Vec<u32> = match dicts.customers.get(key) {
@@ -198,16 +265,25 @@ impl RulesContext {
         let Method::Rules(spec) = &ty.method else {
             unreachable!("only rules types are classified here")
         };
-        let rows = all_rows(&self.table);
+        let scope = self.scope(&ty.lines);
+        let rows = all_rows(&scope.table);
         let mut inputs = Vec::with_capacity(ty.segments.len());
         for segment in &ty.segments {
             let context = format!("type '{}': segment '{}'", ty.name, segment.name);
             // Rules were checked against the catalogue and the customers
             // file before any line was read (`check_rules`).
-            let rule = segment
-                .rule
-                .as_ref()
-                .map(|rule| evaluate(&rule.expr, &self.table, &rows));
+            let rule = segment.rule.as_ref().map(|rule| {
+                let mut truths = evaluate(&rule.expr, &scope.table, &rows);
+                if let Some(considered) = &scope.considered {
+                    // Customers of other agencies and brands match no rule.
+                    for (truth, &considered) in truths.iter_mut().zip(considered) {
+                        if !considered {
+                            *truth = Truth::False;
+                        }
+                    }
+                }
+                truths
+            });
             inputs.push(SegmentInputs {
                 rule,
                 include: self.resolve(
@@ -224,7 +300,7 @@ impl RulesContext {
                 ),
             });
         }
-        let n = self.table.rows;
+        let n = scope.table.rows;
         let manual = if spec.exclusive {
             one_per_customer(manual, n)
                 .into_iter()
@@ -237,10 +313,10 @@ impl RulesContext {
         let assignments: Vec<_> = memberships.iter().map(|m| m.assignment).collect();
         let sales: Vec<Amount> = memberships
             .iter()
-            .map(|m| self.total_spent[m.customer as usize])
+            .map(|m| scope.total_spent[m.customer as usize])
             .collect();
         let context = || format!("type '{}'", ty.name);
-        let total = Amount::checked_sum(self.total_spent.iter().copied()).map_err(|customer| {
+        let total = Amount::checked_sum(scope.total_spent.iter().copied()).map_err(|customer| {
             let overflow = SumOverflow {
                 kind: SumKind::Total,
                 unit: customer as u32,
@@ -262,8 +338,12 @@ impl RulesContext {
         summary.unclassified = Unclassified::count(
             member
                 .iter()
-                .filter(|&&m| !m)
-                .map(|_| Unclassified::NoRuleMatched),
+                .enumerate()
+                .filter(|(_, &m)| !m)
+                .map(|(c, _)| match &scope.considered {
+                    Some(considered) if !considered[c] => Unclassified::OutsideLines,
+                    _ => Unclassified::NoRuleMatched,
+                }),
         );
         let mut rows: Vec<AssignmentRow> = memberships
             .into_iter()
@@ -290,8 +370,8 @@ impl RulesContext {
             .is_some_and(|c| c.contains(&customer))
     }
 
-    /// Total spent of a customer, for previews.
+    /// Total spent of a customer over every line, for previews.
     pub fn total_spent(&self, customer: u32) -> Amount {
-        self.total_spent[customer as usize]
+        self.scope(&LineFilter::default()).total_spent[customer as usize]
     }
 }

@@ -13,7 +13,7 @@ use crate::transactions::{
 };
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
-use strata_domain::columns::LineColumn;
+use strata_domain::columns::{CustomerColumn, LineColumn};
 use strata_domain::compare::{Movement, TransitionMatrix};
 use strata_domain::config::evaluation_order;
 use strata_domain::config::Config;
@@ -21,7 +21,7 @@ use strata_domain::date::{Date, Window};
 use strata_domain::money::{Amount, Fraction, SumKind, SumOverflow};
 use strata_domain::pareto::LeftOut;
 use strata_domain::rfm::RfmScore;
-use strata_domain::segment_type::{Identity, Measure, Method, SegmentIdx, SegmentType};
+use strata_domain::segment_type::{Identity, LineFilter, Measure, Method, SegmentIdx, SegmentType};
 use strata_domain::summary::{summarize, LeftOutSales, TypeSummary, Unclassified};
 use strata_domain::{pareto, rfm};
 
@@ -107,12 +107,25 @@ pub struct SegmentRun {
     pub rules: Option<RulesContext>,
 }
 
+/// Whether a type is classified by rules.
+fn is_rules(ty: &SegmentType) -> bool {
+    matches!(ty.method, Method::Rules(_))
+}
+
+/// The features rules read: every line up to a date, once per distinct line
+/// filter of the rules types (and unfiltered for previews).
+struct FeatureScopes {
+    as_of: Date,
+    filters: Vec<LineFilter>,
+}
+
 /// Loaded customers and the per-type figures of each requested window.
 struct Loaded {
     dicts: Dictionaries,
     customers: CustomerTable,
     aggregated: Vec<Aggregated>,
-    features: Option<FeatureFigures>,
+    /// The features of each scope asked for, in order.
+    features: Vec<FeatureFigures>,
     files: Vec<FileInfo>,
     /// Line filters naming no agency or brand of the files.
     warnings: Vec<String>,
@@ -152,7 +165,7 @@ fn load(
     config: &Config,
     selection: &Selection,
     windows: &[(usize, Window)],
-    features_as_of: Option<Date>,
+    features: Option<&FeatureScopes>,
     progress: &dyn Progress,
 ) -> Result<Loaded> {
     let mut dicts = Dictionaries::default();
@@ -175,7 +188,11 @@ fn load(
     let mut aggregators: Vec<Aggregator> = windows
         .iter()
         .map(|&(t, w)| Aggregator::new(&config.types[t], w, &config.closed_statuses))
-        .chain(features_as_of.map(|as_of| Aggregator::features(as_of, &config.closed_statuses)))
+        .chain(features.into_iter().flat_map(|f| {
+            f.filters.iter().map(|filter| {
+                Aggregator::features(f.as_of, filter.clone(), &config.closed_statuses)
+            })
+        }))
         .collect();
     let info = read_transactions(
         &inputs.transactions,
@@ -195,19 +212,33 @@ fn load(
             lines: info.lines,
         },
     );
+    // The types each aggregator serves, to name them in warnings and errors.
+    let served: Vec<Vec<usize>> = windows
+        .iter()
+        .map(|&(t, _)| vec![t])
+        .chain(features.into_iter().flat_map(|f| {
+            f.filters.iter().map(|filter| {
+                (0..config.types.len())
+                    .filter(|&t| is_rules(&config.types[t]) && &config.types[t].lines == filter)
+                    .collect()
+            })
+        }))
+        .collect();
     let mut warnings: Vec<String> = Vec::new();
-    for (aggregator, &(t, _)) in aggregators.iter().zip(windows) {
+    for (aggregator, types) in aggregators.iter().zip(&served) {
         for unmatched in aggregator.unmatched_filters() {
-            let warning = format!("type '{}': {unmatched}", config.types[t].name);
-            if !warnings.contains(&warning) {
-                warnings.push(warning);
+            for &t in types {
+                let warning = format!("type '{}': {unmatched}", config.types[t].name);
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
             }
         }
     }
-    let contexts = windows
-        .iter()
-        .map(|&(t, _)| format!("type '{}'", config.types[t].name))
-        .chain(features_as_of.map(|_| "the features rules read".to_owned()));
+    let contexts = served.iter().map(|types| match types.first() {
+        Some(&t) => format!("type '{}'", config.types[t].name),
+        None => "the features rules read".to_owned(),
+    });
     let mut aggregated: Vec<Aggregated> = aggregators
         .into_iter()
         .zip(contexts)
@@ -216,10 +247,14 @@ fn load(
                 .map_err(|o| overflow_error(context, o.unit, &dicts, o))
         })
         .collect::<Result<_>>()?;
-    let features = match features_as_of.and_then(|_| aggregated.pop()) {
-        Some(Aggregated::Features(f)) => Some(f),
-        _ => None,
-    };
+    let features = aggregated
+        .split_off(windows.len())
+        .into_iter()
+        .map(|a| match a {
+            Aggregated::Features(f) => f,
+            _ => unreachable!("feature aggregators come after the windows"),
+        })
+        .collect();
     Ok(Loaded {
         dicts,
         customers,
@@ -233,7 +268,9 @@ fn load(
 fn grouping(ty: &SegmentType, customers: &CustomerTable, n_customers: usize) -> Grouping {
     match ty.identity {
         Identity::Customer => Grouping::by_account(n_customers),
-        Identity::Vat => Grouping::by_vat(customers.column_values("vat", n_customers)),
+        Identity::Vat => {
+            Grouping::by_vat(customers.column_values(CustomerColumn::Vat.name(), n_customers))
+        }
     }
 }
 
@@ -436,7 +473,6 @@ fn classify_all(
         Some(path) if mode != Mode::Compare => Some(Overrides::read(path, &config)?),
         _ => None,
     };
-    let is_rules = |t: &SegmentType| matches!(t.method, Method::Rules(_));
     let windows: Vec<(usize, Window)> = config
         .types
         .iter()
@@ -444,13 +480,23 @@ fn classify_all(
         .filter(|(_, t)| !is_rules(t))
         .map(|(i, t)| (i, period.unwrap_or_else(|| t.interval.window(as_of))))
         .collect();
-    let has_rules = mode == Mode::Inspect || config.types.iter().any(is_rules);
+    let mut filters: Vec<LineFilter> = Vec::new();
+    if mode == Mode::Inspect {
+        // Previews read every line.
+        filters.push(LineFilter::default());
+    }
+    for ty in config.types.iter().filter(|t| is_rules(t)) {
+        if !filters.contains(&ty.lines) {
+            filters.push(ty.lines.clone());
+        }
+    }
+    let scopes = (!filters.is_empty()).then_some(FeatureScopes { as_of, filters });
     let mut loaded = load(
         inputs,
         &config,
         &selection(&config, mode == Mode::Inspect, inputs.decimal),
         &windows,
-        has_rules.then_some(as_of),
+        scopes.as_ref(),
         progress,
     )?;
     let n_customers = loaded.dicts.customers.len();
@@ -474,9 +520,11 @@ fn classify_all(
     let (dicts, customers) = (&loaded.dicts, &loaded.customers);
     let (mut rules, mut computed) = std::thread::scope(|scope| {
         // The feature table is built while the other types are classified.
-        let building = loaded.features.take().map(|f| {
+        let building = scopes.map(|scopes| {
+            let figures = std::mem::take(&mut loaded.features);
             let declared = &config.attributes;
-            scope.spawn(move || RulesContext::new(as_of, f, dicts, customers, declared))
+            let scoped = scopes.filters.into_iter().zip(figures).collect();
+            scope.spawn(move || RulesContext::new(as_of, scoped, dicts, customers, declared))
         });
         let computed: Vec<Option<Result<TypeResult>>> = config
             .types

@@ -3,6 +3,7 @@
 
 use crate::{abc, d, inputs, Fixture};
 use strata_domain::config::parse_config;
+use strata_domain::summary::Unclassified;
 use strata_engine::inspect;
 use strata_engine::progress::Silent;
 use strata_engine::run::{self, SegmentRun};
@@ -237,4 +238,74 @@ fn explain_lists_each_clause_with_its_value() {
             "    late_order_days > 5 (10) is true",
         ]
     );
+}
+
+#[test]
+fn agencies_and_brands_restrict_the_lines_rules_read() {
+    let f = Fixture::new();
+    let t = f.file(
+        "t.csv",
+        "order_id,customer_id,date,amount,agency,brand\n\
+         1,C1,2024-12-01,100,Lyon,Bosch\n\
+         2,C1,2024-12-02,500,Paris,Valeo\n\
+         3,C2,2024-12-03,50,Paris,Bosch\n\
+         4,C3,2024-12-04,70,Lyon,Valeo\n",
+    );
+    let c = f.file(
+        "c.csv",
+        "customer_id,agency\nC1,Paris\nC2,Paris\nC3,Paris\nC4,Lyon\n",
+    );
+    let segments = "[[types.segments]]\nname = \"Any\"\nrule = \"total_spent >= 0\"\n\
+                    [[types.segments]]\nname = \"Big\"\nrule = \"total_spent >= 100\"\n";
+    let config = format!(
+        "[[types]]\nname = \"Lyon\"\nmethod = \"rules\"\nexclusive = false\nagencies = [\"lyon\"]\n{segments}\
+         [[types]]\nname = \"Bosch\"\nmethod = \"rules\"\nexclusive = false\nbrands = [\"Bosch\"]\n{segments}\
+         [[types]]\nname = \"All\"\nmethod = \"rules\"\nexclusive = false\n{segments}\
+         [[types]]\nname = \"Nowhere\"\nmethod = \"rules\"\nexclusive = false\nagencies = [\"Nowhere\"]\n{segments}\
+         [[types]]\nname = \"Listed\"\nmethod = \"rules\"\nagencies = [\"Lyon\"]\n\
+         [[types.segments]]\nname = \"List\"\ninclude = [\"C2\"]\n"
+    );
+    let run = run::segment(
+        parse_config(&config).unwrap(),
+        &inputs(t, Some(c), None),
+        d("2024-12-31"),
+        &Silent,
+    )
+    .unwrap();
+    // C1 spent 100 in Lyon (and 500 in Paris); C2 has neither a Lyon line
+    // nor the Lyon agency; C3 bought 70 in Lyon; C4, without lines, is a
+    // Lyon customer in the customers file.
+    assert_eq!(
+        memberships(&run, "Lyon"),
+        [
+            "C1:Any:computed",
+            "C1:Big:computed",
+            "C3:Any:computed",
+            "C4:Any:computed"
+        ]
+    );
+    // Brands: only a line of the brand counts; the customers file has no brand.
+    assert_eq!(
+        memberships(&run, "Bosch"),
+        ["C1:Any:computed", "C1:Big:computed", "C2:Any:computed"]
+    );
+    assert_eq!(
+        memberships(&run, "All"),
+        [
+            "C1:Any:computed",
+            "C1:Big:computed",
+            "C2:Any:computed",
+            "C3:Any:computed",
+            "C4:Any:computed"
+        ]
+    );
+    let lyon = &run.types[0].summary.unclassified;
+    assert_eq!(lyon, &[(Unclassified::OutsideLines, 1)]);
+    assert_eq!(
+        run.warnings,
+        ["type 'Nowhere': agencies: 'Nowhere' names no agency of the files read"]
+    );
+    assert!(memberships(&run, "Nowhere").is_empty());
+    // An include list names customers outside the type's lines too.
+    assert_eq!(memberships(&run, "Listed"), ["C2:List:include"]);
 }
