@@ -16,4 +16,5 @@ pub mod pareto;
 pub mod rfm;
 pub mod rules;
 pub mod segment_type;
+pub mod settings;
 pub mod summary;

@@ -65,7 +65,7 @@ pub fn check_rules(config: &Config, customers: &CustomerTable) -> Result<()> {
     }
     let attributes = customers.attribute_columns(customers.rows() as usize);
     let types = config.types.iter().map(SegmentType::type_ref).collect();
-    let schema = rule_schema(&attributes, &config.attributes, types);
+    let schema = rule_schema(&attributes, &config.settings.attributes, types);
     for (ty, segment, text) in rules {
         parse(text, Some(&schema)).map_err(|e| {
             Error::Usage(format!(
@@ -183,7 +183,7 @@ impl RulesContext {
                 .map(|(name, _)| name)
                 .filter(|name| {
                     Feature::from_name(name).is_none()
-                        && !config.attributes.iter().any(|(n, _)| n == *name)
+                        && !config.settings.attributes.iter().any(|(n, _)| n == *name)
                 })
                 .cloned()
                 .collect(),

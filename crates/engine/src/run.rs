@@ -183,14 +183,14 @@ fn load(
         }
         None => CustomerTable::default(),
     };
-    customers.check_declared(&config.attributes)?;
+    customers.check_declared(&config.settings.attributes)?;
     crate::rules_run::check_rules(config, &customers)?;
     let mut aggregators: Vec<Aggregator> = windows
         .iter()
-        .map(|&(t, w)| Aggregator::new(&config.types[t], w, &config.closed_statuses))
+        .map(|&(t, w)| Aggregator::new(&config.types[t], w, &config.settings.closed_statuses))
         .chain(features.into_iter().flat_map(|f| {
             f.filters.iter().map(|filter| {
-                Aggregator::features(f.as_of, filter.clone(), &config.closed_statuses)
+                Aggregator::features(f.as_of, filter.clone(), &config.settings.closed_statuses)
             })
         }))
         .collect();
@@ -522,7 +522,7 @@ fn classify_all(
         // The feature table is built while the other types are classified.
         let building = scopes.map(|scopes| {
             let figures = std::mem::take(&mut loaded.features);
-            let declared = &config.attributes;
+            let declared = &config.settings.attributes;
             let scoped = scopes.filters.into_iter().zip(figures).collect();
             scope.spawn(move || RulesContext::new(as_of, scoped, dicts, customers, declared))
         });

@@ -407,7 +407,7 @@ pub fn segment_report(run: &SegmentRun, info: &ReportInfo<'_>) -> String {
             run.as_of,
             ty,
             result,
-            &run.config.currency,
+            &run.config.settings.currency,
             lang,
         ));
     }
@@ -497,8 +497,8 @@ pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
                     sa.name.clone(),
                     count(sa.accounts, lang),
                     count(sb.accounts, lang),
-                    money(sa.sales, &run.config.currency, lang),
-                    money(sb.sales, &run.config.currency, lang),
+                    money(sa.sales, &run.config.settings.currency, lang),
+                    money(sb.sales, &run.config.settings.currency, lang),
                 ],
             )
         })

@@ -14,6 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 use strata_domain::config::{parse_config, Config};
 use strata_domain::date::Date;
+use strata_domain::settings::Settings;
 use strata_engine::generate::{self, Format, Shape};
 use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, OutputDir};
@@ -233,13 +234,16 @@ enum FormatArg {
     Parquet,
 }
 
-fn today() -> Date {
-    Date::from_naive(chrono::Local::now().date_naive())
+/// Today in the configuration's time zone, else the machine's.
+fn today(settings: &Settings) -> Date {
+    settings
+        .today(chrono::Utc::now())
+        .unwrap_or_else(|| Date::from_naive(chrono::Local::now().date_naive()))
 }
 
-fn parse_date_arg(flag: &str, value: Option<&str>) -> Result<Date> {
+fn parse_date_arg(flag: &str, value: Option<&str>, settings: &Settings) -> Result<Date> {
     match value {
-        None => Ok(today()),
+        None => Ok(today(settings)),
         Some(text) => Date::parse_iso(text)
             .with_context(|| format!("{flag} '{text}' is not a date YYYY-MM-DD")),
     }
@@ -374,7 +378,7 @@ fn run(cli: Cli) -> Result<()> {
                 ColumnsArg::Segments => AssignmentColumns::Segments,
             };
             let config = read_config(&args.config)?;
-            let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
+            let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
             let inputs = inputs(&args, overrides)?;
             let out = begin_output(&args, &inputs)?;
             let bar = progress::Bar::new(args.quiet);
@@ -436,14 +440,12 @@ fn run(cli: Cli) -> Result<()> {
             let config = match config {
                 Some(path) => read_config(&path)?,
                 None => Config {
-                    currency: "EUR".to_owned(),
-                    closed_statuses: Default::default(),
-                    attributes: Vec::new(),
+                    settings: Settings::default(),
                     types: Vec::new(),
                 },
             };
             let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
-            let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
+            let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
             let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
             let preview = inspect::preview(&run, &rule)?;
             print_text(|out| summary::print_preview(out, &preview))?;
@@ -459,7 +461,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let config = read_config(&config)?;
             let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
-            let as_of = parse_date_arg("--as-of", as_of.as_deref())?;
+            let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
             let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
             let explanations = inspect::explain(&run, &customer)?;
             print_text(|out| summary::print_explanations(out, &customer, as_of, &explanations))?;
@@ -499,7 +501,7 @@ fn run(cli: Cli) -> Result<()> {
                     ShapeArg::Skewed => Shape::Skewed,
                 },
                 seed,
-                end: parse_date_arg("--end", end.as_deref())?,
+                end: parse_date_arg("--end", end.as_deref(), &Settings::default())?,
                 format: match format {
                     FormatArg::Csv => Format::Csv,
                     FormatArg::Parquet => Format::Parquet,

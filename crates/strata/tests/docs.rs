@@ -68,3 +68,102 @@ fn the_readme_lists_exactly_the_feature_catalogue() {
         "README: the feature table must be exactly:\n{table}"
     );
 }
+
+#[test]
+fn the_readme_names_every_reserved_customers_column() {
+    use strata_domain::columns::CustomerColumn;
+    let listed = quoted_names_of_bullet("- **Customers**");
+    for column in CustomerColumn::ALL {
+        assert!(
+            listed.iter().any(|name| name == column.name()),
+            "README: Input files, Customers must name `{}`",
+            column.name()
+        );
+    }
+}
+
+/// The README's section that starts with `heading`, up to the next one.
+fn section(heading: &str) -> &'static str {
+    let from = README.find(heading).expect("the section is in the README");
+    let rest = &README[from + heading.len()..];
+    &rest[..rest.find("\n## ").unwrap_or(rest.len())]
+}
+
+/// The keys of a structure as its JSON form writes them.
+fn keys(value: impl serde::Serialize) -> Vec<String> {
+    match serde_json::to_value(value).unwrap() {
+        serde_json::Value::Object(map) => map.keys().cloned().collect(),
+        other => panic!("not a structure: {other}"),
+    }
+}
+
+#[test]
+fn the_readme_documents_every_configuration_key_and_problem_code() {
+    use strata_domain::config::input::{ConfigInput, Number, SegmentInput, TypeInput};
+    use strata_domain::config::problem::ProblemCode;
+    use strata_domain::segment_type::MethodKind;
+    let text = section("## Configuration");
+    // Every field set, so that every key is written (a new field must be added here).
+    let segment = SegmentInput {
+        id: Some(String::new()),
+        name: String::new(),
+        share: Some(Number::Integer(1)),
+        visit_every_days: Some(1),
+        priority: Some(1),
+        default: true,
+        excluded: true,
+        color: Some(String::new()),
+        r: Some([1, 1]),
+        f: Some([1, 1]),
+        m: Some([1, 1]),
+        rule: Some(String::new()),
+        include: vec![String::new()],
+        exclude: vec![String::new()],
+    };
+    let ty = TypeInput {
+        id: Some(String::new()),
+        name: String::new(),
+        method: String::new(),
+        identity: Some(String::new()),
+        measure: Some(String::new()),
+        period_months: Some(1),
+        interval: Some(String::new()),
+        min_sales: Some(Number::Integer(1)),
+        agencies: vec![String::new()],
+        brands: vec![String::new()],
+        bins: Some(1),
+        recency_days: Some(vec![1]),
+        frequency: Some(vec![1]),
+        monetary: Some(vec![Number::Integer(1)]),
+        exclusive: Some(true),
+        segments: vec![segment.clone()],
+    };
+    let config = ConfigInput {
+        currency: Some(String::new()),
+        closed_statuses: Some(vec![String::new()]),
+        attributes: [(String::new(), String::new())].into(),
+        time_zone: Some(String::new()),
+        types: vec![ty.clone()],
+    };
+    let missing: Vec<String> = [keys(&config), keys(&ty), keys(&segment)]
+        .concat()
+        .into_iter()
+        .filter(|key| !text.contains(&format!("`{key}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README: Configuration must document {missing:?}"
+    );
+    for method in MethodKind::ALL {
+        assert!(text.contains(&format!("`{}`", method.name())), "{method:?}");
+    }
+    let codes: Vec<String> = ProblemCode::ALL
+        .iter()
+        .map(|c| format!("`{}`", c.as_str()))
+        .collect();
+    assert!(
+        text.replace('\n', " ").contains(&codes.join(", ")),
+        "README: Configuration must list the problem codes in order: {}",
+        codes.join(", ")
+    );
+}
