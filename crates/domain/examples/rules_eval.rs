@@ -4,6 +4,7 @@
 //! `cargo run --release -p strata-domain --example rules_eval -- [CUSTOMERS]`
 
 use std::time::Instant;
+use strata_domain::features::Feature;
 use strata_domain::money::Amount;
 use strata_domain::rules::eval::{all_rows, evaluate, Column, FeatureTable, Ratio, Truth};
 use strata_domain::rules::parse::parse;
@@ -45,7 +46,7 @@ fn main() {
     let spent: Vec<i64> = (0..n).map(|_| rng.next(50_000_000) as i64).collect();
     table.features = vec![
         (
-            "total_spent".into(),
+            Feature::TotalSpent.name().into(),
             Column::Number(
                 spent
                     .iter()
@@ -54,7 +55,7 @@ fn main() {
             ),
         ),
         (
-            "avg_basket".into(),
+            Feature::AvgBasket.name().into(),
             Column::Number(
                 spent
                     .iter()
@@ -64,7 +65,7 @@ fn main() {
             ),
         ),
         (
-            "last_order_days".into(),
+            Feature::LastOrderDays.name().into(),
             Column::Number(
                 orders
                     .iter()
@@ -73,7 +74,7 @@ fn main() {
             ),
         ),
         (
-            "orders_365d".into(),
+            Feature::Orders365d.name().into(),
             Column::Number(
                 orders
                     .iter()
@@ -82,7 +83,7 @@ fn main() {
             ),
         ),
         (
-            "purchased_brand".into(),
+            Feature::PurchasedBrand.name().into(),
             Column::set(
                 (0..n).map(|_| {
                     (0..rng.next(4))
