@@ -166,7 +166,8 @@ pub fn score(spec: &RfmSpec, window_end: Date, units: &[RfmInput]) -> Vec<Option
 }
 
 /// The segment a score names: the default map, or the type's first
-/// non-excluded segment whose ranges all contain the scores, else its default.
+/// segment, neither excluded nor the default, whose ranges all contain the
+/// scores, else its default (so the default's source is always `default`).
 pub fn name(ty: &SegmentType, naming: RfmNaming, score: &RfmScore) -> Computed {
     match naming {
         RfmNaming::DefaultMap => Computed::Segment(default_map(score.r, score.f)),
@@ -177,7 +178,9 @@ pub fn name(ty: &SegmentType, naming: RfmNaming, score: &RfmScore) -> Computed {
                 let within = |range: Option<crate::segment_type::ScoreRange>, v: u8| {
                     range.is_none_or(|r| r.contains(v))
                 };
-                !s.excluded && within(s.r, score.r) && within(s.f, score.f) && within(s.m, score.m)
+                !s.excluded
+                    && !s.is_default
+                    && within(s.r, score.r) && within(s.f, score.f) && within(s.m, score.m)
             })
             .map_or_else(
                 || Computed::fallback(ty.default_segment()),

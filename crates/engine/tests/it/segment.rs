@@ -201,7 +201,7 @@ fn rfm_orders_are_netted_and_returns_do_not_count() {
         rows,
         [
             "RFM,C1,best,computed,best,,,,,,6,1,40,3,1,1",
-            "RFM,C2,rest,computed,rest,,,,,,365,1,500,1,1,3"
+            "RFM,C2,rest,default,rest,,,,,,365,1,500,1,1,3"
         ]
     );
 }
