@@ -180,7 +180,9 @@ pub fn name(ty: &SegmentType, naming: RfmNaming, score: &RfmScore) -> Computed {
                 };
                 !s.excluded
                     && !s.is_default
-                    && within(s.r, score.r) && within(s.f, score.f) && within(s.m, score.m)
+                    && within(s.r, score.r)
+                    && within(s.f, score.f)
+                    && within(s.m, score.m)
             })
             .map_or_else(
                 || Computed::fallback(ty.default_segment()),

@@ -10,6 +10,7 @@ use crate::transactions::{
 use arrow_array::builder::StringBuilder;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use strata_domain::columns::LineColumn;
@@ -272,11 +273,21 @@ pub(crate) struct TransactionsDecoder {
     data_line: u64,
     columns: ColumnMap,
     size: Option<u64>,
+    /// Threads decoding chunks side by side.
+    workers: usize,
 }
 
+/// The most decoding threads worth running: beyond, the reader is the limit.
+const MAX_WORKERS: usize = 8;
+
 impl TransactionsDecoder {
-    /// Opens the file and finds the selected columns in its header.
-    pub(crate) fn open(path: &Path, selection: &Selection) -> Result<TransactionsDecoder> {
+    /// Opens the file and finds the selected columns in its header; at most
+    /// `threads` threads will decode it.
+    pub(crate) fn open(
+        path: &Path,
+        selection: &Selection,
+        threads: NonZeroUsize,
+    ) -> Result<TransactionsDecoder> {
         let size = std::fs::metadata(path).map(|m| m.len()).ok();
         let csv = open_csv(path)?;
         let columns = ColumnMap::find(path, &csv.headers, selection)?;
@@ -299,6 +310,7 @@ impl TransactionsDecoder {
             data_line: csv.data_line,
             columns,
             size,
+            workers: threads.get().min(MAX_WORKERS),
         })
     }
 
@@ -769,7 +781,7 @@ impl Decoder for TransactionsDecoder {
     }
 
     fn decode(self, emit: &mut Emit<'_>) -> Result<()> {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let workers = self.workers;
         let this = &self;
         std::thread::scope(|scope| {
             let mut to_workers = Vec::new();

@@ -101,6 +101,9 @@ pub enum Error {
         /// Which sum.
         overflow: strata_domain::money::SumOverflow,
     },
+    /// The caller cancelled the run (`Control::cancel`); nothing was produced.
+    #[error("the run was cancelled")]
+    Cancelled,
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -1,4 +1,8 @@
-//! Progress reporting of long runs, implemented by the command line.
+//! What the caller of a run decides: how many threads it may use, where its
+//! progress goes and when it is cancelled.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Receives the stages of a run and how far the current one has gone.
 pub trait Progress {
@@ -17,4 +21,46 @@ impl Progress for Silent {
     fn start(&self, _stage: &str, _total: Option<u64>) {}
     fn advance(&self, _position: u64) {}
     fn finish(&self) {}
+}
+
+/// How a run may go: its thread budget, its progress, its cancellation.
+#[derive(Clone, Copy)]
+pub struct Control<'a> {
+    /// The most threads the run keeps busy at once (decoding, formatting).
+    pub threads: NonZeroUsize,
+    /// Where progress goes.
+    pub progress: &'a dyn Progress,
+    /// Set by the caller to stop the run: it is checked between batches of
+    /// lines, and a cancelled run returns [`crate::Error::Cancelled`].
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl<'a> Control<'a> {
+    /// Every core of the machine, no cancellation.
+    pub fn new(progress: &'a dyn Progress) -> Control<'a> {
+        Control {
+            threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            progress,
+            cancel: None,
+        }
+    }
+
+    /// Every core, no progress shown, no cancellation.
+    pub fn silent() -> Control<'static> {
+        Control::new(&Silent)
+    }
+
+    /// Whether the caller asked the run to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Fails with [`crate::Error::Cancelled`] once the caller asked the run to stop.
+    pub fn check(&self) -> crate::Result<()> {
+        if self.is_cancelled() {
+            Err(crate::Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
 }

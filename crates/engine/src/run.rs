@@ -6,7 +6,7 @@ use crate::customers::{load_customers, CustomerTable};
 use crate::error::{Error, Result};
 use crate::overrides::one_per_customer;
 use crate::overrides::Overrides;
-use crate::progress::Progress;
+use crate::progress::Control;
 use crate::rules_run::RulesContext;
 use crate::transactions::{
     read_transactions, DecimalSeparator, Dictionaries, NeededColumn, Selection,
@@ -166,15 +166,15 @@ fn load(
     selection: &Selection,
     windows: &[(usize, Window)],
     features: Option<&FeatureScopes>,
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<Loaded> {
     let mut dicts = Dictionaries::default();
     let mut files = Vec::new();
     let customers = match &inputs.customers {
         Some(path) => {
-            progress.start("reading customers", None);
+            control.progress.start("reading customers", None);
             let table = load_customers(path, &mut dicts)?;
-            progress.finish();
+            control.progress.finish();
             files.push(FileInfo {
                 path: path.clone(),
                 lines: table.rows(),
@@ -198,7 +198,7 @@ fn load(
         &inputs.transactions,
         selection,
         &mut dicts,
-        progress,
+        control,
         &mut |batch| {
             for aggregator in &mut aggregators {
                 aggregator.consume(batch);
@@ -425,9 +425,9 @@ pub fn segment(
     config: Config,
     inputs: &Inputs,
     as_of: Date,
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, None, Mode::Segment, progress)
+    classify_all(config, inputs, as_of, None, Mode::Segment, control)
 }
 
 /// Classifies every type over one date range instead of each type's own
@@ -437,7 +437,7 @@ pub fn segment_period(
     config: Config,
     inputs: &Inputs,
     period: Window,
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<SegmentRun> {
     classify_all(
         config,
@@ -445,7 +445,7 @@ pub fn segment_period(
         period.last,
         Some(period),
         Mode::Segment,
-        progress,
+        control,
     )
 }
 
@@ -467,7 +467,7 @@ fn classify_all(
     as_of: Date,
     period: Option<Window>,
     mode: Mode,
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<SegmentRun> {
     let overrides = match &inputs.overrides {
         Some(path) if mode != Mode::Compare => Some(Overrides::read(path, &config)?),
@@ -497,7 +497,7 @@ fn classify_all(
         &selection(&config, mode == Mode::Inspect, inputs.decimal),
         &windows,
         scopes.as_ref(),
-        progress,
+        control,
     )?;
     let n_customers = loaded.dicts.customers.len();
     let manual = match &overrides {
@@ -510,7 +510,7 @@ fn classify_all(
             lines: o.len() as u64,
         });
     }
-    progress.start("classifying", None);
+    control.progress.start("classifying", None);
     let order = evaluation_order(&config.types).map_err(|cycle| {
         Error::Usage(format!(
             "rules reference each other in a cycle: {}",
@@ -567,7 +567,7 @@ fn classify_all(
         }
         results[t] = Some(result);
     }
-    progress.finish();
+    control.progress.finish();
     Ok(SegmentRun {
         config,
         as_of,
@@ -588,9 +588,9 @@ pub fn inspect(
     config: Config,
     inputs: &Inputs,
     as_of: Date,
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, None, Mode::Inspect, progress)
+    classify_all(config, inputs, as_of, None, Mode::Inspect, control)
 }
 
 /// One customer's segments in the two periods.
@@ -649,7 +649,7 @@ pub fn compare(
     inputs: &Inputs,
     type_name: &str,
     periods: [Window; 2],
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<CompareRun> {
     let type_idx = config
         .types
@@ -670,16 +670,8 @@ pub fn compare(
     }
     let (periods, dicts, files) = if matches!(ty.method, Method::Rules(_)) {
         // Rules read everything up to a date: each period is classified as of its end.
-        let [a, b] = periods.map(|p| {
-            classify_all(
-                config.clone(),
-                inputs,
-                p.last,
-                None,
-                Mode::Compare,
-                progress,
-            )
-        });
+        let [a, b] = periods
+            .map(|p| classify_all(config.clone(), inputs, p.last, None, Mode::Compare, control));
         let (mut a, mut b) = (a?, b?);
         let take = |run: &mut SegmentRun, period: Window| TypeResult {
             window: Some(period),
@@ -698,7 +690,7 @@ pub fn compare(
             &selection(&config, false, inputs.decimal),
             &windows,
             None,
-            progress,
+            control,
         )?;
         let n_customers = loaded.dicts.customers.len();
         let grouping = grouping(ty, &loaded.customers, n_customers);
@@ -770,7 +762,7 @@ pub fn scan(
     path: &Path,
     config: Option<&Config>,
     decimal: Option<DecimalSeparator>,
-    progress: &dyn Progress,
+    control: &Control<'_>,
 ) -> Result<Scan> {
     let mut dicts = Dictionaries::default();
     let mut dates: Option<(Date, Date)> = None;
@@ -781,7 +773,7 @@ pub fn scan(
             ..Selection::all()
         },
     };
-    let info = read_transactions(path, &selection, &mut dicts, progress, &mut |batch| {
+    let info = read_transactions(path, &selection, &mut dicts, control, &mut |batch| {
         if let (Some(&lo), Some(&hi)) = (batch.date.iter().min(), batch.date.iter().max()) {
             dates = Some(dates.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }

@@ -9,7 +9,7 @@
 
 use crate::error::{shown, InputError, Location, Result};
 use crate::intern::{Interner, NONE};
-use crate::progress::Progress;
+use crate::progress::Control;
 use crate::table::is_parquet;
 use crate::{csv_input, parquet_input};
 use arrow_array::cast::AsArray;
@@ -532,15 +532,15 @@ pub fn read_transactions(
     path: &Path,
     selection: &Selection,
     dicts: &mut Dictionaries,
-    progress: &dyn Progress,
+    control: &Control<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<TransactionsInfo> {
     if is_parquet(path) {
         let decoder = parquet_input::TransactionsDecoder::open(path, selection)?;
-        pipeline(decoder, dicts, progress, sink)
+        pipeline(decoder, dicts, control, sink)
     } else {
-        let decoder = csv_input::TransactionsDecoder::open(path, selection)?;
-        pipeline(decoder, dicts, progress, sink)
+        let decoder = csv_input::TransactionsDecoder::open(path, selection, control.threads)?;
+        pipeline(decoder, dicts, control, sink)
     }
 }
 
@@ -553,10 +553,12 @@ const QUEUE: usize = 4;
 fn pipeline(
     decoder: impl Decoder,
     dicts: &mut Dictionaries,
-    progress: &dyn Progress,
+    control: &Control<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<TransactionsInfo> {
-    progress.start("reading transactions", decoder.size());
+    control
+        .progress
+        .start("reading transactions", decoder.size());
     let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(QUEUE);
     let (interned_tx, interned_rx) = mpsc::sync_channel::<LineBatch>(QUEUE);
     let mut lines = 0u64;
@@ -570,6 +572,10 @@ fn pipeline(
         });
         let mut sent = Sent::default();
         for decoded in decoded_rx {
+            // Dropping the queues stops the decoder and the sink.
+            if control.is_cancelled() {
+                break;
+            }
             let position = decoded.position;
             lines += decoded.len() as u64;
             if interned_tx
@@ -578,7 +584,7 @@ fn pipeline(
             {
                 break;
             }
-            progress.advance(position);
+            control.progress.advance(position);
         }
         drop(interned_tx);
         sinking
@@ -588,7 +594,8 @@ fn pipeline(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
-    progress.finish();
+    control.check()?;
+    control.progress.finish();
     Ok(TransactionsInfo { lines })
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use strata_domain::config::parse_config;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns};
-use strata_engine::progress::Silent;
+use strata_engine::progress::Control;
 use strata_engine::run::{self, Inputs};
 
 /// The fewest cases the folder may hold.
@@ -55,8 +55,11 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Rows of CSV fields.
+type Records = Vec<Vec<String>>;
+
 /// The records of a CSV text, header first.
-fn records(csv_text: &str) -> Vec<Vec<String>> {
+fn records(csv_text: &str) -> Records {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(csv_text.as_bytes())
@@ -67,7 +70,7 @@ fn records(csv_text: &str) -> Vec<Vec<String>> {
 
 /// The columns of `got` that `expected`'s header names, in its order, so
 /// that a case checks what it is about and no more.
-fn compared(expected: &str, got: &str) -> Result<(Vec<Vec<String>>, Vec<Vec<String>>), String> {
+fn compared(expected: &str, got: &str) -> Result<(Records, Records), String> {
     let (want, got) = (records(expected), records(got));
     let header = want.first().ok_or("expected.csv has no header")?;
     let got_header = got.first().ok_or("the output has no header")?;
@@ -107,7 +110,7 @@ fn outcome(dir: &Path, case: &Case) -> Result<String, (i32, String)> {
                 run::parse_period(&c.periods[0]).map_err(|e| fail(e.to_string()))?,
                 run::parse_period(&c.periods[1]).map_err(|e| fail(e.to_string()))?,
             ];
-            let run = run::compare(config, &inputs, &c.type_name, periods, &Silent)
+            let run = run::compare(config, &inputs, &c.type_name, periods, &Control::silent())
                 .map_err(|e| fail(e.to_string()))?;
             write_transitions(&run, &mut out).unwrap();
         }
@@ -119,15 +122,17 @@ fn outcome(dir: &Path, case: &Case) -> Result<String, (i32, String)> {
             None,
         ) => {
             let period = run::parse_period(period).map_err(|e| fail(e.to_string()))?;
-            let run = run::segment_period(config, &inputs, period, &Silent)
+            let run = run::segment_period(config, &inputs, period, &Control::silent())
                 .map_err(|e| fail(e.to_string()))?;
             write_assignments(&run, AssignmentColumns::All, &mut out).unwrap();
         }
         (Case { as_of, .. }, None) => {
-            let as_of = as_of.as_deref().expect("case.toml has as_of, period or compare");
+            let as_of = as_of
+                .as_deref()
+                .expect("case.toml has as_of, period or compare");
             let as_of = strata_domain::date::Date::parse_iso(as_of).expect("as_of is a date");
-            let run =
-                run::segment(config, &inputs, as_of, &Silent).map_err(|e| fail(e.to_string()))?;
+            let run = run::segment(config, &inputs, as_of, &Control::silent())
+                .map_err(|e| fail(e.to_string()))?;
             write_assignments(&run, AssignmentColumns::All, &mut out).unwrap();
         }
     }
@@ -140,8 +145,8 @@ fn check(dir: &Path) -> Result<(), String> {
     if readme.trim().is_empty() || readme.trim().lines().count() != 1 {
         return Err("README must be one line naming the rule".to_owned());
     }
-    let case: Case = toml::from_str(&read(&dir.join("case.toml"))?)
-        .map_err(|e| format!("case.toml: {e}"))?;
+    let case: Case =
+        toml::from_str(&read(&dir.join("case.toml"))?).map_err(|e| format!("case.toml: {e}"))?;
     let expected_csv = optional(dir, "expected.csv");
     let expected_error = optional(dir, "error.toml");
     match (expected_csv, expected_error, outcome(dir, &case)) {
@@ -165,9 +170,9 @@ fn check(dir: &Path) -> Result<(), String> {
                 ))
             }
         }
-        (Some(_), None, Err((status, message))) => {
-            Err(format!("expected assignments, got status {status}: {message}"))
-        }
+        (Some(_), None, Err((status, message))) => Err(format!(
+            "expected assignments, got status {status}: {message}"
+        )),
         (None, Some(_), Ok(got)) => Err(format!("expected an error, got\n{got}")),
         _ => Err("a case has exactly one of expected.csv and error.toml".to_owned()),
     }
@@ -184,9 +189,9 @@ fn every_conformance_case_passes() {
     let failures: Vec<String> = dirs
         .iter()
         .filter_map(|dir| {
-            check(dir).err().map(|why| {
-                format!("{}: {why}", dir.file_name().unwrap().to_string_lossy())
-            })
+            check(dir)
+                .err()
+                .map(|why| format!("{}: {why}", dir.file_name().unwrap().to_string_lossy()))
         })
         .collect();
     assert!(

@@ -8,7 +8,7 @@ use strata_domain::config::parse_config;
 use strata_domain::date::Date;
 use strata_engine::generate::{generate, Format, Shape, Spec};
 use strata_engine::output::{write_assignments, AssignmentColumns};
-use strata_engine::progress::Silent;
+use strata_engine::progress::Control;
 use strata_engine::run::{self, parse_period, CompareRun, Inputs, SegmentRun};
 use strata_report::format::Lang;
 use strata_report::{compare_report, segment_report, ReportInfo};
@@ -38,7 +38,7 @@ fn segment_run(dir: &Path) -> SegmentRun {
         parse_config(CONFIG).unwrap(),
         &inputs,
         Date::parse_iso("2024-12-31").unwrap(),
-        &Silent,
+        &Control::silent(),
     )
     .unwrap()
 }
@@ -53,7 +53,7 @@ fn compare_run(dir: &Path) -> CompareRun {
         &inputs,
         "Sales performance",
         periods,
-        &Silent,
+        &Control::silent(),
     )
     .unwrap()
 }

@@ -18,6 +18,7 @@ use strata_domain::settings::Settings;
 use strata_engine::generate::{self, Format, Shape};
 use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, OutputDir};
+use strata_engine::progress::{Control, Progress};
 use strata_engine::run::{self, FileInfo, Inputs};
 use strata_engine::transactions::DecimalSeparator;
 use strata_report::format::Lang;
@@ -29,6 +30,9 @@ use strata_report::ReportInfo;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads that decode files side by side (default: every core).
+    #[arg(long, global = true, env = "STRATA_THREADS", value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 /// The input files shared by `segment` and `compare`.
@@ -363,7 +367,20 @@ fn write_outputs(
         .collect())
 }
 
+/// The run's control: the progress shown and the thread budget asked for.
+fn control<'a>(
+    threads: &Option<std::num::NonZeroUsize>,
+    progress: &'a dyn Progress,
+) -> Control<'a> {
+    let mut control = Control::new(progress);
+    if let Some(threads) = *threads {
+        control.threads = threads;
+    }
+    control
+}
+
 fn run(cli: Cli) -> Result<()> {
+    let cli_threads = cli.threads;
     let started = Instant::now();
     match cli.command {
         Command::Segment {
@@ -383,10 +400,13 @@ fn run(cli: Cli) -> Result<()> {
             let out = begin_output(&args, &inputs)?;
             let bar = progress::Bar::new(args.quiet);
             let run = match period {
-                Some(text) => {
-                    run::segment_period(config, &inputs, run::parse_period(&text)?, &bar)?
-                }
-                None => run::segment(config, &inputs, as_of, &bar)?,
+                Some(text) => run::segment_period(
+                    config,
+                    &inputs,
+                    run::parse_period(&text)?,
+                    &control(&cli_threads, &bar),
+                )?,
+                None => run::segment(config, &inputs, as_of, &control(&cli_threads, &bar))?,
             };
             let outputs = write_outputs(
                 out,
@@ -413,7 +433,13 @@ fn run(cli: Cli) -> Result<()> {
             let inputs = inputs(&args, None)?;
             let out = begin_output(&args, &inputs)?;
             let bar = progress::Bar::new(args.quiet);
-            let run = run::compare(config, &inputs, &type_name, periods, &bar)?;
+            let run = run::compare(
+                config,
+                &inputs,
+                &type_name,
+                periods,
+                &control(&cli_threads, &bar),
+            )?;
             let outputs = write_outputs(
                 out,
                 &args,
@@ -446,7 +472,12 @@ fn run(cli: Cli) -> Result<()> {
             };
             let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
-            let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
+            let run = run::inspect(
+                config,
+                &inputs,
+                as_of,
+                &control(&cli_threads, &progress::Bar::new(false)),
+            )?;
             let preview = inspect::preview(&run, &rule)?;
             print_text(|out| summary::print_preview(out, &preview))?;
         }
@@ -462,7 +493,12 @@ fn run(cli: Cli) -> Result<()> {
             let config = read_config(&config)?;
             let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
-            let run = run::inspect(config, &inputs, as_of, &progress::Bar::new(false))?;
+            let run = run::inspect(
+                config,
+                &inputs,
+                as_of,
+                &control(&cli_threads, &progress::Bar::new(false)),
+            )?;
             let explanations = inspect::explain(&run, &customer)?;
             print_text(|out| summary::print_explanations(out, &customer, as_of, &explanations))?;
         }
@@ -473,7 +509,12 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let config = config.as_deref().map(read_config).transpose()?;
             let bar = progress::Bar::new(false);
-            let scan = run::scan(&transactions, config.as_ref(), decimal.separator, &bar)?;
+            let scan = run::scan(
+                &transactions,
+                config.as_ref(),
+                decimal.separator,
+                &control(&cli_threads, &bar),
+            )?;
             let dates = scan
                 .dates
                 .map_or_else(|| "no lines".to_owned(), |(a, b)| format!("{a} .. {b}"));

@@ -1,6 +1,7 @@
 //! Integration tests of the engine: real files in, assignments out.
 
 mod compare;
+mod control;
 mod csv_files;
 mod parquet_files;
 mod rules;
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns};
-use strata_engine::progress::Silent;
+use strata_engine::progress::Control;
 use strata_engine::run::{self, Inputs};
 
 /// A temporary folder with input files.
@@ -67,7 +68,8 @@ pub fn inputs(
 /// Runs `segment` and returns `assignments.csv` as text.
 pub fn segment(config: &str, inputs: &Inputs, as_of: &str) -> Result<String, String> {
     let config = parse_config(config).map_err(|e| e.to_string())?;
-    let run = run::segment(config, inputs, d(as_of), &Silent).map_err(|e| e.to_string())?;
+    let run =
+        run::segment(config, inputs, d(as_of), &Control::silent()).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     write_assignments(&run, AssignmentColumns::All, &mut out).unwrap();
     Ok(String::from_utf8(out).unwrap())
@@ -91,8 +93,8 @@ pub fn compare(
 ) -> Result<String, String> {
     let config = parse_config(config).map_err(|e| e.to_string())?;
     let periods = [run::parse_period(a).unwrap(), run::parse_period(b).unwrap()];
-    let run =
-        run::compare(config, inputs, type_name, periods, &Silent).map_err(|e| e.to_string())?;
+    let run = run::compare(config, inputs, type_name, periods, &Control::silent())
+        .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     write_transitions(&run, &mut out).unwrap();
     Ok(String::from_utf8(out).unwrap())

@@ -5,7 +5,7 @@ use crate::{abc, d, inputs, Fixture};
 use strata_domain::config::parse_config;
 use strata_domain::summary::Unclassified;
 use strata_engine::inspect;
-use strata_engine::progress::Silent;
+use strata_engine::progress::Control;
 use strata_engine::run::{self, SegmentRun};
 
 const TRANSACTIONS: &str = "order_id,customer_id,date,amount,category,brand,status,due_date\n\
@@ -38,8 +38,13 @@ fn run_or_error(f: &Fixture, config: &str) -> Result<SegmentRun, String> {
     let t = f.file("t.csv", TRANSACTIONS);
     let c = f.file("c.csv", CUSTOMERS);
     let config = parse_config(config).map_err(|e| e.to_string())?;
-    run::inspect(config, &inputs(t, Some(c), None), d("2024-12-31"), &Silent)
-        .map_err(|e| e.to_string())
+    run::inspect(
+        config,
+        &inputs(t, Some(c), None),
+        d("2024-12-31"),
+        &Control::silent(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn matches(rule: &str) -> Vec<String> {
@@ -214,7 +219,7 @@ fn manual_assignments_add_customers_to_groups() {
         config,
         &inputs(t, Some(c), Some(o)),
         d("2024-12-31"),
-        &Silent,
+        &Control::silent(),
     )
     .unwrap();
     assert_eq!(
@@ -269,7 +274,7 @@ fn agencies_and_brands_restrict_the_lines_rules_read() {
         parse_config(&config).unwrap(),
         &inputs(t, Some(c), None),
         d("2024-12-31"),
-        &Silent,
+        &Control::silent(),
     )
     .unwrap();
     // C1 spent 100 in Lyon (and 500 in Paris); C2 has neither a Lyon line
