@@ -2,10 +2,15 @@
 //! one customer is in each segment.
 
 use crate::error::{Error, Result};
-use crate::run::{Explanation, SegmentRun};
-use strata_domain::money::{Amount, Percent};
+use crate::run::{Explanation, InspectRun};
+use strata_domain::classify::Source;
+use strata_domain::date::Window;
+use strata_domain::money::{Amount, Fraction, Percent};
+use strata_domain::rfm::RfmScore;
 use strata_domain::rules::ast::Expr;
-use strata_domain::rules::eval::{all_rows, evaluate, explain as explain_rule, Truth};
+use strata_domain::rules::eval::{
+    all_rows, evaluate, explain as explain_rule, ClauseExplanation, Truth,
+};
 use strata_domain::rules::parse::parse;
 use strata_domain::segment_type::{Method, MethodKind, SegmentType};
 
@@ -32,8 +37,8 @@ pub struct Preview {
 }
 
 /// Evaluates a rule over every customer of a run made by `run::inspect`.
-pub fn preview(run: &SegmentRun, rule_text: &str) -> Result<Preview> {
-    let context = run.rules.as_ref().expect("inspect runs compute features");
+pub fn preview(run: &InspectRun, rule_text: &str) -> Result<Preview> {
+    let (context, run) = (&run.rules, &run.run);
     let schema = context.schema(&run.config);
     let expr = if rule_text.trim_start().starts_with('{') {
         // The JSON form of a rule (the AST), validated as the text form is.
@@ -93,163 +98,174 @@ fn bounded_sum(amounts: impl IntoIterator<Item = Amount>) -> Amount {
     Amount::checked_sum(amounts).expect("aggregation bounds the sum of absolute amounts")
 }
 
-/// Why one customer is where it is in one type.
+/// Why one customer is where it is in one type: figures and reasons as
+/// data, rendered in words by the caller (`strata_report::explain`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeExplanation {
     /// The type's name.
     pub type_name: String,
     /// Its method.
     pub method: MethodKind,
-    /// The customer's segments there (empty when none).
-    pub segments: Vec<String>,
-    /// The reasons, one line each.
-    pub lines: Vec<String>,
+    /// The window of lines read (none for rules types, which read every
+    /// line up to the as-of date).
+    pub window: Option<Window>,
+    /// The customer's rows there: one in a tier or exclusive type, one per
+    /// group in a group type, none without a segment.
+    pub rows: Vec<RowExplanation>,
+    /// What the method saw.
+    pub reason: Reason,
 }
 
-fn cumulative_tiers(ty: &SegmentType) -> String {
+/// One row of a customer in a type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowExplanation {
+    /// The segment in force.
+    pub segment: String,
+    /// Where it comes from.
+    pub source: Source,
+    /// The segment the method (or the default) gave, if any.
+    pub computed: Option<String>,
+    /// The segment assigned by hand, if any.
+    pub manual: Option<String>,
+}
+
+/// What a method saw for one customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Pareto: the customer's eligible sales and where they rank.
+    Pareto {
+        /// Eligible sales in the window (of the VAT group for `identity = "vat"`).
+        eligible_sales: Option<Amount>,
+        /// `before / T` when ranked.
+        share_before: Option<Fraction>,
+        /// Each ranked tier with its cumulative share `C`.
+        tiers: Vec<(String, Percent)>,
+        /// The type's `min_sales`.
+        min_sales: Amount,
+    },
+    /// RFM: the figures and scores, and whether each score came from fixed
+    /// thresholds (else quantiles).
+    Rfm {
+        /// The score, `None` without a positive order in the window.
+        score: Option<RfmScore>,
+        /// Fixed thresholds for R, F and M.
+        fixed: [bool; 3],
+    },
+    /// Rules: each segment's lists and rule.
+    Rules {
+        /// Whether the type considers the customer (its agencies and brands).
+        considered: bool,
+        /// Per segment, in order.
+        segments: Vec<RuleSegmentExplanation>,
+    },
+}
+
+/// Why a rules segment takes a customer or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSegmentExplanation {
+    /// The segment.
+    pub segment: String,
+    /// On the include list (by id or e-mail, as the classification reads it).
+    pub included: bool,
+    /// On the exclude list.
+    pub excluded: bool,
+    /// The rule's canonical text, its truth and each condition, if it has one.
+    pub rule: Option<(String, Truth, Vec<ClauseExplanation>)>,
+}
+
+fn cumulative_tiers(ty: &SegmentType) -> Vec<(String, Percent)> {
     let mut running = Percent::default();
-    let mut parts = Vec::new();
-    for s in ty.segments.iter().filter(|s| !s.excluded && s.share.0 > 0) {
-        running = running + s.share;
-        parts.push(format!("{} while before / T < {} %", s.name, running));
-    }
-    parts.join(", ")
+    ty.segments
+        .iter()
+        .filter(|s| !s.excluded && s.share.0 > 0)
+        .map(|s| {
+            running = running + s.share;
+            (s.name.clone(), running)
+        })
+        .collect()
 }
 
 /// Explains, for each type, the customer's segment and why.
-pub fn explain(run: &SegmentRun, customer_id: &str) -> Result<Vec<TypeExplanation>> {
+pub fn explain(run: &InspectRun, customer_id: &str) -> Result<Vec<TypeExplanation>> {
+    let (context, run) = (&run.rules, &run.run);
     let customer = run.dicts.customers.get(customer_id).ok_or_else(|| {
         Error::Usage(format!(
             "unknown customer '{customer_id}': not in the customers or transactions file"
         ))
     })?;
-    let context = run.rules.as_ref().expect("inspect runs compute features");
     let mut out = Vec::new();
     for result in &run.types {
         let ty = &run.config.types[result.type_idx];
-        let rows: Vec<_> = result
+        let mine: Vec<_> = result
             .rows
             .iter()
             .filter(|r| r.customer == customer)
             .collect();
-        let segments = rows
+        let name = |s: Option<u16>| s.map(|s| ty.segment_name(s).to_owned());
+        let rows = mine
             .iter()
-            .filter_map(|r| r.assignment.segment)
-            .map(|s| ty.segment_name(s).to_owned())
+            .filter_map(|r| {
+                let a = r.assignment;
+                Some(RowExplanation {
+                    segment: name(a.segment)?,
+                    source: a.source?,
+                    computed: name(a.auto_segment),
+                    manual: name(a.manual_segment),
+                })
+            })
             .collect();
-        let mut lines = Vec::new();
-        if let Some(w) = result.window {
-            lines.push(format!("window {} .. {}", w.first, w.last));
-        }
-        for row in &rows {
-            let a = row.assignment;
-            let name =
-                |s: Option<u16>| s.map_or("none".to_owned(), |s| ty.segment_name(s).to_owned());
-            if let Some(source) = a.source {
-                lines.push(format!(
-                    "{}: source {}, computed {}, manual {}",
-                    name(a.segment),
-                    source.as_str(),
-                    name(a.auto_segment),
-                    name(a.manual_segment)
-                ));
-            }
-        }
-        match (&ty.method, rows.first().map(|r| r.explanation)) {
-            (Method::Pareto(spec), explanation) => {
-                let eligible = match explanation {
+        let explanation = mine.first().map(|r| r.explanation);
+        let reason = match &ty.method {
+            Method::Pareto(spec) => {
+                let (eligible_sales, share_before) = match explanation {
                     Some(Explanation::Pareto {
                         eligible_sales,
                         share_before,
-                    }) => {
-                        match share_before {
-                            Some(f) => lines.push(format!(
-                                "eligible sales {eligible_sales}; customers with greater sales make {} of T = {} ({})",
-                                f.part, f.whole, f
-                            )),
-                            None => lines.push(format!("eligible sales {eligible_sales}: not ranked")),
-                        }
-                        Some(eligible_sales)
-                    }
+                    }) => (Some(eligible_sales), share_before),
+                    _ => (None, None),
+                };
+                Reason::Pareto {
+                    eligible_sales,
+                    share_before,
+                    tiers: cumulative_tiers(ty),
+                    min_sales: spec.min_sales,
+                }
+            }
+            Method::Rfm(spec) => Reason::Rfm {
+                score: match explanation {
+                    Some(Explanation::Rfm(score)) => score,
                     _ => None,
-                };
-                lines.push(format!("tiers: {}", cumulative_tiers(ty)));
-                if spec.min_sales > Amount::ZERO {
-                    lines.push(format!(
-                        "customers below min_sales = {} are not ranked",
-                        spec.min_sales
-                    ));
-                }
-                if eligible.is_none() {
-                    lines.push(
-                        "no segment: no eligible sales in the window and no default tier"
-                            .to_owned(),
-                    );
-                }
-            }
-            (Method::Rfm(spec), Some(Explanation::Rfm(Some(score)))) => {
-                lines.push(format!(
-                    "recency {} days, frequency {} orders, monetary {} -> R {} F {} M {}",
-                    score.recency_days, score.frequency, score.monetary, score.r, score.f, score.m
-                ));
-                let how = |fixed: bool| {
-                    if fixed {
-                        "fixed thresholds"
-                    } else {
-                        "quantiles of the scored customers"
-                    }
-                };
-                lines.push(format!(
-                    "scores from: R {}, F {}, M {}",
-                    how(spec.recency_days.is_some()),
-                    how(spec.frequency.is_some()),
-                    how(spec.monetary.is_some())
-                ));
-            }
-            (Method::Rfm(_), _) => {
-                lines.push("no positive order in the window: not scored".to_owned())
-            }
-            (Method::Rules(_), _) => {
-                if !context.considers(ty, customer) {
-                    lines.push(
-                        "no line of the type's agencies and brands, and no such agency in the customers file: no rule applies"
-                            .to_owned(),
-                    );
-                }
-                for segment in &ty.segments {
-                    let listed = |list: &[String]| {
-                        list.iter()
-                            .any(|e| e == customer_id || context.email_matches(e, customer))
-                    };
-                    if listed(&segment.exclude) {
-                        lines.push(format!("{}: on the exclude list", segment.name));
-                    } else if listed(&segment.include) {
-                        lines.push(format!("{}: on the include list", segment.name));
-                    }
-                    let Some(rule) = &segment.rule else { continue };
-                    let (clauses, truth) = explain_rule(&rule.expr, context.table_of(ty), customer);
-                    lines.push(format!(
-                        "{}: {} is {}",
-                        segment.name,
-                        rule.expr,
-                        truth.as_str()
-                    ));
-                    for c in clauses {
-                        lines.push(format!(
-                            "    {} ({}) is {}",
-                            c.condition,
-                            c.value,
-                            c.truth.as_str()
-                        ));
-                    }
-                }
-            }
-        }
+                },
+                fixed: [
+                    spec.recency_days.is_some(),
+                    spec.frequency.is_some(),
+                    spec.monetary.is_some(),
+                ],
+            },
+            Method::Rules(_) => Reason::Rules {
+                considered: context.considers(ty, customer),
+                segments: ty
+                    .segments
+                    .iter()
+                    .map(|segment| RuleSegmentExplanation {
+                        segment: segment.name.clone(),
+                        included: context.lists(&segment.include, customer, &run.dicts),
+                        excluded: context.lists(&segment.exclude, customer, &run.dicts),
+                        rule: segment.rule.as_ref().map(|rule| {
+                            let (clauses, truth) =
+                                explain_rule(&rule.expr, context.table_of(ty), customer);
+                            (rule.expr.to_string(), truth, clauses)
+                        }),
+                    })
+                    .collect(),
+            },
+        };
         out.push(TypeExplanation {
             type_name: ty.name.clone(),
             method: ty.method.kind(),
-            segments,
-            lines,
+            window: result.window,
+            rows,
+            reason,
         });
     }
     Ok(out)

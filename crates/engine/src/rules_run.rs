@@ -220,6 +220,28 @@ impl RulesContext {
         self.scopes.first().map_or(0, |s| s.table.rows)
     }
 
+    /// The customers a list entry names: the customer of that id, else
+    /// every customer with that e-mail (ignoring case); spaces around the
+    /// entry do not count.
+    fn named_by(&self, entry: &str, dicts: &Dictionaries) -> Vec<u32> {
+        let key = entry.trim();
+        match dicts.customers.get(key) {
+            Some(c) => vec![c],
+            None => self
+                .emails
+                .get(&key.to_lowercase())
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether a list names a customer, as the classification reads it.
+    pub fn lists(&self, entries: &[String], customer: u32, dicts: &Dictionaries) -> bool {
+        entries
+            .iter()
+            .any(|e| self.named_by(e, dicts).contains(&customer))
+    }
+
     /// Marks the customers an include or exclude list names, by id or e-mail;
     /// an entry that names nobody becomes a warning.
     fn resolve(
@@ -231,18 +253,11 @@ impl RulesContext {
     ) -> Vec<bool> {
         let mut marked = vec![false; self.rows()];
         for entry in entries {
-            let key = entry.trim();
-            let found: Vec<u32> = match dicts.customers.get(key) {
-                Some(c) => vec![c],
-                None => self
-                    .emails
-                    .get(&key.to_lowercase())
-                    .cloned()
-                    .unwrap_or_default(),
-            };
+            let found = self.named_by(entry, dicts);
             if found.is_empty() {
                 warnings.push(format!(
-                    "{context}: no customer has the id or e-mail '{key}'"
+                    "{context}: no customer has the id or e-mail '{}'",
+                    entry.trim()
                 ));
             }
             for c in found {
@@ -361,13 +376,6 @@ impl RulesContext {
             summary,
             ranked: Vec::new(),
         })
-    }
-
-    /// Whether a list entry is the e-mail of a customer (ignoring case).
-    pub fn email_matches(&self, entry: &str, customer: u32) -> bool {
-        self.emails
-            .get(&entry.trim().to_lowercase())
-            .is_some_and(|c| c.contains(&customer))
     }
 
     /// Total spent of a customer over every line, for previews.

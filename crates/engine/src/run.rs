@@ -103,8 +103,15 @@ pub struct SegmentRun {
     pub files: Vec<FileInfo>,
     /// Problems that did not stop the run (unknown include/exclude entries).
     pub warnings: Vec<String>,
-    /// Customer features, when the configuration has rules types.
-    pub rules: Option<RulesContext>,
+}
+
+/// A run made to look inside: every type classified, and every customer's
+/// features over every line, for `preview` and `explain`.
+pub struct InspectRun {
+    /// The classification, as `segment` makes it.
+    pub run: SegmentRun,
+    /// The features of every customer, and of each rules type's lines.
+    pub rules: RulesContext,
 }
 
 /// Whether a type is classified by rules.
@@ -427,7 +434,7 @@ pub fn segment(
     as_of: Date,
     control: &Control<'_>,
 ) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, None, Mode::Segment, control)
+    classify_all(config, inputs, as_of, None, Mode::Segment, control).map(|(run, _)| run)
 }
 
 /// Classifies every type over one date range instead of each type's own
@@ -447,6 +454,7 @@ pub fn segment_period(
         Mode::Segment,
         control,
     )
+    .map(|(run, _)| run)
 }
 
 /// What a classification run is for.
@@ -468,7 +476,7 @@ fn classify_all(
     period: Option<Window>,
     mode: Mode,
     control: &Control<'_>,
-) -> Result<SegmentRun> {
+) -> Result<(SegmentRun, Option<RulesContext>)> {
     let overrides = match &inputs.overrides {
         Some(path) if mode != Mode::Compare => Some(Overrides::read(path, &config)?),
         _ => None,
@@ -568,7 +576,7 @@ fn classify_all(
         results[t] = Some(result);
     }
     control.progress.finish();
-    Ok(SegmentRun {
+    let run = SegmentRun {
         config,
         as_of,
         dicts: loaded.dicts,
@@ -578,8 +586,8 @@ fn classify_all(
             .collect(),
         files: loaded.files,
         warnings,
-        rules,
-    })
+    };
+    Ok((run, rules))
 }
 
 /// Classifies every type and computes every customer's features, for
@@ -589,8 +597,12 @@ pub fn inspect(
     inputs: &Inputs,
     as_of: Date,
     control: &Control<'_>,
-) -> Result<SegmentRun> {
-    classify_all(config, inputs, as_of, None, Mode::Inspect, control)
+) -> Result<InspectRun> {
+    let (run, rules) = classify_all(config, inputs, as_of, None, Mode::Inspect, control)?;
+    Ok(InspectRun {
+        run,
+        rules: rules.expect("inspect runs always compute the features"),
+    })
 }
 
 /// One customer's segments in the two periods.
@@ -672,7 +684,7 @@ pub fn compare(
         // Rules read everything up to a date: each period is classified as of its end.
         let [a, b] = periods
             .map(|p| classify_all(config.clone(), inputs, p.last, None, Mode::Compare, control));
-        let (mut a, mut b) = (a?, b?);
+        let ((mut a, _), (mut b, _)) = (a?, b?);
         let take = |run: &mut SegmentRun, period: Window| TypeResult {
             window: Some(period),
             ..run.types.swap_remove(type_idx)

@@ -2,6 +2,7 @@
 //! (inline CSS and SVG, no script, no network) with a chart and a table per
 //! segment type, in English or French.
 
+pub mod explain;
 pub mod format;
 pub mod svg;
 

@@ -101,13 +101,18 @@ enum LangArg {
     Fr,
 }
 
+/// The language asked for, else the environment's.
+fn lang_of(arg: Option<LangArg>) -> Lang {
+    match arg {
+        Some(LangArg::En) => Lang::En,
+        Some(LangArg::Fr) => Lang::Fr,
+        None => Lang::from_env(),
+    }
+}
+
 impl InputArgs {
     fn report_lang(&self) -> Lang {
-        match self.lang {
-            Some(LangArg::En) => Lang::En,
-            Some(LangArg::Fr) => Lang::Fr,
-            None => Lang::from_env(),
-        }
+        lang_of(self.lang)
     }
 }
 
@@ -188,6 +193,9 @@ enum Command {
         /// Classify as of this date (default: today).
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Language of the explanation, fr or en (default: from the environment's locale).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
         #[command(flatten)]
         decimal: DecimalArg,
     },
@@ -488,6 +496,7 @@ fn run(cli: Cli) -> Result<()> {
             config,
             overrides,
             as_of,
+            lang,
             decimal,
         } => {
             let config = read_config(&config)?;
@@ -500,7 +509,10 @@ fn run(cli: Cli) -> Result<()> {
                 &control(&cli_threads, &progress::Bar::new(false)),
             )?;
             let explanations = inspect::explain(&run, &customer)?;
-            print_text(|out| summary::print_explanations(out, &customer, as_of, &explanations))?;
+            let lang = lang_of(lang);
+            print_text(|out| {
+                summary::print_explanations(out, &customer, as_of, &explanations, lang)
+            })?;
         }
         Command::Check {
             transactions,

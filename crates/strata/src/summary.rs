@@ -10,6 +10,8 @@ use strata_domain::segment_type::{MethodKind, SegmentType};
 use strata_domain::summary::TypeSummary;
 use strata_engine::inspect::{Preview, TypeExplanation};
 use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
+use strata_report::explain;
+use strata_report::format::Lang;
 
 /// The JSON form of a type's summary.
 #[derive(Serialize)]
@@ -495,17 +497,16 @@ pub fn print_explanations(
     customer: &str,
     as_of: strata_domain::date::Date,
     list: &[TypeExplanation],
+    lang: Lang,
 ) -> io::Result<()> {
-    writeln!(out, "Customer {customer}, as of {as_of}")?;
+    match lang {
+        Lang::En => writeln!(out, "Customer {customer}, as of {as_of}")?,
+        Lang::Fr => writeln!(out, "Client {customer}, au {as_of}")?,
+    }
     for e in list {
         writeln!(out)?;
-        let segments = if e.segments.is_empty() {
-            "no segment".to_owned()
-        } else {
-            e.segments.join(", ")
-        };
-        writeln!(out, "{} ({}): {segments}", e.type_name, e.method)?;
-        for line in &e.lines {
+        writeln!(out, "{}", explain::heading(e, lang))?;
+        for line in explain::lines(e, lang) {
             writeln!(out, "  {line}")?;
         }
     }

@@ -2,11 +2,13 @@
 //! include and exclude lists by id or e-mail, references between types.
 
 use crate::{abc, d, inputs, Fixture};
+use strata_domain::classify::Source;
 use strata_domain::config::parse_config;
+use strata_domain::rules::eval::Truth;
 use strata_domain::summary::Unclassified;
-use strata_engine::inspect;
+use strata_engine::inspect::{self, Reason, RowExplanation};
 use strata_engine::progress::Control;
-use strata_engine::run::{self, SegmentRun};
+use strata_engine::run::{self, InspectRun, SegmentRun};
 
 const TRANSACTIONS: &str = "order_id,customer_id,date,amount,category,brand,status,due_date\n\
 1,C1,2024-12-01,80,pressing,Bosch,completed,\n\
@@ -23,7 +25,7 @@ C2,shared@example.com,2000-02-29,private,75001,false,2024-12-01\n\
 C3,shared@example.com,,private,69001,,\n\
 C4,d@example.com,1980-01-01,pro,13001,false,2024-12-31\n";
 
-fn run_with(f: &Fixture, config: &str) -> Result<SegmentRun, String> {
+fn run_with(f: &Fixture, config: &str) -> Result<InspectRun, String> {
     run_or_error(f, config)
 }
 
@@ -34,7 +36,7 @@ fn error_of(f: &Fixture, config: &str) -> String {
     }
 }
 
-fn run_or_error(f: &Fixture, config: &str) -> Result<SegmentRun, String> {
+fn run_or_error(f: &Fixture, config: &str) -> Result<InspectRun, String> {
     let t = f.file("t.csv", TRANSACTIONS);
     let c = f.file("c.csv", CUSTOMERS);
     let config = parse_config(config).map_err(|e| e.to_string())?;
@@ -143,7 +145,7 @@ fn include_and_exclude_lists_by_id_or_email() {
         "[[types.segments]]\nname = \"List\"\ninclude = [\"SHARED@example.com\", \"C1\", \"ghost@example.com\"]\nexclude = [\"C3\", \"C99\"]\n\
          [[types.segments]]\nname = \"Rule\"\nrule = \"total_spent > 0\"\nexclude = [\"ann@example.com\"]\n",
     );
-    let run = run_with(&f, &config).unwrap();
+    let run = run_with(&f, &config).unwrap().run;
     // The shared e-mail names C2 and C3; C3 is excluded, which wins over include.
     assert_eq!(
         memberships(&run, "G"),
@@ -170,7 +172,7 @@ fn rules_read_segments_of_other_types() {
         "[[types.segments]]\nname = \"Top\"\nrule = \"segment('ABC') = 'a'\"\n\
          [[types.segments]]\nname = \"Unranked\"\nrule = \"segment('ABC') IS NULL\"\n",
     );
-    let run = run_with(&f, &config).unwrap();
+    let run = run_with(&f, &config).unwrap().run;
     // Over 12 months: C1 115 and C2 40 are A; C3 (its 2023 line is outside) and C4 have no tier.
     assert_eq!(
         memberships(&run, "G"),
@@ -229,18 +231,42 @@ fn manual_assignments_add_customers_to_groups() {
 }
 
 #[test]
-fn explain_lists_each_clause_with_its_value() {
+fn explain_gives_each_clause_with_its_value_as_data() {
     let f = Fixture::new();
-    let run = run_with(&f, &groups("[[types.segments]]\nname = \"Big\"\nrule = \"total_spent > 100 OR late_order_days > 5\"\n")).unwrap();
+    let run = run_with(&f, &groups("[[types.segments]]\nname = \"Big\"\nrule = \"total_spent > 100 OR late_order_days > 5\"\ninclude = [\" C2 \"]\n")).unwrap();
     let explanation = inspect::explain(&run, "C2").unwrap();
     let rules = explanation.iter().find(|e| e.type_name == "G").unwrap();
-    assert_eq!(rules.segments, ["Big"]);
     assert_eq!(
-        rules.lines[1..],
+        rules.rows,
+        [RowExplanation {
+            segment: "Big".into(),
+            source: Source::Include,
+            computed: Some("Big".into()),
+            manual: None,
+        }]
+    );
+    let Reason::Rules {
+        considered,
+        segments,
+    } = &rules.reason
+    else {
+        panic!("a rules reason: {:?}", rules.reason)
+    };
+    assert!(considered);
+    // The list entry " C2 " names C2, as the classification reads it.
+    assert!(segments[0].included && !segments[0].excluded);
+    let (rule, truth, clauses) = segments[0].rule.as_ref().unwrap();
+    assert_eq!(rule, "total_spent > 100 OR late_order_days > 5");
+    assert_eq!(*truth, Truth::True);
+    let clauses: Vec<(&str, &str, Truth)> = clauses
+        .iter()
+        .map(|c| (c.condition.as_str(), c.value.as_str(), c.truth))
+        .collect();
+    assert_eq!(
+        clauses,
         [
-            "Big: total_spent > 100 OR late_order_days > 5 is true",
-            "    total_spent > 100 (40) is false",
-            "    late_order_days > 5 (10) is true",
+            ("total_spent > 100", "40", Truth::False),
+            ("late_order_days > 5", "10", Truth::True),
         ]
     );
 }
