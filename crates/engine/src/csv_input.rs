@@ -3,9 +3,10 @@
 //! allowing decimal commas), case-insensitive trimmed header names.
 
 use crate::error::{id_problem, shown, Error, InputError, Location, Result};
+use crate::source::LineReader;
 use crate::transactions::{
-    amount_message, date_message, parse_date_text, ColumnMap, DecimalSeparator, DecodedBatch,
-    Decoder, Emit, Selection, Texts,
+    amount_message, date_message, parse_date_text, ColumnMap, DecimalSeparator, DecodedBatch, Emit,
+    Selection, Texts,
 };
 use arrow_array::builder::StringBuilder;
 use std::fs::File;
@@ -775,12 +776,12 @@ impl Columns {
     }
 }
 
-impl Decoder for TransactionsDecoder {
+impl LineReader for TransactionsDecoder {
     fn size(&self) -> Option<u64> {
         self.size
     }
 
-    fn decode(self, emit: &mut Emit<'_>) -> Result<()> {
+    fn read(self: Box<Self>, emit: &mut Emit<'_>) -> Result<()> {
         let workers = self.workers;
         let this = &self;
         std::thread::scope(|scope| {

@@ -4,9 +4,9 @@
 
 use crate::error::{id_problem, shown, InputError, Location, Result};
 use crate::intern::NONE;
-use crate::table::{read_string_table, StringTable};
+use crate::source::TableSource;
+use crate::table::StringTable;
 use crate::transactions::Dictionaries;
-use std::path::Path;
 use strata_domain::columns::CustomerColumn;
 use strata_domain::features::{declared_column, Feature};
 use strata_domain::rules::schema::ValueType;
@@ -83,8 +83,10 @@ impl CustomerTable {
 
 /// Reads the customers file, interning its ids first so that customer id `i`
 /// is row `i`, and records each customer's agency.
-pub fn load_customers(path: &Path, dicts: &mut Dictionaries) -> Result<CustomerTable> {
-    let table = read_string_table(path)?;
+pub fn load_customers(source: &dyn TableSource, dicts: &mut Dictionaries) -> Result<CustomerTable> {
+    let table = source.read()?;
+    let path = table.path.clone();
+    let path = path.as_path();
     if let Some(feature) = table
         .headers
         .iter()

@@ -15,6 +15,7 @@ pub mod parquet_input;
 pub mod progress;
 pub mod rules_run;
 pub mod run;
+pub mod source;
 pub mod table;
 pub mod transactions;
 

@@ -2,10 +2,10 @@
 //! checked against the configuration and the known customers.
 
 use crate::error::{shown, InputError, Location, Result};
-use crate::table::read_string_table;
+use crate::source::TableSource;
 use crate::transactions::Dictionaries;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use strata_domain::config::Config;
 use strata_domain::segment_type::SegmentIdx;
 
@@ -51,9 +51,10 @@ pub fn all_per_customer(pairs: &[(u32, SegmentIdx)], n_customers: usize) -> Vec<
 }
 
 impl Overrides {
-    /// Reads and checks an overrides file: known types and segments, no duplicates.
-    pub fn read(path: &Path, config: &Config) -> Result<Overrides> {
-        let table = read_string_table(path)?;
+    /// Reads and checks manual assignments: known types and segments, no duplicates.
+    pub fn read(source: &dyn TableSource, config: &Config) -> Result<Overrides> {
+        let table = source.read()?;
+        let path = table.path.as_path();
         let type_column = table.required_column("segment_type")?;
         let customer_column = table.required_column("customer_id")?;
         let segment_column = table.required_column("segment")?;

@@ -4,10 +4,11 @@
 //! text or integers. Only the needed columns are decoded.
 
 use crate::error::{id_problem, Error, InputError, Location, Result};
+use crate::source::LineReader;
 use crate::table::StringTable;
 use crate::transactions::{
-    amount_message, date_message, parse_date_text, ColumnMap, DecodedBatch, Decoder, Emit,
-    Selection, Texts, BATCH_LINES,
+    amount_message, date_message, parse_date_text, ColumnMap, DecodedBatch, Emit, Selection, Texts,
+    BATCH_LINES,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
@@ -274,12 +275,12 @@ impl TransactionsDecoder {
     }
 }
 
-impl Decoder for TransactionsDecoder {
+impl LineReader for TransactionsDecoder {
     fn size(&self) -> Option<u64> {
         Some(self.rows)
     }
 
-    fn decode(self, emit: &mut Emit<'_>) -> Result<()> {
+    fn read(self: Box<Self>, emit: &mut Emit<'_>) -> Result<()> {
         let mut first_row = 0u64;
         for batch in self.reader {
             let batch = batch.map_err(|e| parquet_error(&self.path, e))?;

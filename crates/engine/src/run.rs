@@ -8,9 +8,8 @@ use crate::overrides::one_per_customer;
 use crate::overrides::Overrides;
 use crate::progress::Control;
 use crate::rules_run::RulesContext;
-use crate::transactions::{
-    read_transactions, DecimalSeparator, Dictionaries, NeededColumn, Selection,
-};
+use crate::source::{FileLines, FileTable, LineSource, TableSource};
+use crate::transactions::{read_lines, DecimalSeparator, Dictionaries, NeededColumn, Selection};
 use std::path::{Path, PathBuf};
 use strata_domain::classify::{AccountAssignment, Grouping};
 use strata_domain::columns::{CustomerColumn, LineColumn};
@@ -25,24 +24,41 @@ use strata_domain::segment_type::{Identity, LineFilter, Measure, Method, Segment
 use strata_domain::summary::{summarize, LeftOutSales, TypeSummary, Unclassified};
 use strata_domain::{pareto, rfm};
 
-/// The files a run reads.
-#[derive(Clone, Debug, Default)]
+/// Where a run reads its data: files, or any other source.
 pub struct Inputs {
-    /// Transaction lines (CSV or Parquet).
-    pub transactions: PathBuf,
-    /// Optional customers file.
-    pub customers: Option<PathBuf>,
-    /// Optional manual assignments.
-    pub overrides: Option<PathBuf>,
-    /// The decimal separator of a `;` transactions file, when stated.
-    pub decimal: Option<DecimalSeparator>,
+    /// Sales lines.
+    pub lines: Box<dyn LineSource>,
+    /// Customers and their attributes, optional.
+    pub customers: Option<Box<dyn TableSource>>,
+    /// Manual assignments (`segment_type,customer_id,segment`), optional.
+    pub overrides: Option<Box<dyn TableSource>>,
 }
 
-/// A file read and how many data lines it had.
+impl Inputs {
+    /// Files: transactions (CSV or Parquet), customers and overrides.
+    pub fn files(
+        transactions: PathBuf,
+        customers: Option<PathBuf>,
+        overrides: Option<PathBuf>,
+        decimal: Option<DecimalSeparator>,
+    ) -> Inputs {
+        let table = |path: PathBuf| Box::new(FileTable { path }) as Box<dyn TableSource>;
+        Inputs {
+            lines: Box::new(FileLines {
+                path: transactions,
+                decimal,
+            }),
+            customers: customers.map(table),
+            overrides: overrides.map(table),
+        }
+    }
+}
+
+/// A source read (a file's path) and how many data lines it had.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileInfo {
-    /// The file.
-    pub path: PathBuf,
+    /// The source's name: a file's path.
+    pub name: String,
     /// Data lines (rows).
     pub lines: u64,
 }
@@ -140,7 +156,7 @@ struct Loaded {
 
 /// The transaction columns a configuration reads; all of them when
 /// `every_feature`, for rules given later (preview, explain).
-fn selection(config: &Config, every_feature: bool, decimal: Option<DecimalSeparator>) -> Selection {
+fn selection(config: &Config, every_feature: bool) -> Selection {
     let required = config
         .types
         .iter()
@@ -163,7 +179,7 @@ fn selection(config: &Config, every_feature: bool, decimal: Option<DecimalSepara
     Selection {
         required,
         optional,
-        decimal,
+        decimal: None,
     }
 }
 
@@ -178,12 +194,12 @@ fn load(
     let mut dicts = Dictionaries::default();
     let mut files = Vec::new();
     let customers = match &inputs.customers {
-        Some(path) => {
+        Some(source) => {
             control.progress.start("reading customers", None);
-            let table = load_customers(path, &mut dicts)?;
+            let table = load_customers(source.as_ref(), &mut dicts)?;
             control.progress.finish();
             files.push(FileInfo {
-                path: path.clone(),
+                name: source.name(),
                 lines: table.rows(),
             });
             table
@@ -201,8 +217,8 @@ fn load(
             })
         }))
         .collect();
-    let info = read_transactions(
-        &inputs.transactions,
+    let info = read_lines(
+        inputs.lines.as_ref(),
         selection,
         &mut dicts,
         control,
@@ -215,7 +231,7 @@ fn load(
     files.insert(
         0,
         FileInfo {
-            path: inputs.transactions.clone(),
+            name: inputs.lines.name(),
             lines: info.lines,
         },
     );
@@ -478,7 +494,7 @@ fn classify_all(
     control: &Control<'_>,
 ) -> Result<(SegmentRun, Option<RulesContext>)> {
     let overrides = match &inputs.overrides {
-        Some(path) if mode != Mode::Compare => Some(Overrides::read(path, &config)?),
+        Some(source) if mode != Mode::Compare => Some(Overrides::read(source.as_ref(), &config)?),
         _ => None,
     };
     let windows: Vec<(usize, Window)> = config
@@ -502,7 +518,7 @@ fn classify_all(
     let mut loaded = load(
         inputs,
         &config,
-        &selection(&config, mode == Mode::Inspect, inputs.decimal),
+        &selection(&config, mode == Mode::Inspect),
         &windows,
         scopes.as_ref(),
         control,
@@ -512,9 +528,9 @@ fn classify_all(
         Some(o) => o.resolve(&config, &loaded.dicts)?,
         None => vec![Vec::new(); config.types.len()],
     };
-    if let (Some(path), Some(o)) = (&inputs.overrides, &overrides) {
+    if let (Some(source), Some(o)) = (&inputs.overrides, &overrides) {
         loaded.files.push(FileInfo {
-            path: path.clone(),
+            name: source.name(),
             lines: o.len() as u64,
         });
     }
@@ -699,7 +715,7 @@ pub fn compare(
         let loaded = load(
             inputs,
             &config,
-            &selection(&config, false, inputs.decimal),
+            &selection(&config, false),
             &windows,
             None,
             control,
@@ -768,24 +784,20 @@ pub struct Scan {
     pub dates: Option<(Date, Date)>,
 }
 
-/// Reads and checks a transactions file without aggregating: every cell
-/// decoded, or only the columns a configuration reads when one is given.
+/// Reads and checks sales lines without aggregating: every cell decoded,
+/// or only the columns a configuration reads when one is given.
 pub fn scan(
-    path: &Path,
+    source: &dyn LineSource,
     config: Option<&Config>,
-    decimal: Option<DecimalSeparator>,
     control: &Control<'_>,
 ) -> Result<Scan> {
     let mut dicts = Dictionaries::default();
     let mut dates: Option<(Date, Date)> = None;
     let selection = match config {
-        Some(config) => selection(config, false, decimal),
-        None => Selection {
-            decimal,
-            ..Selection::all()
-        },
+        Some(config) => selection(config, false),
+        None => Selection::all(),
     };
-    let info = read_transactions(path, &selection, &mut dicts, control, &mut |batch| {
+    let info = read_lines(source, &selection, &mut dicts, control, &mut |batch| {
         if let (Some(&lo), Some(&hi)) = (batch.date.iter().min(), batch.date.iter().max()) {
             dates = Some(dates.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
@@ -798,14 +810,9 @@ pub fn scan(
     })
 }
 
-/// Checks that the input files exist before anything is read.
-pub fn check_inputs(inputs: &Inputs) -> Result<()> {
-    let paths: [Option<&Path>; 3] = [
-        Some(&inputs.transactions),
-        inputs.customers.as_deref(),
-        inputs.overrides.as_deref(),
-    ];
-    for path in paths.into_iter().flatten() {
+/// Checks that input files exist and can be read before anything is read.
+pub fn check_files<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+    for path in paths {
         crate::table::check_readable(path)?;
     }
     Ok(())

@@ -9,6 +9,7 @@ use arrow_array::{Array, StringArray};
 use std::path::{Path, PathBuf};
 
 /// A file's cells as text columns; empty cells are null.
+#[derive(Clone, Debug)]
 pub struct StringTable {
     /// The file.
     pub path: PathBuf,
@@ -35,6 +36,45 @@ impl StringTable {
     /// The index of a column by lower-case name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
+    }
+
+    /// A table held in memory (a body a server received, a test's rows):
+    /// `headers`, then rows of cells, an empty cell being null; rows are
+    /// numbered from 1 in messages, which name the table `name`.
+    pub fn from_rows(
+        name: &str,
+        headers: &[&str],
+        rows: &[Vec<Option<&str>>],
+    ) -> Result<StringTable> {
+        let path = PathBuf::from(name);
+        let headers: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
+        refuse_duplicate_columns(&path, &headers, None)?;
+        if let Some(i) = rows.iter().position(|r| r.len() != headers.len()) {
+            return Err(crate::error::InputError::new(
+                &path,
+                Location::Row(i as u64 + 1),
+                None,
+                format!(
+                    "{} cells, expected one per column ({})",
+                    rows[i].len(),
+                    headers.len()
+                ),
+            )
+            .into());
+        }
+        let columns = (0..headers.len())
+            .map(|c| {
+                rows.iter()
+                    .map(|row| row[c].filter(|cell| !cell.is_empty()))
+                    .collect::<StringArray>()
+            })
+            .collect();
+        Ok(StringTable {
+            path,
+            headers,
+            columns,
+            locations: (1..=rows.len() as u64).map(Location::Row).collect(),
+        })
     }
 
     /// The index of a required column.

@@ -7,11 +7,11 @@
 //! pages into text, date and amount columns), the caller's thread interns
 //! ids and aggregates, batch after batch in file order.
 
+use crate::csv_input;
 use crate::error::{shown, InputError, Location, Result};
 use crate::intern::{Interner, NONE};
 use crate::progress::Control;
-use crate::table::is_parquet;
-use crate::{csv_input, parquet_input};
+use crate::source::{LineReader, LineSource};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{DictionaryArray, StringArray};
@@ -442,7 +442,7 @@ pub fn amount_message(error: AmountError, text: &str) -> String {
 }
 
 /// A text column of a decoded batch; a null or empty value is missing.
-pub(crate) enum Texts {
+pub enum Texts {
     /// One value per line.
     Plain(StringArray),
     /// Dictionary-encoded (Parquet): each distinct value is interned once.
@@ -488,19 +488,29 @@ impl Texts {
     }
 }
 
-/// Decoded columns of a run of lines, before ids are interned.
-pub(crate) struct DecodedBatch {
+/// Decoded columns of a run of lines, before ids are interned: what a
+/// [`LineReader`](crate::source::LineReader) hands to the pipeline. An
+/// optional column is `None` when the source does not have it.
+pub struct DecodedBatch {
     /// Customer ids, never missing.
     pub customer: StringArray,
     /// Order ids, never missing.
     pub order: StringArray,
+    /// Line dates.
     pub date: Vec<Date>,
+    /// Line amounts.
     pub amount: Vec<Amount>,
+    /// Line margins.
     pub margin: Option<Vec<Amount>>,
+    /// Agencies.
     pub agency: Option<Texts>,
+    /// Brands.
     pub brand: Option<Texts>,
+    /// Categories.
     pub category: Option<Texts>,
+    /// Order statuses.
     pub status: Option<Texts>,
+    /// Due dates.
     pub due_date: Option<Vec<Option<Date>>>,
     /// How far into the file the batch ends, in the unit of the progress bar.
     pub position: u64,
@@ -512,36 +522,23 @@ impl DecodedBatch {
     }
 }
 
-/// Where a decoder sends its batches; `false` means the reader stopped listening.
-pub(crate) type Emit<'a> = dyn FnMut(DecodedBatch) -> bool + 'a;
-
-/// What a decoder of one file format does: read the header and find the
-/// columns, then decode every line, in order.
-pub(crate) trait Decoder: Send {
-    /// The progress bar's total, in the unit of [`DecodedBatch::position`].
-    fn size(&self) -> Option<u64>;
-    /// Decodes every line, handing batches to `emit`.
-    fn decode(self, emit: &mut Emit<'_>) -> Result<()>;
-}
+/// Where a reader sends its batches; `false` means the pipeline stopped
+/// listening (the run failed or was cancelled), and the reader should stop.
+pub type Emit<'a> = dyn FnMut(DecodedBatch) -> bool + 'a;
 
 /// Where interned batches go, on a thread of their own.
 pub type Sink<'a> = dyn FnMut(&LineBatch) + Send + 'a;
 
-/// Reads every line of a transactions file, handing batches to `sink`.
-pub fn read_transactions(
-    path: &Path,
+/// Reads every line of a source, handing interned batches to `sink`.
+pub fn read_lines(
+    source: &dyn LineSource,
     selection: &Selection,
     dicts: &mut Dictionaries,
     control: &Control<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<TransactionsInfo> {
-    if is_parquet(path) {
-        let decoder = parquet_input::TransactionsDecoder::open(path, selection)?;
-        pipeline(decoder, dicts, control, sink)
-    } else {
-        let decoder = csv_input::TransactionsDecoder::open(path, selection, control.threads)?;
-        pipeline(decoder, dicts, control, sink)
-    }
+    let reader = source.open(selection, control.threads)?;
+    pipeline(reader, dicts, control, sink)
 }
 
 /// Batches waiting between two stages: enough to keep every stage busy.
@@ -551,7 +548,7 @@ const QUEUE: usize = 4;
 /// decoding the file, interning ids (this thread, which owns the
 /// dictionaries), and the sink (aggregation).
 fn pipeline(
-    decoder: impl Decoder,
+    decoder: Box<dyn LineReader + '_>,
     dicts: &mut Dictionaries,
     control: &Control<'_>,
     sink: &mut Sink<'_>,
@@ -564,7 +561,7 @@ fn pipeline(
     let mut lines = 0u64;
     std::thread::scope(|scope| {
         let decoding =
-            scope.spawn(move || decoder.decode(&mut |batch| decoded_tx.send(batch).is_ok()));
+            scope.spawn(move || decoder.read(&mut |batch| decoded_tx.send(batch).is_ok()));
         let sinking = scope.spawn(move || {
             for batch in interned_rx {
                 sink(&batch);

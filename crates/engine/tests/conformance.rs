@@ -97,12 +97,12 @@ fn outcome(dir: &Path, case: &Case) -> Result<String, (i32, String)> {
     let fail = |e: String| (1, e);
     let text = read(&dir.join("config.toml")).map_err(fail)?;
     let config = parse_config(&text).map_err(|e| fail(e.to_string()))?;
-    let inputs = Inputs {
-        transactions: dir.join("transactions.csv"),
-        customers: optional(dir, "customers.csv"),
-        overrides: optional(dir, "overrides.csv"),
-        decimal: None,
-    };
+    let inputs = Inputs::files(
+        dir.join("transactions.csv"),
+        optional(dir, "customers.csv"),
+        optional(dir, "overrides.csv"),
+        None,
+    );
     let mut out = Vec::new();
     match (case, &case.compare) {
         (_, Some(c)) => {

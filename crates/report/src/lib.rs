@@ -44,7 +44,7 @@ fn page(lang: Lang, title: &str, body: &str, info: &ReportInfo<'_>) -> String {
         let _ = write!(
             footer,
             "<li>{} — {} {}</li>",
-            escape(&f.path.display().to_string()),
+            escape(&f.name),
             count(f.lines, lang),
             l("lines", "lignes")
         );

@@ -24,12 +24,12 @@ fn data(dir: &Path) -> Inputs {
         format: Format::Csv,
     };
     let generated = generate(&spec, dir).unwrap();
-    Inputs {
-        transactions: generated.transactions_path,
-        customers: Some(generated.customers_path),
-        overrides: None,
-        decimal: None,
-    }
+    Inputs::files(
+        generated.transactions_path,
+        Some(generated.customers_path),
+        None,
+        None,
+    )
 }
 
 fn segment_run(dir: &Path) -> SegmentRun {

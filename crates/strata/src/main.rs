@@ -20,6 +20,7 @@ use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, OutputDir};
 use strata_engine::progress::{Control, Progress};
 use strata_engine::run::{self, FileInfo, Inputs};
+use strata_engine::source::FileLines;
 use strata_engine::transactions::DecimalSeparator;
 use strata_report::format::Lang;
 use strata_report::ReportInfo;
@@ -288,14 +289,14 @@ fn checked_inputs(
     overrides: Option<PathBuf>,
     decimal: &DecimalArg,
 ) -> Result<Inputs> {
-    let inputs = Inputs {
+    let paths = [Some(&transactions), customers.as_ref(), overrides.as_ref()];
+    run::check_files(paths.into_iter().flatten().map(PathBuf::as_path))?;
+    Ok(Inputs::files(
         transactions,
         customers,
         overrides,
-        decimal: decimal.separator,
-    };
-    run::check_inputs(&inputs)?;
-    Ok(inputs)
+        decimal.separator,
+    ))
 }
 
 /// Writes to stdout; a reader that went away (`strata ... | head`) is not an error.
@@ -318,10 +319,10 @@ static STAGING: Mutex<Option<PathBuf>> = Mutex::new(None);
 /// Starts writing the output folder: locked, checked, and staged beside it
 /// (see `OutputDir`); a SIGINT or SIGTERM from now on stops the run at once,
 /// removes the staging folder and leaves the previous outputs as they were.
-fn begin_output(args: &InputArgs, inputs: &Inputs) -> Result<OutputDir> {
-    let mut files = vec![inputs.transactions.as_path(), args.config.as_path()];
-    files.extend(inputs.customers.as_deref());
-    files.extend(inputs.overrides.as_deref());
+fn begin_output(args: &InputArgs, overrides: Option<&Path>) -> Result<OutputDir> {
+    let mut files = vec![args.transactions.as_path(), args.config.as_path()];
+    files.extend(args.customers.as_deref());
+    files.extend(overrides);
     let out = OutputDir::begin(&args.out, &files, args.force)?;
     *STAGING.lock().unwrap_or_else(PoisonError::into_inner) = Some(out.staging().to_path_buf());
     Ok(out)
@@ -404,8 +405,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let config = read_config(&args.config)?;
             let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
-            let inputs = inputs(&args, overrides)?;
-            let out = begin_output(&args, &inputs)?;
+            let inputs = inputs(&args, overrides.clone())?;
+            let out = begin_output(&args, overrides.as_deref())?;
             let bar = progress::Bar::new(args.quiet);
             let run = match period {
                 Some(text) => run::segment_period(
@@ -439,7 +440,7 @@ fn run(cli: Cli) -> Result<()> {
             let config = read_config(&args.config)?;
             let periods = [run::parse_period(&period_a)?, run::parse_period(&period_b)?];
             let inputs = inputs(&args, None)?;
-            let out = begin_output(&args, &inputs)?;
+            let out = begin_output(&args, None)?;
             let bar = progress::Bar::new(args.quiet);
             let run = run::compare(
                 config,
@@ -521,12 +522,12 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let config = config.as_deref().map(read_config).transpose()?;
             let bar = progress::Bar::new(false);
-            let scan = run::scan(
-                &transactions,
-                config.as_ref(),
-                decimal.separator,
-                &control(&cli_threads, &bar),
-            )?;
+            run::check_files([transactions.as_path()])?;
+            let source = FileLines {
+                path: transactions.clone(),
+                decimal: decimal.separator,
+            };
+            let scan = run::scan(&source, config.as_ref(), &control(&cli_threads, &bar))?;
             let dates = scan
                 .dates
                 .map_or_else(|| "no lines".to_owned(), |(a, b)| format!("{a} .. {b}"));

@@ -124,7 +124,7 @@ fn files_json(files: &[FileInfo]) -> Vec<FileJson> {
     files
         .iter()
         .map(|f| FileJson {
-            path: f.path.display().to_string(),
+            path: f.name.clone(),
             lines: f.lines,
         })
         .collect()
@@ -451,7 +451,7 @@ fn print_footer(
 ) -> io::Result<()> {
     writeln!(out)?;
     for f in files {
-        writeln!(out, "read {} ({} lines)", f.path.display(), f.lines)?;
+        writeln!(out, "read {} ({} lines)", f.name, f.lines)?;
     }
     for o in outputs {
         writeln!(out, "wrote {o}")?;

@@ -6,6 +6,7 @@ mod csv_files;
 mod parquet_files;
 mod rules;
 mod segment;
+mod sources;
 
 use std::path::{Path, PathBuf};
 use strata_domain::config::parse_config;
@@ -57,12 +58,7 @@ pub fn inputs(
     customers: Option<PathBuf>,
     overrides: Option<PathBuf>,
 ) -> Inputs {
-    Inputs {
-        transactions,
-        customers,
-        overrides,
-        decimal: None,
-    }
+    Inputs::files(transactions, customers, overrides, None)
 }
 
 /// Runs `segment` and returns `assignments.csv` as text.

@@ -1,0 +1,149 @@
+//! Sources other than files: lines and customers held in memory go through
+//! the same pipeline and give the same assignments as the files.
+
+use crate::{d, Fixture};
+use std::num::NonZeroUsize;
+use strata_domain::config::parse_config;
+use strata_domain::date::Date;
+use strata_domain::money::{Amount, ExtraDigits};
+use strata_engine::generate::{generate, Format, Shape, Spec};
+use strata_engine::output::{write_assignments, AssignmentColumns};
+use strata_engine::progress::Control;
+use strata_engine::run::{self, Inputs};
+use strata_engine::source::{Line, MemoryLines, TableSource};
+use strata_engine::table::StringTable;
+
+const CONFIG: &str = include_str!("../../../../examples/config.toml");
+
+fn assignments(inputs: &Inputs) -> String {
+    let run = run::segment(
+        parse_config(CONFIG).unwrap(),
+        inputs,
+        d("2024-12-31"),
+        &Control::silent(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    write_assignments(&run, AssignmentColumns::All, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// The lines of a generated CSV file, parsed by this test on its own.
+fn lines_of(path: &std::path::Path) -> Vec<Line> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let [order, customer, date, amount, margin, agency, brand, category, status, due] = [
+        "order_id",
+        "customer_id",
+        "date",
+        "amount",
+        "margin",
+        "agency",
+        "brand",
+        "category",
+        "status",
+        "due_date",
+    ]
+    .map(column);
+    let text = |r: &csv::StringRecord, i: usize| Some(r[i].to_owned()).filter(|s| !s.is_empty());
+    let money = |s: &str| Amount::parse(s, false, ExtraDigits::Reject).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            Line {
+                order_id: r[order].to_owned(),
+                customer_id: r[customer].to_owned(),
+                date: Date::parse_iso(&r[date]).unwrap(),
+                amount: money(&r[amount]),
+                margin: text(&r, margin).map(|m| money(&m)),
+                agency: text(&r, agency),
+                brand: text(&r, brand),
+                category: text(&r, category),
+                status: text(&r, status),
+                due_date: text(&r, due).map(|t| Date::parse_iso(&t).unwrap()),
+            }
+        })
+        .collect()
+}
+
+/// The customers of a generated CSV file as a table in memory.
+fn customers_of(path: &std::path::Path) -> StringTable {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let rows: Vec<Vec<Option<&str>>> = records
+        .iter()
+        .map(|r| r.iter().map(Some).collect())
+        .collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    StringTable::from_rows("customers", &headers, &rows).unwrap()
+}
+
+#[test]
+fn lines_and_customers_in_memory_give_the_same_assignments_as_the_files() {
+    let f = Fixture::new();
+    let spec = Spec {
+        shape: Shape::Classic,
+        customers: 300,
+        seed: 5,
+        end: d("2024-12-31"),
+        format: Format::Csv,
+    };
+    let generated = generate(&spec, f.path()).unwrap();
+    let from_files = assignments(&Inputs::files(
+        generated.transactions_path.clone(),
+        Some(generated.customers_path.clone()),
+        None,
+        None,
+    ));
+    let memory = Inputs {
+        lines: Box::new(MemoryLines {
+            name: "lines".to_owned(),
+            lines: lines_of(&generated.transactions_path),
+            batch_lines: NonZeroUsize::new(1000).unwrap(),
+        }),
+        customers: Some(Box::new(customers_of(&generated.customers_path))),
+        overrides: None,
+    };
+    let from_memory = assignments(&memory);
+    assert!(from_files.lines().count() > 300, "every type has rows");
+    assert_eq!(from_memory, from_files);
+}
+
+#[test]
+fn manual_assignments_in_memory_win_as_a_file_does() {
+    let f = Fixture::new();
+    let t = f.file(
+        "t.csv",
+        "order_id,customer_id,date,amount\n1,C1,2024-06-01,80\n2,C2,2024-06-01,15\n3,C3,2024-06-01,5\n",
+    );
+    let config = crate::abc("");
+    let overrides = StringTable::from_rows(
+        "manual",
+        &["segment_type", "customer_id", "segment"],
+        &[vec![Some("ABC"), Some("C3"), Some("A")]],
+    )
+    .unwrap();
+    assert_eq!(overrides.name(), "manual");
+    let inputs = Inputs {
+        overrides: Some(Box::new(overrides)),
+        ..Inputs::files(t, None, None, None)
+    };
+    let out = crate::segment(&config, &inputs, "2024-12-31").unwrap();
+    assert_eq!(
+        crate::columns(&out, 4),
+        ["ABC,C1,A,computed", "ABC,C2,B,computed", "ABC,C3,A,manual"]
+    );
+    let bad = StringTable::from_rows("manual", &["a", "A"], &[]);
+    assert_eq!(
+        bad.err().unwrap().to_string(),
+        "manual: header: columns 1 and 2 are both named 'a' (names ignore case and surrounding spaces): keep one"
+    );
+}
