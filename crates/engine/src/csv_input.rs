@@ -2,11 +2,11 @@
 //! byte-order mark, `,` or `;` delimiters (detected from the header, `;`
 //! allowing decimal commas), case-insensitive trimmed header names.
 
-use crate::error::{id_problem, shown, Error, InputError, Location, Result};
+use crate::error::{id_problem, shown, Error, InputError, Location, Result, MAX_COLLECTED_ERRORS};
 use crate::source::LineReader;
 use crate::transactions::{
     amount_message, date_message, parse_date_text, ColumnMap, DecimalSeparator, DecodedBatch, Emit,
-    Selection, Texts,
+    ErrorMode, Selection, Texts,
 };
 use arrow_array::builder::StringBuilder;
 use std::fs::File;
@@ -276,6 +276,8 @@ pub(crate) struct TransactionsDecoder {
     size: Option<u64>,
     /// Threads decoding chunks side by side.
     workers: usize,
+    /// Whether to stop at the first bad cell or collect them.
+    errors: ErrorMode,
 }
 
 /// The most decoding threads worth running: beyond, the reader is the limit.
@@ -312,6 +314,7 @@ impl TransactionsDecoder {
             columns,
             size,
             workers: threads.get().min(MAX_WORKERS),
+            errors: selection.errors,
         })
     }
 
@@ -392,8 +395,16 @@ impl TransactionsDecoder {
         }
     }
 
-    /// Decodes the records of one chunk.
-    fn decode_chunk(&self, chunk: &Chunk) -> Result<(DecodedBatch, SeparatorsSeen)> {
+    /// Decodes the records of one chunk, with the bad cells found when they
+    /// are collected.
+    fn decode_chunk(
+        &self,
+        chunk: &Chunk,
+    ) -> Result<(DecodedBatch, SeparatorsSeen, Vec<InputError>)> {
+        let mut bad = BadCells {
+            collect: self.errors == ErrorMode::Collect,
+            found: Vec::new(),
+        };
         let mut batch = Columns::new(&self.columns, chunk.bytes.len() / 64);
         let mut ranges = Vec::with_capacity(self.n_fields);
         match simple_text(&chunk.bytes) {
@@ -421,7 +432,7 @@ impl TransactionsDecoder {
                         ranges: &ranges,
                         number: chunk.first_line + i as u64,
                     };
-                    self.decode_record(&record, &mut batch)?;
+                    self.decode_record(&record, &mut batch, &mut bad)?;
                 }
             }
             None => {
@@ -444,11 +455,12 @@ impl TransactionsDecoder {
                         ranges: &ranges,
                         number: chunk.first_line - 1 + record.position().map_or(1, |p| p.line()),
                     };
-                    self.decode_record(&record, &mut batch)?;
+                    self.decode_record(&record, &mut batch, &mut bad)?;
                 }
             }
         }
-        Ok(batch.finish(chunk.end))
+        let (batch, separators) = batch.finish(chunk.end);
+        Ok((batch, separators, bad.found))
     }
 
     /// In a `;` file, where amounts may use a decimal comma: refuses a cell
@@ -496,7 +508,12 @@ impl TransactionsDecoder {
     }
 
     /// Decodes one record into the batch.
-    fn decode_record(&self, record: &Record<'_>, batch: &mut Columns) -> Result<()> {
+    fn decode_record(
+        &self,
+        record: &Record<'_>,
+        batch: &mut Columns,
+        bad: &mut BadCells,
+    ) -> Result<()> {
         let (path, line, columns) = (self.path.as_path(), record.number, &self.columns);
         let error = |name: Option<&str>, message: String| -> Error {
             InputError::new(path, Location::Line(line), name, message).into()
@@ -505,18 +522,22 @@ impl TransactionsDecoder {
             Line::Text(text) => text.len(),
             Line::Bytes(bytes) => bytes.len(),
         };
+        // A record that cannot be split into its cells is skipped whole.
         if length > MAX_RECORD_BYTES {
-            return Err(error(None, record_too_long(line)));
+            return bad.take(Err(error(None, record_too_long(line))), ());
         }
         if record.ranges.len() != self.n_fields {
-            return Err(error(
-                None,
-                format!(
-                    "expected {} fields like the header, found {}",
-                    self.n_fields,
-                    record.ranges.len()
-                ),
-            ));
+            return bad.take(
+                Err(error(
+                    None,
+                    format!(
+                        "expected {} fields like the header, found {}",
+                        self.n_fields,
+                        record.ranges.len()
+                    ),
+                )),
+                (),
+            );
         }
         let text = |index: usize, name: &str| -> Result<&str> {
             let range = record.ranges[index].clone();
@@ -546,31 +567,34 @@ impl TransactionsDecoder {
         let date_of = |name: &str, value: &str| -> Result<Date> {
             parse_date_text(value).ok_or_else(|| error(Some(name), date_message(value)))
         };
-        batch.customer.append_value(id(
+        // In the mode that collects bad cells, each bad cell is noted and
+        // decoding goes on with a stand-in value: every column keeps one
+        // value per line, and the run fails at the end anyway.
+        let customer = id(
             columns.customer,
             LineColumn::CustomerId.name(),
             "a customer id",
-        )?);
-        batch.order.append_value(id(
-            columns.order,
-            LineColumn::OrderId.name(),
-            "an order id",
-        )?);
-        let date = required(columns.date, LineColumn::Date.name(), "a date YYYY-MM-DD")?;
-        batch.date.push(date_of(LineColumn::Date.name(), date)?);
-        let amount = required(columns.amount, LineColumn::Amount.name(), "an amount")?;
-        self.note_separator(
-            amount,
-            LineColumn::Amount.name(),
-            line,
-            &mut batch.separators,
-        )?;
-        batch
-            .amount
-            .push(amount_of(LineColumn::Amount.name(), amount)?);
+        );
+        batch.customer.append_value(bad.take(customer, "")?);
+        let order = id(columns.order, LineColumn::OrderId.name(), "an order id");
+        batch.order.append_value(bad.take(order, "")?);
+        let date = required(columns.date, LineColumn::Date.name(), "a date YYYY-MM-DD")
+            .and_then(|date| date_of(LineColumn::Date.name(), date));
+        batch.date.push(bad.take(date, Date::MIN)?);
+        let amount =
+            required(columns.amount, LineColumn::Amount.name(), "an amount").and_then(|amount| {
+                self.note_separator(
+                    amount,
+                    LineColumn::Amount.name(),
+                    line,
+                    &mut batch.separators,
+                )?;
+                amount_of(LineColumn::Amount.name(), amount)
+            });
+        batch.amount.push(bad.take(amount, Amount::ZERO)?);
         if let (Some(index), Some(margins)) = (columns.margin, &mut batch.margin) {
-            margins.push(match text(index, LineColumn::Margin.name())? {
-                "" => Amount::ZERO,
+            let margin = text(index, LineColumn::Margin.name()).and_then(|value| match value {
+                "" => Ok(Amount::ZERO),
                 value => {
                     self.note_separator(
                         value,
@@ -578,9 +602,10 @@ impl TransactionsDecoder {
                         line,
                         &mut batch.separators,
                     )?;
-                    amount_of(LineColumn::Margin.name(), value)?
+                    amount_of(LineColumn::Margin.name(), value)
                 }
             });
+            margins.push(bad.take(margin, Amount::ZERO)?);
         }
         for (index, column, builder) in [
             (columns.agency, LineColumn::Agency, &mut batch.agency),
@@ -589,16 +614,39 @@ impl TransactionsDecoder {
             (columns.status, LineColumn::Status, &mut batch.status),
         ] {
             if let (Some(index), Some(builder)) = (index, builder) {
-                builder.append_value(text(index, column.name())?);
+                builder.append_value(bad.take(text(index, column.name()), "")?);
             }
         }
         if let (Some(index), Some(due_dates)) = (columns.due_date, &mut batch.due_date) {
-            due_dates.push(match text(index, LineColumn::DueDate.name())? {
-                "" => None,
-                value => Some(date_of(LineColumn::DueDate.name(), value)?),
+            let due = text(index, LineColumn::DueDate.name()).and_then(|value| match value {
+                "" => Ok(None),
+                value => date_of(LineColumn::DueDate.name(), value).map(Some),
             });
+            due_dates.push(bad.take(due, None)?);
         }
         Ok(())
+    }
+}
+
+/// The bad cells of a chunk, in the mode that collects them.
+struct BadCells {
+    /// Whether bad cells are collected rather than stopping the reading.
+    collect: bool,
+    /// The problems found, in line order.
+    found: Vec<InputError>,
+}
+
+impl BadCells {
+    /// The decoded value; when collecting, a bad cell's problem is noted
+    /// and `stand_in` takes its place. Problems other than a bad cell stop.
+    fn take<T>(&mut self, decoded: Result<T>, stand_in: T) -> Result<T> {
+        match decoded {
+            Err(Error::Input(problem)) if self.collect => {
+                self.found.push(*problem);
+                Ok(stand_in)
+            }
+            other => other,
+        }
     }
 }
 
@@ -789,8 +837,9 @@ impl LineReader for TransactionsDecoder {
             let mut from_workers = Vec::new();
             for _ in 0..workers {
                 let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Result<Chunk>>(1);
-                let (batch_tx, batch_rx) =
-                    mpsc::sync_channel::<Result<(DecodedBatch, SeparatorsSeen)>>(1);
+                let (batch_tx, batch_rx) = mpsc::sync_channel::<
+                    Result<(DecodedBatch, SeparatorsSeen, Vec<InputError>)>,
+                >(1);
                 scope.spawn(move || {
                     for chunk in chunk_rx {
                         let batch = chunk.and_then(|chunk| this.decode_chunk(&chunk));
@@ -806,11 +855,17 @@ impl LineReader for TransactionsDecoder {
                 this.cut_chunks(&mut |index, chunk| to_workers[index % workers].send(chunk).is_ok())
             });
             let mut separators = SeparatorsSeen::default();
+            let mut found: Vec<InputError> = Vec::new();
             for index in 0.. {
                 match from_workers[index % workers].recv() {
-                    Ok(Ok((batch, seen))) => {
+                    Ok(Ok((batch, seen, bad))) => {
                         separators.then(seen, &this.path)?;
-                        if !emit(batch) {
+                        found.extend(bad);
+                        if found.len() >= MAX_COLLECTED_ERRORS {
+                            break;
+                        }
+                        // Once a cell is bad the run fails: batches go no further.
+                        if found.is_empty() && !emit(batch) {
                             break;
                         }
                     }
@@ -818,7 +873,10 @@ impl LineReader for TransactionsDecoder {
                     Err(mpsc::RecvError) => break,
                 }
             }
-            Ok(())
+            match found.is_empty() {
+                true => Ok(()),
+                false => Err(Error::collected(found)),
+            }
         })
     }
 }

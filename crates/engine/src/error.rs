@@ -101,6 +101,10 @@ pub enum Error {
         /// Which sum.
         overflow: strata_domain::money::SumOverflow,
     },
+    /// Every bad cell of the lines, in file order, when they are collected
+    /// (`ErrorMode::Collect`), up to [`MAX_COLLECTED_ERRORS`].
+    #[error("{}", list_cells(.0))]
+    Cells(Vec<InputError>),
     /// The caller cancelled the run (`Control::cancel`); nothing was produced.
     #[error("the run was cancelled")]
     Cancelled,
@@ -120,7 +124,26 @@ impl From<InputError> for Error {
     }
 }
 
+/// The most bad cells listed when they are collected.
+pub const MAX_COLLECTED_ERRORS: usize = 100;
+
+fn list_cells(cells: &[InputError]) -> String {
+    let mut text: Vec<String> = cells.iter().map(ToString::to_string).collect();
+    if cells.len() >= MAX_COLLECTED_ERRORS {
+        text.push(format!(
+            "(stopped at the first {MAX_COLLECTED_ERRORS} problems)"
+        ));
+    }
+    text.join("\n")
+}
+
 impl Error {
+    /// The bad cells collected, at most [`MAX_COLLECTED_ERRORS`] of them.
+    pub fn collected(mut cells: Vec<InputError>) -> Error {
+        cells.truncate(MAX_COLLECTED_ERRORS);
+        Error::Cells(cells)
+    }
+
     /// An IO failure on a path.
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {

@@ -3,12 +3,12 @@
 //! currency units, float (rounded half to even at 4 decimals) or text; ids as
 //! text or integers. Only the needed columns are decoded.
 
-use crate::error::{id_problem, Error, InputError, Location, Result};
+use crate::error::{id_problem, Error, InputError, Location, Result, MAX_COLLECTED_ERRORS};
 use crate::source::LineReader;
 use crate::table::StringTable;
 use crate::transactions::{
-    amount_message, date_message, parse_date_text, ColumnMap, DecodedBatch, Emit, Selection, Texts,
-    BATCH_LINES,
+    amount_message, date_message, parse_date_text, ColumnMap, DecodedBatch, Emit, ErrorMode,
+    Selection, Texts, BATCH_LINES,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
@@ -232,6 +232,10 @@ pub(crate) struct TransactionsDecoder {
     names: Vec<String>,
     columns: ColumnMap,
     rows: u64,
+    /// Whether to stop at the first bad cell or collect them; Parquet
+    /// columns are decoded a batch at a time, so the first bad cell of
+    /// each batch is collected.
+    errors: ErrorMode,
 }
 
 impl TransactionsDecoder {
@@ -271,6 +275,7 @@ impl TransactionsDecoder {
             names,
             columns,
             rows,
+            errors: selection.errors,
         })
     }
 }
@@ -282,15 +287,32 @@ impl LineReader for TransactionsDecoder {
 
     fn read(self: Box<Self>, emit: &mut Emit<'_>) -> Result<()> {
         let mut first_row = 0u64;
+        let mut found = Vec::new();
         for batch in self.reader {
             let batch = batch.map_err(|e| parquet_error(&self.path, e))?;
-            let decoded = decode_batch(&self.path, &batch, &self.names, &self.columns, first_row)?;
+            let decoded = decode_batch(&self.path, &batch, &self.names, &self.columns, first_row);
             first_row += batch.num_rows() as u64;
-            if !emit(decoded) {
-                break;
+            match decoded {
+                Err(Error::Input(problem)) if self.errors == ErrorMode::Collect => {
+                    found.push(*problem);
+                    if found.len() >= MAX_COLLECTED_ERRORS {
+                        break;
+                    }
+                }
+                // Once a cell is bad the run fails: batches go no further.
+                Ok(decoded) if found.is_empty() => {
+                    if !emit(decoded) {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        match found.is_empty() {
+            true => Ok(()),
+            false => Err(Error::collected(found)),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the caller of a run decides: how many threads it may use, where its
 //! progress goes and when it is cancelled.
 
+use crate::transactions::ErrorMode;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -33,6 +34,9 @@ pub struct Control<'a> {
     /// Set by the caller to stop the run: it is checked between batches of
     /// lines, and a cancelled run returns [`crate::Error::Cancelled`].
     pub cancel: Option<&'a AtomicBool>,
+    /// Whether the first bad cell of the lines stops the run, or every bad
+    /// cell is listed.
+    pub errors: ErrorMode,
 }
 
 impl<'a> Control<'a> {
@@ -42,6 +46,7 @@ impl<'a> Control<'a> {
             threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
             progress,
             cancel: None,
+            errors: ErrorMode::Stop,
         }
     }
 

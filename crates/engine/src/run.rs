@@ -179,7 +179,7 @@ fn selection(config: &Config, every_feature: bool) -> Selection {
     Selection {
         required,
         optional,
-        decimal: None,
+        ..Selection::default()
     }
 }
 

@@ -3,13 +3,13 @@
 //! others: a server feeds a database cursor or an uploaded body through the
 //! same pipeline, and tests feed lines held in memory.
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, InputError, Location, Result, MAX_COLLECTED_ERRORS};
 use crate::table::{is_parquet, read_string_table, StringTable};
-use crate::transactions::{DecimalSeparator, DecodedBatch, Emit, Selection, Texts};
+use crate::transactions::{DecimalSeparator, DecodedBatch, Emit, ErrorMode, Selection, Texts};
 use crate::{csv_input, parquet_input};
 use arrow_array::StringArray;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use strata_domain::columns::LineColumn;
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
@@ -150,30 +150,47 @@ impl LineSource for MemoryLines {
         selection: &Selection,
         _threads: NonZeroUsize,
     ) -> Result<Box<dyn LineReader + '_>> {
-        for needed in &selection.required {
-            if needed.column == LineColumn::Margin {
-                if let Some(i) = self.lines.iter().position(|l| l.margin.is_none()) {
-                    return Err(Error::from(crate::error::InputError::new(
-                        std::path::Path::new(&self.name),
-                        Location::Row(i as u64 + 1),
-                        Some(LineColumn::Margin.name()),
-                        format!("no margin, which {} reads", needed.reason),
-                    )));
+        let margin_reason = selection
+            .required
+            .iter()
+            .find(|n| n.column == LineColumn::Margin)
+            .map(|n| n.reason.as_str());
+        let mut bad = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let problem = |column: Option<&str>, message: String| {
+                InputError::new(
+                    Path::new(&self.name),
+                    Location::Row(i as u64 + 1),
+                    column,
+                    message,
+                )
+            };
+            for (column, value) in [
+                (LineColumn::CustomerId, &line.customer_id),
+                (LineColumn::OrderId, &line.order_id),
+            ] {
+                if value.trim().is_empty() {
+                    bad.push(problem(Some(column.name()), "empty value".to_owned()));
                 }
             }
+            if let (Some(reason), None) = (margin_reason, line.margin) {
+                bad.push(problem(
+                    Some(LineColumn::Margin.name()),
+                    format!("no margin, which {reason} reads"),
+                ));
+            }
+            let enough = match selection.errors {
+                ErrorMode::Stop => 1,
+                ErrorMode::Collect => MAX_COLLECTED_ERRORS,
+            };
+            if bad.len() >= enough {
+                break;
+            }
         }
-        if let Some(i) = self
-            .lines
-            .iter()
-            .position(|l| l.customer_id.trim().is_empty() || l.order_id.trim().is_empty())
-        {
-            return Err(crate::error::InputError::new(
-                std::path::Path::new(&self.name),
-                Location::Row(i as u64 + 1),
-                None,
-                "a line without a customer_id or an order_id",
-            )
-            .into());
+        match selection.errors {
+            ErrorMode::Stop if !bad.is_empty() => return Err(bad.swap_remove(0).into()),
+            ErrorMode::Collect if !bad.is_empty() => return Err(Error::collected(bad)),
+            _ => {}
         }
         Ok(Box::new(MemoryReader { source: self }))
     }

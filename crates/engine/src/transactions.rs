@@ -300,6 +300,19 @@ pub struct Selection {
     /// The decimal separator of a `;` CSV file's amounts, when the user
     /// states it; otherwise every amount must use the one the file uses.
     pub decimal: Option<DecimalSeparator>,
+    /// Whether a bad cell stops the reading or is collected.
+    pub errors: ErrorMode,
+}
+
+/// What a bad cell does to a reading of lines.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum ErrorMode {
+    /// The first bad cell stops it, with its error (the command line).
+    #[default]
+    Stop,
+    /// Every bad cell is listed, up to [`crate::error::MAX_COLLECTED_ERRORS`],
+    /// in one [`crate::Error::Cells`] (imports that must list all their errors).
+    Collect,
 }
 
 /// The character between units and decimals in a CSV amount.
@@ -537,7 +550,11 @@ pub fn read_lines(
     control: &Control<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<TransactionsInfo> {
-    let reader = source.open(selection, control.threads)?;
+    let selection = Selection {
+        errors: control.errors,
+        ..selection.clone()
+    };
+    let reader = source.open(&selection, control.threads)?;
     pipeline(reader, dicts, control, sink)
 }
 

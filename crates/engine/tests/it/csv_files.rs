@@ -213,3 +213,74 @@ fn a_record_up_to_1_mib_is_read_whole_and_in_order_and_a_longer_one_refused() {
         "{message}"
     );
 }
+
+/// The error of a run over `path` whose bad cells are collected.
+fn collected_error(path: std::path::PathBuf) -> strata_engine::Error {
+    let control = strata_engine::progress::Control {
+        errors: strata_engine::transactions::ErrorMode::Collect,
+        ..strata_engine::progress::Control::silent()
+    };
+    let config = strata_domain::config::parse_config(&abc("")).unwrap();
+    match strata_engine::run::segment(
+        config,
+        &inputs(path, None, None),
+        crate::d("2024-12-31"),
+        &control,
+    ) {
+        Ok(_) => panic!("the run should fail"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn every_bad_cell_is_listed_when_collected() {
+    let f = Fixture::new();
+    let path = f.file(
+        "t.csv",
+        "order_id,customer_id,date,amount\n\
+         1,C1,2024-01-01,10\n\
+         2,C2,2024-13-01,10\n\
+         3,,2024-01-01,1.23456\n\
+         4,C4,2024-01-01\n\
+         5,C5,2024-01-01,x\n",
+    );
+    let strata_engine::Error::Cells(cells) = collected_error(path.clone()) else {
+        panic!("the bad cells are collected")
+    };
+    let found: Vec<String> = cells
+        .iter()
+        .map(|c| c.to_string().replace(&format!("{}: ", path.display()), ""))
+        .map(|c| c.split(": ").take(1).collect())
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "line 3, column 'date'",
+            "line 4, column 'customer_id'",
+            "line 4, column 'amount'",
+            "line 5",
+            "line 6, column 'amount'",
+        ]
+    );
+    // Without collecting, the first bad cell stops the run.
+    let first = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap_err();
+    assert!(first.contains("line 3, column 'date'"), "{first}");
+    assert!(!first.contains("line 4"), "{first}");
+}
+
+#[test]
+fn collected_cells_stop_at_the_cap() {
+    let f = Fixture::new();
+    let mut text = String::from("order_id,customer_id,date,amount\n");
+    for i in 0..150 {
+        text.push_str(&format!("{i},C{i},someday,1\n"));
+    }
+    let error = collected_error(f.file("t.csv", &text));
+    let strata_engine::Error::Cells(cells) = &error else {
+        panic!("the bad cells are collected")
+    };
+    assert_eq!(cells.len(), strata_engine::error::MAX_COLLECTED_ERRORS);
+    assert!(error
+        .to_string()
+        .ends_with("(stopped at the first 100 problems)"));
+}

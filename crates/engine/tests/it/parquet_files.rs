@@ -164,3 +164,41 @@ fn too_precise_decimals_and_wrong_types_name_the_row_or_column() {
         "{message}"
     );
 }
+
+#[test]
+fn bad_cells_of_parquet_are_collected_too() {
+    let f = Fixture::new();
+    let path = write(
+        &f,
+        "bad.parquet",
+        vec![
+            (
+                "order_id",
+                Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+            ),
+            ("customer_id", Arc::new(StringArray::from(vec!["C1", "C2"]))),
+            (
+                "date",
+                Arc::new(StringArray::from(vec!["2024-03-01", "yesterday"])),
+            ),
+            ("amount", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+        ],
+    );
+    let control = strata_engine::progress::Control {
+        errors: strata_engine::transactions::ErrorMode::Collect,
+        ..strata_engine::progress::Control::silent()
+    };
+    let error = strata_engine::run::segment(
+        strata_domain::config::parse_config(&abc("")).unwrap(),
+        &inputs(path, None, None),
+        crate::d("2024-12-31"),
+        &control,
+    )
+    .err()
+    .expect("the run fails");
+    let strata_engine::Error::Cells(cells) = &error else {
+        panic!("the bad cells are collected: {error}")
+    };
+    assert_eq!(cells.len(), 1);
+    assert!(error.to_string().contains("row 2"), "{error}");
+}

@@ -12,6 +12,7 @@ use strata_engine::progress::Control;
 use strata_engine::run::{self, Inputs};
 use strata_engine::source::{Line, MemoryLines, TableSource};
 use strata_engine::table::StringTable;
+use strata_engine::transactions::ErrorMode;
 
 const CONFIG: &str = include_str!("../../../../examples/config.toml");
 
@@ -145,5 +146,49 @@ fn manual_assignments_in_memory_win_as_a_file_does() {
     assert_eq!(
         bad.err().unwrap().to_string(),
         "manual: header: columns 1 and 2 are both named 'a' (names ignore case and surrounding spaces): keep one"
+    );
+}
+
+#[test]
+fn lines_in_memory_without_ids_are_refused_each_or_first() {
+    let line = |customer: &str, order: &str| Line {
+        order_id: order.to_owned(),
+        customer_id: customer.to_owned(),
+        date: d("2024-06-01"),
+        amount: Amount::parse("10", false, ExtraDigits::Reject).unwrap(),
+        margin: None,
+        agency: None,
+        brand: None,
+        category: None,
+        status: None,
+        due_date: None,
+    };
+    let run_with = |errors| {
+        let inputs = Inputs {
+            lines: Box::new(MemoryLines {
+                name: "upload".to_owned(),
+                lines: vec![line("C1", "1"), line(" ", "2"), line("C3", "")],
+                batch_lines: NonZeroUsize::MIN,
+            }),
+            customers: None,
+            overrides: None,
+        };
+        let control = Control {
+            errors,
+            ..Control::silent()
+        };
+        let config = parse_config(&crate::abc("")).unwrap();
+        run::segment(config, &inputs, d("2024-12-31"), &control)
+            .err()
+            .expect("the run fails")
+            .to_string()
+    };
+    assert_eq!(
+        run_with(ErrorMode::Collect),
+        "upload: row 2, column 'customer_id': empty value\nupload: row 3, column 'order_id': empty value"
+    );
+    assert_eq!(
+        run_with(ErrorMode::Stop),
+        "upload: row 2, column 'customer_id': empty value"
     );
 }
