@@ -191,22 +191,32 @@ impl RulesContext {
     }
 
     /// Makes a classified type readable by `segment(...)` and `rfm(...)`.
-    pub fn add_segments(&mut self, ty: &SegmentType, result: &TypeResult) {
+    pub fn add_result(&mut self, ty: &SegmentType, result: &TypeResult) {
+        let pairs = result
+            .rows
+            .iter()
+            .filter_map(|row| Some((row.customer, row.assignment.segment?)));
+        self.add_segments(ty, pairs);
+    }
+
+    /// Makes a type's segments, as `(customer, segment)` pairs, readable by
+    /// `segment(...)` and `rfm(...)`.
+    pub fn add_segments(
+        &mut self,
+        ty: &SegmentType,
+        pairs: impl IntoIterator<Item = (u32, SegmentIdx)>,
+    ) {
         let names: Vec<String> = ty.segments.iter().map(|s| s.name.clone()).collect();
         let column = if ty.is_multi() {
             let mut lists = vec![Vec::new(); self.rows()];
-            for row in &result.rows {
-                if let Some(s) = row.assignment.segment {
-                    lists[row.customer as usize].push(u32::from(s));
-                }
+            for (customer, s) in pairs {
+                lists[customer as usize].push(u32::from(s));
             }
             Column::set(lists, names)
         } else {
             let mut codes = vec![strata_domain::rules::eval::NULL_CODE; self.rows()];
-            for row in &result.rows {
-                if let Some(s) = row.assignment.segment {
-                    codes[row.customer as usize] = u32::from(s);
-                }
+            for (customer, s) in pairs {
+                codes[customer as usize] = u32::from(s);
             }
             Column::Text { codes, dict: names }
         };

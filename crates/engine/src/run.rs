@@ -32,6 +32,85 @@ pub struct Inputs {
     pub customers: Option<Box<dyn TableSource>>,
     /// Manual assignments (`segment_type,customer_id,segment`), optional.
     pub overrides: Option<Box<dyn TableSource>>,
+    /// What a server keeps between runs.
+    pub state: State,
+}
+
+/// What a server keeps between runs and hands to the next one, in memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    /// Include and exclude entries kept beside the configuration (static
+    /// members added by hand), added to the rules segments' own lists.
+    pub lists: Vec<ListEntries>,
+    /// Results kept from earlier runs: these types are not classified
+    /// again, and rules that read them with `segment()` or `rfm()` read
+    /// these. A `segment` run's output leaves them out.
+    pub stored: Vec<StoredResult>,
+}
+
+/// Include and exclude entries of one rules segment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListEntries {
+    /// The type's name.
+    pub type_name: String,
+    /// The segment's name.
+    pub segment: String,
+    /// Customer ids or e-mails always in.
+    pub include: Vec<String>,
+    /// Customer ids or e-mails never in.
+    pub exclude: Vec<String>,
+}
+
+/// The stored assignments of one type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredResult {
+    /// The type's name.
+    pub type_name: String,
+    /// `(customer id, segment name)`, one per membership.
+    pub rows: Vec<(String, String)>,
+}
+
+impl State {
+    /// Adds the kept list entries to the configuration's rules segments.
+    fn add_lists(&self, config: &mut Config) -> Result<()> {
+        for entries in &self.lists {
+            let ty = config
+                .types
+                .iter_mut()
+                .find(|t| t.name == entries.type_name)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "list entries name the unknown type '{}'",
+                        entries.type_name
+                    ))
+                })?;
+            if !is_rules(ty) {
+                return Err(Error::Usage(format!(
+                    "list entries apply to rules types; '{}' is not one",
+                    ty.name
+                )));
+            }
+            let type_name = ty.name.clone();
+            let segment = ty
+                .segments
+                .iter_mut()
+                .find(|s| s.name == entries.segment)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "list entries name the unknown segment '{}' of type '{type_name}'",
+                        entries.segment
+                    ))
+                })?;
+            segment.include.extend(entries.include.iter().cloned());
+            segment.exclude.extend(entries.exclude.iter().cloned());
+        }
+        Ok(())
+    }
+
+    /// The stored result of a type, if any.
+    fn stored(&self, ty: &SegmentType) -> Option<&StoredResult> {
+        self.stored.iter().find(|s| s.type_name == ty.name)
+    }
 }
 
 impl Inputs {
@@ -50,6 +129,7 @@ impl Inputs {
             }),
             customers: customers.map(table),
             overrides: overrides.map(table),
+            state: State::default(),
         }
     }
 }
@@ -128,6 +208,33 @@ pub struct InspectRun {
     pub run: SegmentRun,
     /// The features of every customer, and of each rules type's lines.
     pub rules: RulesContext,
+}
+
+/// A stored result as `(customer, segment)` pairs; a customer unknown to
+/// this run's data is left out with a warning, an unknown segment refused.
+fn stored_pairs(
+    ty: &SegmentType,
+    stored: &StoredResult,
+    dicts: &Dictionaries,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(u32, SegmentIdx)>> {
+    let mut pairs = Vec::with_capacity(stored.rows.len());
+    for (customer_id, segment) in &stored.rows {
+        let segment = ty.segment_idx(segment).ok_or_else(|| {
+            Error::Usage(format!(
+                "stored result of type '{}': unknown segment '{segment}'",
+                ty.name
+            ))
+        })?;
+        match dicts.customers.get(customer_id.trim()) {
+            Some(customer) => pairs.push((customer, segment)),
+            None => warnings.push(format!(
+                "stored result of type '{}': customer '{customer_id}' is in neither the customers nor the lines; left out",
+                ty.name
+            )),
+        }
+    }
+    Ok(pairs)
 }
 
 /// Whether a type is classified by rules.
@@ -493,6 +600,16 @@ fn classify_all(
     mode: Mode,
     control: &Control<'_>,
 ) -> Result<(SegmentRun, Option<RulesContext>)> {
+    let mut config = config;
+    inputs.state.add_lists(&mut config)?;
+    for stored in &inputs.state.stored {
+        if config.find_type(&stored.type_name).is_none() {
+            return Err(Error::Usage(format!(
+                "a stored result names the unknown type '{}'",
+                stored.type_name
+            )));
+        }
+    }
     let overrides = match &inputs.overrides {
         Some(source) if mode != Mode::Compare => Some(Overrides::read(source.as_ref(), &config)?),
         _ => None,
@@ -501,7 +618,7 @@ fn classify_all(
         .types
         .iter()
         .enumerate()
-        .filter(|(_, t)| !is_rules(t))
+        .filter(|(_, t)| !is_rules(t) && inputs.state.stored(t).is_none())
         .map(|(i, t)| (i, period.unwrap_or_else(|| t.interval.window(as_of))))
         .collect();
     let mut filters: Vec<LineFilter> = Vec::new();
@@ -509,7 +626,11 @@ fn classify_all(
         // Previews read every line.
         filters.push(LineFilter::default());
     }
-    for ty in config.types.iter().filter(|t| is_rules(t)) {
+    for ty in config
+        .types
+        .iter()
+        .filter(|t| is_rules(t) && inputs.state.stored(t).is_none())
+    {
         if !filters.contains(&ty.lines) {
             filters.push(ty.lines.clone());
         }
@@ -579,6 +700,13 @@ fn classify_all(
     let mut warnings = std::mem::take(&mut loaded.warnings);
     for t in order {
         let ty = &config.types[t];
+        if let Some(stored) = inputs.state.stored(ty) {
+            if let Some(context) = &mut rules {
+                let pairs = stored_pairs(ty, stored, dicts, &mut warnings)?;
+                context.add_segments(ty, pairs);
+            }
+            continue;
+        }
         let result = match (computed[t].take(), &rules) {
             (Some(result), _) => result?,
             (None, Some(context)) => {
@@ -587,7 +715,7 @@ fn classify_all(
             (None, None) => unreachable!("rules types are read with their features"),
         };
         if let Some(context) = &mut rules {
-            context.add_segments(ty, &result);
+            context.add_result(ty, &result);
         }
         results[t] = Some(result);
     }
@@ -596,10 +724,8 @@ fn classify_all(
         config,
         as_of,
         dicts: loaded.dicts,
-        types: results
-            .into_iter()
-            .map(|r| r.expect("every type is classified"))
-            .collect(),
+        // Every type is classified, but those whose result was stored.
+        types: results.into_iter().flatten().collect(),
         files: loaded.files,
         warnings,
     };
@@ -691,6 +817,13 @@ pub fn compare(
             ))
         })?;
     let ty = &config.types[type_idx];
+    if !inputs.state.stored.is_empty() {
+        // A stored result holds one date's segments; compare needs two.
+        return Err(Error::Usage(
+            "compare classifies every type at each period's end: it takes no stored results"
+                .to_owned(),
+        ));
+    }
     if ty.is_multi() {
         return Err(Error::Usage(format!(
             "type '{type_name}' has groups (exclusive = false): compare needs one segment per customer"

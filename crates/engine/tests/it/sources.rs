@@ -9,7 +9,7 @@ use strata_domain::money::{Amount, ExtraDigits};
 use strata_engine::generate::{generate, Format, Shape, Spec};
 use strata_engine::output::{write_assignments, AssignmentColumns};
 use strata_engine::progress::Control;
-use strata_engine::run::{self, Inputs};
+use strata_engine::run::{self, Inputs, ListEntries, State, StoredResult};
 use strata_engine::source::{Line, MemoryLines, TableSource};
 use strata_engine::table::StringTable;
 use strata_engine::transactions::ErrorMode;
@@ -112,6 +112,7 @@ fn lines_and_customers_in_memory_give_the_same_assignments_as_the_files() {
         }),
         customers: Some(Box::new(customers_of(&generated.customers_path))),
         overrides: None,
+        state: State::default(),
     };
     let from_memory = assignments(&memory);
     assert!(from_files.lines().count() > 300, "every type has rows");
@@ -172,6 +173,7 @@ fn lines_in_memory_without_ids_are_refused_each_or_first() {
             }),
             customers: None,
             overrides: None,
+            state: State::default(),
         };
         let control = Control {
             errors,
@@ -190,5 +192,81 @@ fn lines_in_memory_without_ids_are_refused_each_or_first() {
     assert_eq!(
         run_with(ErrorMode::Stop),
         "upload: row 2, column 'customer_id': empty value"
+    );
+}
+
+#[test]
+fn state_in_memory_adds_list_entries_and_stands_for_stored_types() {
+    let f = Fixture::new();
+    let t = f.file(
+        "t.csv",
+        "order_id,customer_id,date,amount\n1,C1,2024-06-01,80\n2,C2,2024-06-01,15\n3,C3,2024-06-01,5\n",
+    );
+    let config = format!(
+        "{}\n[[types]]\nname = \"G\"\nmethod = \"rules\"\nexclusive = false\n\
+         [[types.segments]]\nname = \"Top\"\nrule = \"segment('ABC') = 'A'\"\n\
+         [[types.segments]]\nname = \"Static\"\n",
+        crate::abc("")
+    );
+    // The stored ABC result says C3 is in A (by hand, say), not C1.
+    let state = State {
+        lists: vec![ListEntries {
+            type_name: "G".to_owned(),
+            segment: "Static".to_owned(),
+            include: vec!["C2".to_owned()],
+            exclude: Vec::new(),
+        }],
+        stored: vec![StoredResult {
+            type_name: "ABC".to_owned(),
+            rows: vec![
+                ("C3".to_owned(), "A".to_owned()),
+                ("C9".to_owned(), "B".to_owned()),
+            ],
+        }],
+    };
+    let inputs = Inputs {
+        state: state.clone(),
+        ..Inputs::files(t.clone(), None, None, None)
+    };
+    let run = run::segment(
+        parse_config(&config).unwrap(),
+        &inputs,
+        d("2024-12-31"),
+        &Control::silent(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    write_assignments(&run, AssignmentColumns::All, &mut out).unwrap();
+    // ABC is not classified again, so not written; G reads the stored tiers.
+    assert_eq!(
+        crate::columns(&String::from_utf8(out).unwrap(), 4),
+        ["G,C2,Static,include", "G,C3,Top,computed"]
+    );
+    assert_eq!(
+        run.warnings,
+        ["stored result of type 'ABC': customer 'C9' is in neither the customers nor the lines; left out"]
+    );
+    let unknown = State {
+        stored: vec![StoredResult {
+            type_name: "Nope".to_owned(),
+            rows: Vec::new(),
+        }],
+        ..State::default()
+    };
+    let inputs = Inputs {
+        state: unknown,
+        ..Inputs::files(t, None, None, None)
+    };
+    let error = run::segment(
+        parse_config(&config).unwrap(),
+        &inputs,
+        d("2024-12-31"),
+        &Control::silent(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        error.to_string(),
+        "a stored result names the unknown type 'Nope'"
     );
 }
