@@ -6,7 +6,6 @@ pub mod aggregate;
 pub mod csv_input;
 pub mod customers;
 pub mod error;
-pub mod generate;
 pub mod inspect;
 pub mod intern;
 pub mod output;

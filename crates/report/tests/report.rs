@@ -6,10 +6,10 @@ use std::process::Command;
 use std::time::Duration;
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
-use strata_engine::generate::{generate, Format, Shape, Spec};
 use strata_engine::output::{write_assignments, AssignmentColumns};
 use strata_engine::progress::Control;
 use strata_engine::run::{self, parse_period, CompareRun, Inputs, SegmentRun};
+use strata_generate::{generate, Format, Shape, Spec};
 use strata_report::format::Lang;
 use strata_report::{compare_report, segment_report, ReportInfo};
 

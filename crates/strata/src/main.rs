@@ -15,13 +15,13 @@ use std::time::Instant;
 use strata_domain::config::{parse_config, Config};
 use strata_domain::date::Date;
 use strata_domain::settings::Settings;
-use strata_engine::generate::{self, Format, Shape};
 use strata_engine::inspect;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns, OutputDir};
 use strata_engine::progress::{Control, Progress};
 use strata_engine::run::{self, FileInfo, Inputs};
 use strata_engine::source::FileLines;
 use strata_engine::transactions::DecimalSeparator;
+use strata_generate::{Format, Shape};
 use strata_report::format::Lang;
 use strata_report::ReportInfo;
 
@@ -548,7 +548,7 @@ fn run(cli: Cli) -> Result<()> {
             end,
             shape,
         } => {
-            let spec = generate::Spec {
+            let spec = strata_generate::Spec {
                 customers,
                 shape: match shape {
                     ShapeArg::Classic => Shape::Classic,
@@ -561,7 +561,7 @@ fn run(cli: Cli) -> Result<()> {
                     FormatArg::Parquet => Format::Parquet,
                 },
             };
-            let generated = generate::generate(&spec, &out)?;
+            let generated = strata_generate::generate(&spec, &out)?;
             eprintln!(
                 "wrote {} ({} customers) and {} ({} lines) in {:.1} s",
                 generated.customers_path.display(),

@@ -6,13 +6,13 @@ use std::num::NonZeroUsize;
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, ExtraDigits};
-use strata_engine::generate::{generate, Format, Shape, Spec};
 use strata_engine::output::{write_assignments, AssignmentColumns};
 use strata_engine::progress::Control;
 use strata_engine::run::{self, Inputs, ListEntries, State, StoredResult};
 use strata_engine::source::{Line, MemoryLines, TableSource};
 use strata_engine::table::StringTable;
 use strata_engine::transactions::ErrorMode;
+use strata_generate::{generate, Format, Shape, Spec};
 
 const CONFIG: &str = include_str!("../../../../examples/config.toml");
 

@@ -3,7 +3,6 @@
 //! orders with returns, several agencies, brands and categories, long-tailed
 //! spend and some open orders with a status and a due date.
 
-use crate::error::{Error, Result};
 use arrow_array::builder::{Date32Builder, Decimal128Builder, Int32Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
@@ -19,6 +18,34 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use strata_domain::columns::{CustomerColumn, LineColumn};
 use strata_domain::date::Date;
+
+/// What can go wrong while generating.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The specification asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying failure.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The result of generating.
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// The file format to write.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
