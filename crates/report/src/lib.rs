@@ -6,15 +6,14 @@ pub mod explain;
 pub mod format;
 pub mod svg;
 
+use askama::Template;
 use format::{count, money, percent, Lang};
-use std::fmt::Write;
 use std::time::Duration;
 use strata_domain::compare::Movement;
 use strata_domain::money::Amount;
 use strata_domain::rfm::default_map;
 use strata_domain::segment_type::{Method, RfmNaming, SegmentType};
 use strata_engine::run::{CompareRun, Explanation, FileInfo, SegmentRun, TypeResult};
-use svg::escape;
 
 /// The most points a curve is drawn from, whatever the number of customers.
 pub const CURVE_POINTS: usize = 300;
@@ -37,57 +36,123 @@ th,td{padding:.3rem .6rem;border-bottom:1px solid #ccc}td.n,th.n{text-align:righ
 .meta{color:#444;font-size:.9rem}footer{margin-top:3rem;font-size:.8rem;color:#555;border-top:1px solid #ccc}\
 @media print{body{margin:0;max-width:none}h2{break-before:auto}.pair{display:block}}";
 
-fn page(lang: Lang, title: &str, body: &str, info: &ReportInfo<'_>) -> String {
-    let l = |en, fr| lang.pick(en, fr);
-    let mut footer = String::new();
-    for f in info.files {
-        let _ = write!(
-            footer,
-            "<li>{} — {} {}</li>",
-            escape(&f.name),
-            count(f.lines, lang),
-            l("lines", "lignes")
-        );
-    }
-    format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{}</title><style>{STYLE}</style></head><body><h1>{}</h1>{body}<footer><p>{}</p><ul>{footer}</ul>\
-         <p>{} {:.2} s · Strata {}</p></footer></body></html>\n",
-        lang.code(),
-        escape(title),
-        escape(title),
-        l("Input files:", "Fichiers lus :"),
-        l("Run time", "Durée du calcul"),
-        info.duration.as_secs_f64(),
-        env!("CARGO_PKG_VERSION"),
-    )
+/// The page as the template shows it: every text already in its language.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    lang: &'static str,
+    title: String,
+    style: &'static str,
+    sections: Vec<Section>,
+    footer: Footer,
 }
 
-fn table(header: &[&str], rows: &[(String, Vec<String>)]) -> String {
-    let mut html = String::from("<table><thead><tr>");
-    for (i, h) in header.iter().enumerate() {
-        let class = if i > 0 { " class=\"n\"" } else { "" };
-        let _ = write!(html, "<th{class}>{}</th>", escape(h));
-    }
-    html.push_str("</tr></thead><tbody>");
-    for (attributes, cells) in rows {
-        let _ = write!(html, "<tr{attributes}>");
-        for (i, c) in cells.iter().enumerate() {
-            let class = if i > 0 { " class=\"n\"" } else { "" };
-            let _ = write!(html, "<td{class}>{}</td>", escape(c));
+/// One segment type (or the compared type).
+struct Section {
+    title: String,
+    meta: String,
+    blocks: Vec<Block>,
+}
+
+/// A part of a section.
+enum Block {
+    Table(Table),
+    /// Side by side on a wide screen.
+    Pair(Vec<Part>),
+}
+
+/// One side of a pair.
+enum Part {
+    /// An SVG chart from the `svg` module, which escapes its own texts.
+    Svg(String),
+    Table(Table),
+}
+
+struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Row>,
+}
+
+/// A table row; its `data-` attributes carry the exact figures for tests
+/// and scripts.
+struct Row {
+    class: &'static str,
+    data: Vec<Data>,
+    cells: Vec<String>,
+}
+
+struct Data {
+    name: &'static str,
+    value: String,
+}
+
+impl Data {
+    fn new(name: &'static str, value: impl ToString) -> Data {
+        Data {
+            name,
+            value: value.to_string(),
         }
-        html.push_str("</tr>");
     }
-    html.push_str("</tbody></table>");
+}
+
+struct Footer {
+    files_label: &'static str,
+    files: Vec<(String, String)>,
+    run_time: String,
+}
+
+fn page(lang: Lang, title: String, sections: Vec<Section>, info: &ReportInfo<'_>) -> String {
+    let l = |en, fr| lang.pick(en, fr);
+    let footer = Footer {
+        files_label: l("Input files:", "Fichiers lus :"),
+        files: info
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    format!("{} {}", count(f.lines, lang), l("lines", "lignes")),
+                )
+            })
+            .collect(),
+        run_time: format!(
+            "{} {:.2} s · Strata {}",
+            l("Run time", "Durée du calcul"),
+            info.duration.as_secs_f64(),
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    let page = Page {
+        lang: lang.code(),
+        title,
+        style: STYLE,
+        sections,
+        footer,
+    };
+    let mut html = page
+        .render()
+        .expect("the report's template renders every page");
+    html.push('\n');
     html
 }
 
-fn data_row(type_name: &str, segment: &str, accounts: u64, sales: Amount) -> String {
-    format!(
-        " class=\"segment-row\" data-type=\"{}\" data-segment=\"{}\" data-accounts=\"{accounts}\" data-sales=\"{sales}\"",
-        escape(type_name),
-        escape(segment)
-    )
+fn segment_row(
+    type_name: &str,
+    segment: &str,
+    accounts: u64,
+    sales: Amount,
+    cells: Vec<String>,
+) -> Row {
+    Row {
+        class: "segment-row",
+        data: vec![
+            Data::new("type", type_name),
+            Data::new("segment", segment),
+            Data::new("accounts", accounts),
+            Data::new("sales", sales),
+        ],
+        cells,
+    }
 }
 
 fn pct(lang: Lang) -> impl Fn(f64) -> String {
@@ -153,14 +218,10 @@ fn describe(
             )
         ));
     }
-    format!(
-        "<p class=\"meta\">{} · {}</p>",
-        escape(ty.method.name()),
-        escape(&parts.join(" · "))
-    )
+    format!("{} · {}", ty.method.name(), parts.join(" · "))
 }
 
-fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: Lang) -> String {
+fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: Lang) -> Block {
     let l = |en, fr| lang.pick(en, fr);
     let s = &result.summary;
     let n = result.ranked.len();
@@ -201,7 +262,7 @@ fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: L
         l("share of sales", "part des ventes"),
         pct(lang),
     );
-    let rows: Vec<(String, Vec<String>)> = s
+    let rows: Vec<Row> = s
         .segments
         .iter()
         .zip(&ty.segments)
@@ -211,8 +272,11 @@ fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: L
             } else {
                 Amount::ZERO
             };
-            (
-                data_row(&ty.name, &seg.name, seg.accounts, seg.sales),
+            segment_row(
+                &ty.name,
+                &seg.name,
+                seg.accounts,
+                seg.sales,
                 vec![
                     seg.name.clone(),
                     count(seg.accounts, lang),
@@ -226,7 +290,7 @@ fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: L
             )
         })
         .collect();
-    let header = [
+    let header = vec![
         l("tier", "classe"),
         l("customers", "clients"),
         l("% customers", "% clients"),
@@ -235,7 +299,7 @@ fn pareto_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: L
         l("average per customer", "moyenne par client"),
         l("visit every", "visite tous les"),
     ];
-    format!("<div class=\"pair\">{chart}{}</div>", table(&header, &rows))
+    Block::Pair(vec![Part::Svg(chart), Part::Table(Table { header, rows })])
 }
 
 fn median<T: Ord + Copy>(mut values: Vec<T>) -> Option<T> {
@@ -250,7 +314,7 @@ fn rfm_section(
     naming: RfmNaming,
     currency: &str,
     lang: Lang,
-) -> String {
+) -> Block {
     let l = |en, fr| lang.pick(en, fr);
     let b = usize::from(bins);
     let mut counts = vec![vec![0u64; b]; b];
@@ -294,7 +358,7 @@ fn rfm_section(
         &texts,
         l("recency × frequency", "récence × fréquence"),
     );
-    let rows: Vec<(String, Vec<String>)> = result
+    let rows: Vec<Row> = result
         .summary
         .segments
         .iter()
@@ -313,8 +377,11 @@ fn rfm_section(
             let med = |f: &dyn Fn(&strata_domain::rfm::RfmScore) -> i64| {
                 median(scores.iter().map(f).collect()).map_or_else(String::new, |v| v.to_string())
             };
-            (
-                data_row(&ty.name, &seg.name, seg.accounts, seg.sales),
+            segment_row(
+                &ty.name,
+                &seg.name,
+                seg.accounts,
+                seg.sales,
                 vec![
                     seg.name.clone(),
                     count(seg.accounts, lang),
@@ -326,17 +393,17 @@ fn rfm_section(
             )
         })
         .collect();
-    let header = [
+    let header = vec![
         l("segment", "segment"),
         l("customers", "clients"),
         l("median recency (days)", "récence médiane (jours)"),
         l("median frequency", "fréquence médiane"),
         l("median monetary", "montant médian"),
     ];
-    format!("<div class=\"pair\">{chart}{}</div>", table(&header, &rows))
+    Block::Pair(vec![Part::Svg(chart), Part::Table(Table { header, rows })])
 }
 
-fn rules_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: Lang) -> String {
+fn rules_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: Lang) -> Block {
     let l = |en, fr| lang.pick(en, fr);
     let s = &result.summary;
     let total = s.classified_total.to_f64();
@@ -351,12 +418,15 @@ fn rules_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: La
             color: segment.color.clone(),
         })
         .collect();
-    let rows: Vec<(String, Vec<String>)> = s
+    let rows: Vec<Row> = s
         .segments
         .iter()
         .map(|seg| {
-            (
-                data_row(&ty.name, &seg.name, seg.accounts, seg.sales),
+            segment_row(
+                &ty.name,
+                &seg.name,
+                seg.accounts,
+                seg.sales,
                 vec![
                     seg.name.clone(),
                     count(seg.accounts, lang),
@@ -366,17 +436,16 @@ fn rules_section(ty: &SegmentType, result: &TypeResult, currency: &str, lang: La
             )
         })
         .collect();
-    let header = [
+    let header = vec![
         l("group", "groupe"),
         l("customers", "clients"),
         l("total spent", "total dépensé"),
         l("% of all sales", "% de toutes les ventes"),
     ];
-    format!(
-        "<div class=\"pair\">{}{}</div>",
-        svg::bars(&items),
-        table(&header, &rows)
-    )
+    Block::Pair(vec![
+        Part::Svg(svg::bars(&items)),
+        Part::Table(Table { header, rows }),
+    ])
 }
 
 fn type_section(
@@ -385,39 +454,36 @@ fn type_section(
     result: &TypeResult,
     currency: &str,
     lang: Lang,
-) -> String {
+) -> Section {
     let body = match &ty.method {
         Method::Pareto(_) => pareto_section(ty, result, currency, lang),
         Method::Rfm(spec) => rfm_section(ty, result, spec.bins, spec.naming, currency, lang),
         Method::Rules(_) => rules_section(ty, result, currency, lang),
     };
-    format!(
-        "<section><h2>{}</h2>{}{body}</section>",
-        escape(&ty.name),
-        describe(ty, result, run_as_of, lang)
-    )
+    Section {
+        title: ty.name.clone(),
+        meta: describe(ty, result, run_as_of, lang),
+        blocks: vec![body],
+    }
 }
 
 /// The report of a `segment` run.
 pub fn segment_report(run: &SegmentRun, info: &ReportInfo<'_>) -> String {
     let lang = info.lang;
-    let mut body = String::new();
-    for result in &run.types {
-        let ty = &run.config.types[result.type_idx];
-        body.push_str(&type_section(
-            run.as_of,
-            ty,
-            result,
-            &run.config.settings.currency,
-            lang,
-        ));
-    }
+    let sections = run
+        .types
+        .iter()
+        .map(|result| {
+            let ty = &run.config.types[result.type_idx];
+            type_section(run.as_of, ty, result, &run.config.settings.currency, lang)
+        })
+        .collect();
     let title = format!(
         "{} — {}",
         lang.pick("Customer segments", "Segmentation des clients"),
         run.as_of
     );
-    page(lang, &title, &body, info)
+    page(lang, title, sections, info)
 }
 
 /// The report of a `compare` run.
@@ -470,61 +536,61 @@ pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
             Movement::New => l("new", "nouveaux"),
             Movement::Lost => l("lost", "perdus"),
         };
-        movements.push((
-            format!(
-                " class=\"movement\" data-movement=\"{}\" data-count=\"{n}\"",
-                m.as_str()
-            ),
-            vec![name.to_owned(), count(n, lang)],
-        ));
+        movements.push(Row {
+            class: "movement",
+            data: vec![Data::new("movement", m.as_str()), Data::new("count", n)],
+            cells: vec![name.to_owned(), count(n, lang)],
+        });
     }
     // Per segment, each period's customers and sales, as the summary prints them.
-    let per_segment: Vec<(String, Vec<String>)> = a
+    let per_segment: Vec<Row> = a
         .summary
         .segments
         .iter()
         .zip(&b.summary.segments)
-        .map(|(sa, sb)| {
-            (
-                format!(
-                    " class=\"period-row\" data-segment=\"{}\" data-customers-a=\"{}\" data-customers-b=\"{}\" data-sales-a=\"{}\" data-sales-b=\"{}\"",
-                    escape(&sa.name),
-                    sa.accounts,
-                    sb.accounts,
-                    sa.sales,
-                    sb.sales
-                ),
-                vec![
-                    sa.name.clone(),
-                    count(sa.accounts, lang),
-                    count(sb.accounts, lang),
-                    money(sa.sales, &run.config.settings.currency, lang),
-                    money(sb.sales, &run.config.settings.currency, lang),
-                ],
-            )
+        .map(|(sa, sb)| Row {
+            class: "period-row",
+            data: vec![
+                Data::new("segment", &sa.name),
+                Data::new("customers-a", sa.accounts),
+                Data::new("customers-b", sb.accounts),
+                Data::new("sales-a", sa.sales),
+                Data::new("sales-b", sb.sales),
+            ],
+            cells: vec![
+                sa.name.clone(),
+                count(sa.accounts, lang),
+                count(sb.accounts, lang),
+                money(sa.sales, &run.config.settings.currency, lang),
+                money(sb.sales, &run.config.settings.currency, lang),
+            ],
         })
         .collect();
-    let periods_table = table(
-        &[
-            l("segment", "segment"),
-            l("customers A", "clients A"),
-            l("customers B", "clients B"),
-            l("sales A", "ventes A"),
-            l("sales B", "ventes B"),
+    let section = Section {
+        title: ty.name.clone(),
+        meta: format!("A: {} · B: {}", period(a), period(b)),
+        blocks: vec![
+            Block::Table(Table {
+                header: vec![l("movement", "mouvement"), l("customers", "clients")],
+                rows: movements,
+            }),
+            Block::Table(Table {
+                header: vec![
+                    l("segment", "segment"),
+                    l("customers A", "clients A"),
+                    l("customers B", "clients B"),
+                    l("sales A", "ventes A"),
+                    l("sales B", "ventes B"),
+                ],
+                rows: per_segment,
+            }),
+            Block::Pair(vec![Part::Svg(matrix), Part::Svg(flow)]),
         ],
-        &per_segment,
-    );
-    let body = format!(
-        "<section><h2>{}</h2><p class=\"meta\">A: {} · B: {}</p>{}{periods_table}<div class=\"pair\">{matrix}{flow}</div></section>",
-        escape(&ty.name),
-        period(a),
-        period(b),
-        table(&[l("movement", "mouvement"), l("customers", "clients")], &movements),
-    );
+    };
     let title = format!(
         "{} — {}",
         l("Customer migrations", "Migrations des clients"),
         ty.name
     );
-    page(lang, &title, &body, info)
+    page(lang, title, vec![section], info)
 }
