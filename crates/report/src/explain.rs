@@ -2,20 +2,11 @@
 //! data of `strata_engine::inspect::explain` becomes sentences, for the
 //! terminal today and the web pages later.
 
-use crate::format::Lang;
+use crate::format::{exact, Lang};
 use strata_domain::classify::Source;
 use strata_domain::money::Amount;
 use strata_domain::rules::eval::Truth;
 use strata_engine::inspect::{Reason, TypeExplanation};
-
-/// An exact amount, with the language's decimal separator.
-fn exact(amount: Amount, lang: Lang) -> String {
-    let text = amount.to_string();
-    match lang {
-        Lang::En => text,
-        Lang::Fr => text.replace('.', ","),
-    }
-}
 
 fn source(source: Source, lang: Lang) -> &'static str {
     match source {
@@ -327,7 +318,7 @@ mod tests {
                 "ABC (pareto): A",
                 "window 2024-01-01 .. 2024-12-31",
                 "A: source manual, computed B, manual A",
-                "eligible sales 1234.5; customers with greater sales make 80 of T = 100 (0.800000)",
+                "eligible sales 1\u{202f}234.5; customers with greater sales make 80 of T = 100 (0.800000)",
                 "tiers: A while before / T < 80 %, B while before / T < 95 %",
                 "customers below min_sales = 10 are not ranked",
             ]
@@ -360,7 +351,7 @@ mod tests {
                 "ABC (pareto): A",
                 "période 2024-01-01 .. 2024-12-31",
                 "A: origine manuel, calculé B, manuel A",
-                "ventes éligibles 1234,5 ; les clients aux ventes supérieures font 80 sur T = 100 (0,800000)",
+                "ventes éligibles 1\u{202f}234,5 ; les clients aux ventes supérieures font 80 sur T = 100 (0,800000)",
                 "niveaux: A tant que avant / T < 80 %, B tant que avant / T < 95 %",
                 "les clients sous min_sales = 10 ne sont pas classés",
             ]

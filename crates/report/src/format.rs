@@ -130,9 +130,81 @@ pub fn percent(part: f64, whole: f64, lang: Lang) -> String {
     }
 }
 
+/// An exact amount, every decimal kept, thousands grouped by a narrow
+/// space: `123 456.7891` in English, `123 456,7891` in French. For the
+/// terminal's summaries and explanations, where rounding would hide why.
+pub fn exact(amount: Amount, lang: Lang) -> String {
+    let text = amount.to_string();
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("-", d));
+    let (int_part, frac) = digits
+        .split_once('.')
+        .map_or((digits, None), |(i, f)| (i, Some(f)));
+    let mut out = String::from(sign);
+    for (i, c) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            out.push_str(NARROW_NBSP);
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push_str(lang.pick(".", ","));
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A segment's name for people: the built-in RFM segments (`builtin`) have
+/// a label in each language, while files keep their stable names; other
+/// segments keep the name the configuration gives them.
+pub fn segment_label(name: &str, builtin: bool, lang: Lang) -> String {
+    let label = match (builtin, name) {
+        (false, _) => None,
+        (true, "champions") => Some(("Champions", "Champions")),
+        (true, "loyal") => Some(("Loyal", "Fidèles")),
+        (true, "potential_loyalist") => Some(("Potential loyalists", "Fidèles potentiels")),
+        (true, "new_customers") => Some(("New customers", "Nouveaux clients")),
+        (true, "promising") => Some(("Promising", "Prometteurs")),
+        (true, "need_attention") => Some(("Need attention", "À surveiller")),
+        (true, "about_to_sleep") => Some(("About to sleep", "En train de s'endormir")),
+        (true, "cant_lose") => Some(("Can't lose them", "À ne pas perdre")),
+        (true, "at_risk") => Some(("At risk", "À risque")),
+        (true, "hibernating") => Some(("Hibernating", "En hibernation")),
+        (true, _) => None,
+    };
+    label.map_or_else(|| name.to_owned(), |(en, fr)| lang.pick(en, fr).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_amounts_keep_every_decimal() {
+        let cases = [
+            (0, Lang::En, "0"),
+            (1_234_567_891, Lang::En, "123\u{202f}456.7891"),
+            (1_234_567_891, Lang::Fr, "123\u{202f}456,7891"),
+            (-10_000_000, Lang::En, "-1\u{202f}000"),
+            (9_990_000, Lang::En, "999"),
+        ];
+        for (raw, lang, text) in cases {
+            assert_eq!(exact(Amount(raw), lang), text);
+        }
+    }
+
+    #[test]
+    fn every_built_in_rfm_segment_has_a_label_in_each_language() {
+        for name in strata_domain::segment_type::DEFAULT_RFM_SEGMENTS {
+            for lang in [Lang::En, Lang::Fr] {
+                assert_ne!(segment_label(name, true, lang), name, "{name}");
+            }
+        }
+        assert_eq!(segment_label("at_risk", true, Lang::Fr), "À risque");
+        assert_eq!(segment_label("at_risk", false, Lang::Fr), "at_risk");
+        assert_eq!(segment_label("A", true, Lang::Fr), "A");
+    }
 
     #[test]
     fn money_per_language() {

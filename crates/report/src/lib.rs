@@ -7,7 +7,7 @@ pub mod format;
 pub mod svg;
 
 use askama::Template;
-use format::{count, money, percent, Lang};
+use format::{count, money, percent, segment_label, Lang};
 use std::time::Duration;
 use strata_domain::compare::Movement;
 use strata_domain::money::Amount;
@@ -336,7 +336,11 @@ fn rfm_section(
                     let name = match naming {
                         RfmNaming::DefaultMap => format!(
                             "{}\n",
-                            ty.segment_name(default_map((b - i) as u8, (j + 1) as u8))
+                            segment_label(
+                                ty.segment_name(default_map((b - i) as u8, (j + 1) as u8)),
+                                true,
+                                lang
+                            )
                         ),
                         RfmNaming::Custom => String::new(),
                     };
@@ -383,7 +387,7 @@ fn rfm_section(
                 seg.accounts,
                 seg.sales,
                 vec![
-                    seg.name.clone(),
+                    segment_label(&seg.name, naming == RfmNaming::DefaultMap, lang),
                     count(seg.accounts, lang),
                     med(&|s| i64::from(s.recency_days)),
                     med(&|s| i64::from(s.frequency)),
@@ -492,10 +496,11 @@ pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
     let l = |en, fr| lang.pick(en, fr);
     let ty = &run.config.types[run.type_idx];
     let none = l("(none)", "(aucun)").to_owned();
+    let builtin = matches!(&ty.method, Method::Rfm(spec) if spec.naming == RfmNaming::DefaultMap);
     let labels: Vec<String> = ty
         .segments
         .iter()
-        .map(|s| s.name.clone())
+        .map(|s| segment_label(&s.name, builtin, lang))
         .chain([none])
         .collect();
     let counts = &run.matrix.counts;
@@ -558,7 +563,7 @@ pub fn compare_report(run: &CompareRun, info: &ReportInfo<'_>) -> String {
                 Data::new("sales-b", sb.sales),
             ],
             cells: vec![
-                sa.name.clone(),
+                segment_label(&sa.name, builtin, lang),
                 count(sa.accounts, lang),
                 count(sb.accounts, lang),
                 money(sa.sales, &run.config.settings.currency, lang),

@@ -283,3 +283,22 @@ fn segments_are_drawn_in_their_own_colour() {
         );
     }
 }
+
+#[test]
+fn built_in_rfm_segments_show_their_label_and_keep_their_name_in_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = segment_run(dir.path());
+    let french = segment_report(&run, &info(Lang::Fr, &run.files));
+    // examples/config.toml has an RFM type with the built-in segments.
+    assert!(
+        french.contains(">En hibernation<"),
+        "French label in a cell"
+    );
+    assert!(
+        french.contains("data-segment=\"hibernating\""),
+        "stable name in data"
+    );
+    assert!(!french.contains(">hibernating<"));
+    let english = segment_report(&run, &info(Lang::En, &run.files));
+    assert!(english.contains(">Hibernating<"));
+}

@@ -11,7 +11,7 @@ use strata_domain::summary::TypeSummary;
 use strata_engine::inspect::{Preview, TypeExplanation};
 use strata_engine::run::{CompareRun, FileInfo, SegmentRun, TypeResult};
 use strata_report::explain;
-use strata_report::format::Lang;
+use strata_report::format::{self, Lang};
 
 /// The JSON form of a type's summary.
 #[derive(Serialize)]
@@ -152,26 +152,9 @@ pub fn segment_json(
 }
 
 /// An amount with its thousands grouped by thin spaces, for reading.
+/// An amount for the terminal: exact, thousands grouped.
 fn grouped(amount: Amount) -> String {
-    let text = amount.to_string();
-    let (sign, digits) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |d| ("-", d));
-    let (int_part, frac) = digits
-        .split_once('.')
-        .map_or((digits, None), |(i, f)| (i, Some(f)));
-    let mut out = String::from(sign);
-    for (i, c) in int_part.chars().enumerate() {
-        if i > 0 && (int_part.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
+    format::exact(amount, Lang::En)
 }
 
 fn new_table(header: &[&str]) -> Table {
@@ -511,22 +494,4 @@ pub fn print_explanations(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_group_thousands() {
-        let cases = [
-            (0, "0"),
-            (1_234_567_891, "123\u{202f}456.7891"),
-            (-10_000_000, "-1\u{202f}000"),
-            (9_990_000, "999"),
-        ];
-        for (raw, text) in cases {
-            assert_eq!(grouped(Amount(raw)), text);
-        }
-    }
 }
