@@ -12,6 +12,7 @@ pub mod output;
 pub mod overrides;
 pub mod parquet_input;
 pub mod progress;
+pub mod result;
 pub mod rules_run;
 pub mod run;
 pub mod source;

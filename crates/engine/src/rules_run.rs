@@ -3,9 +3,10 @@
 
 use crate::aggregate::FeatureFigures;
 use crate::customers::CustomerTable;
+use crate::error::overflow_error;
 use crate::error::{Error, Result};
 use crate::overrides::{all_per_customer, one_per_customer};
-use crate::run::{overflow_error, AssignmentRow, Explanation, TypeResult};
+use crate::result::{AssignmentRow, Explanation, TypeResult};
 use crate::transactions::Dictionaries;
 use std::collections::HashMap;
 use strata_domain::columns::CustomerColumn;
