@@ -3,10 +3,10 @@
 //! allowing decimal commas), case-insensitive trimmed header names.
 
 use crate::error::{id_problem, shown, Error, InputError, Location, Result, MAX_COLLECTED_ERRORS};
-use crate::source::LineReader;
+use crate::table::StringTable;
 use crate::transactions::{
-    amount_message, date_message, parse_date_text, ColumnMap, DecimalSeparator, DecodedBatch, Emit,
-    ErrorMode, Selection, Texts,
+    amount_message, date_message, missing_column, parse_date_text, ColumnMap, DecimalSeparator,
+    DecodedBatch, Emit, ErrorMode, LineReader, Selection, Texts,
 };
 use arrow_array::builder::StringBuilder;
 use std::fs::File;
@@ -170,50 +170,6 @@ impl CsvFile {
         self.column(name)
             .ok_or_else(|| missing_column(&self.path, name, &self.headers))
     }
-}
-
-/// The error for a required column that is absent.
-pub fn missing_column(path: &Path, name: &str, found: &[String]) -> Error {
-    InputError::new(
-        path,
-        Location::Header,
-        None,
-        format!(
-            "missing required column '{name}' (found: {})",
-            shown(&found.join(", "))
-        ),
-    )
-    .into()
-}
-
-/// Refuses two columns with the same name (headers are trimmed and
-/// lower-cased already), among `names` or, when `names` is `None`, among all
-/// named columns; blank headers, as spreadsheets write them, are ignored.
-pub fn refuse_duplicate_columns(
-    path: &Path,
-    headers: &[String],
-    names: Option<&[&str]>,
-) -> Result<()> {
-    for (second, name) in headers.iter().enumerate() {
-        let counted = !name.is_empty() && names.is_none_or(|names| names.contains(&name.as_str()));
-        if !counted {
-            continue;
-        }
-        if let Some(first) = headers[..second].iter().position(|h| h == name) {
-            return Err(InputError::new(
-                path,
-                Location::Header,
-                None,
-                format!(
-                    "columns {} and {} are both named '{name}' (names ignore case and surrounding spaces): keep one",
-                    first + 1,
-                    second + 1
-                ),
-            )
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// Converts a CSV parser error into an input error naming the line.
@@ -879,6 +835,41 @@ impl LineReader for TransactionsDecoder {
             }
         })
     }
+}
+
+/// Reads a small CSV file (customers, overrides) whole, as text cells;
+/// blank lines are skipped.
+pub fn read_string_table(path: &Path) -> Result<StringTable> {
+    let mut csv = open_csv(path)?;
+    let mut builders: Vec<StringBuilder> =
+        csv.headers.iter().map(|_| StringBuilder::new()).collect();
+    let mut locations = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match csv.reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let mut cells: Vec<&str> = Vec::with_capacity(builders.len());
+        for (i, field) in record.iter().enumerate() {
+            cells.push(utf8_field(path, line, &csv.headers[i], field)?.trim());
+        }
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        for (builder, cell) in builders.iter_mut().zip(&cells) {
+            builder.append_option((!cell.is_empty()).then_some(*cell));
+        }
+        locations.push(Location::Line(line));
+    }
+    Ok(StringTable {
+        path: path.to_path_buf(),
+        headers: std::mem::take(&mut csv.headers),
+        columns: builders.iter_mut().map(StringBuilder::finish).collect(),
+        locations,
+    })
 }
 
 #[cfg(test)]

@@ -182,21 +182,6 @@ pub fn id_problem(id: &str) -> Option<String> {
     })
 }
 
-/// The error for a sum that overflowed while computing `context`, naming
-/// the customer with index `customer`.
-pub(crate) fn overflow_error(
-    context: String,
-    customer: u32,
-    dicts: &crate::transactions::Dictionaries,
-    overflow: strata_domain::money::SumOverflow,
-) -> Error {
-    Error::Overflow {
-        context,
-        customer: dicts.customers.name(customer).to_owned(),
-        overflow,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,10 @@
 //! text or integers. Only the needed columns are decoded.
 
 use crate::error::{id_problem, Error, InputError, Location, Result, MAX_COLLECTED_ERRORS};
-use crate::source::LineReader;
 use crate::table::StringTable;
 use crate::transactions::{
     amount_message, date_message, parse_date_text, ColumnMap, DecodedBatch, Emit, ErrorMode,
-    Selection, Texts, BATCH_LINES,
+    LineReader, Selection, Texts, BATCH_LINES,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;

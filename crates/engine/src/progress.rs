@@ -1,7 +1,6 @@
 //! What the caller of a run decides: how many threads it may use, where its
 //! progress goes and when it is cancelled.
 
-use crate::transactions::ErrorMode;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -68,4 +67,15 @@ impl<'a> Control<'a> {
             Ok(())
         }
     }
+}
+
+/// What a bad cell does to a reading of lines.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum ErrorMode {
+    /// The first bad cell stops it, with its error (the command line).
+    #[default]
+    Stop,
+    /// Every bad cell is listed, up to [`crate::error::MAX_COLLECTED_ERRORS`],
+    /// in one [`crate::Error::Cells`] (imports that must list all their errors).
+    Collect,
 }

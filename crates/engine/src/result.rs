@@ -1,9 +1,11 @@
 //! What a run produces per type: each customer's row with what explains
 //! it, and the type's summary; shared by every kind of type and run.
 
+use crate::error::Error;
+use crate::transactions::Dictionaries;
 use strata_domain::classify::AccountAssignment;
 use strata_domain::date::Window;
-use strata_domain::money::{Amount, Fraction};
+use strata_domain::money::{Amount, Fraction, SumOverflow};
 use strata_domain::rfm::RfmScore;
 use strata_domain::segment_type::SegmentIdx;
 use strata_domain::summary::TypeSummary;
@@ -57,4 +59,19 @@ pub struct TypeResult {
     pub summary: TypeSummary,
     /// Pareto: each ranked unit's sales and tier, largest first (the Pareto curve).
     pub ranked: Vec<(Amount, SegmentIdx)>,
+}
+
+/// The error for a sum that overflowed while computing `context`, naming
+/// the customer with index `customer`.
+pub(crate) fn overflow_error(
+    context: String,
+    customer: u32,
+    dicts: &Dictionaries,
+    overflow: SumOverflow,
+) -> Error {
+    Error::Overflow {
+        context,
+        customer: dicts.customers.name(customer).to_owned(),
+        overflow,
+    }
 }

@@ -3,9 +3,9 @@
 
 use crate::aggregate::FeatureFigures;
 use crate::customers::CustomerTable;
-use crate::error::overflow_error;
 use crate::error::{Error, Result};
 use crate::overrides::{all_per_customer, one_per_customer};
+use crate::result::overflow_error;
 use crate::result::{AssignmentRow, Explanation, TypeResult};
 use crate::transactions::Dictionaries;
 use std::collections::HashMap;

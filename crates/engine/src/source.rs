@@ -4,8 +4,11 @@
 //! same pipeline, and tests feed lines held in memory.
 
 use crate::error::{Error, InputError, Location, Result, MAX_COLLECTED_ERRORS};
-use crate::table::{is_parquet, read_string_table, StringTable};
-use crate::transactions::{DecimalSeparator, DecodedBatch, Emit, ErrorMode, Selection, Texts};
+use crate::table::{is_parquet, StringTable};
+use crate::transactions::{
+    refuse_duplicate_columns, DecimalSeparator, DecodedBatch, Emit, ErrorMode, Selection, Texts,
+};
+pub use crate::transactions::{LineReader, LineSource};
 use crate::{csv_input, parquet_input};
 use arrow_array::StringArray;
 use std::num::NonZeroUsize;
@@ -13,29 +16,6 @@ use std::path::{Path, PathBuf};
 use strata_domain::columns::LineColumn;
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
-
-/// Sales lines, read as many times as a run needs (a comparison of rules
-/// types reads them once per period).
-pub trait LineSource: Send + Sync {
-    /// The source's name in messages and summaries (a file's path).
-    fn name(&self) -> String;
-    /// Starts a reading of every line, decoding at least the columns of
-    /// `selection`, with at most `threads` threads.
-    fn open(
-        &self,
-        selection: &Selection,
-        threads: NonZeroUsize,
-    ) -> Result<Box<dyn LineReader + '_>>;
-}
-
-/// One reading of a source's lines.
-pub trait LineReader: Send {
-    /// The progress total, in the unit of [`DecodedBatch::position`].
-    fn size(&self) -> Option<u64>;
-    /// Hands every line to `emit`, in batches, in order; stops early when
-    /// `emit` returns `false`.
-    fn read(self: Box<Self>, emit: &mut Emit<'_>) -> Result<()>;
-}
 
 /// A small table read whole as text cells: customers, manual assignments.
 pub trait TableSource: Send + Sync {
@@ -91,7 +71,13 @@ impl TableSource for FileTable {
     }
 
     fn read(&self) -> Result<StringTable> {
-        read_string_table(&self.path)
+        let table = if is_parquet(&self.path) {
+            parquet_input::read_string_table(&self.path)?
+        } else {
+            csv_input::read_string_table(&self.path)?
+        };
+        refuse_duplicate_columns(&self.path, &table.headers, None)?;
+        Ok(table)
     }
 }
 

@@ -4,9 +4,9 @@
 use super::Inputs;
 use crate::aggregate::{Aggregated, Aggregator, FeatureFigures};
 use crate::customers::{load_customers, CustomerTable};
-use crate::error::overflow_error;
 use crate::error::Result;
 use crate::progress::Control;
+use crate::result::overflow_error;
 use crate::result::FileInfo;
 use crate::transactions::{read_lines, Dictionaries, NeededColumn, Selection};
 use strata_domain::columns::LineColumn;
