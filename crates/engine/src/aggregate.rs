@@ -95,6 +95,55 @@ impl CompiledFilter {
     }
 }
 
+/// Per order, the net of its lines counted and the date of the latest:
+/// RFM counts orders by them, rules features too.
+#[derive(Default)]
+struct Orders {
+    net: Vec<Amount>,
+    last: Vec<Option<Date>>,
+}
+
+impl Orders {
+    /// Makes room for `n` orders.
+    fn grow(&mut self, n: usize) {
+        grow(&mut self.net, n, Amount::ZERO);
+        grow(&mut self.last, n, None);
+    }
+
+    /// Counts a line of `order`; returns whether it is the order's latest
+    /// line so far (ties included: the later line in the file wins).
+    fn add(
+        &mut self,
+        order: usize,
+        amount: Amount,
+        date: Date,
+        overflow: &mut Option<SumOverflow>,
+        customer: u32,
+    ) -> bool {
+        add(
+            &mut self.net[order],
+            amount,
+            overflow,
+            SumKind::Order,
+            customer,
+        );
+        let latest = self.last[order].is_none_or(|last| date >= last);
+        if latest {
+            self.last[order] = Some(date);
+        }
+        latest
+    }
+
+    /// Every order with a line counted: its id, net and latest date.
+    fn iter(&self) -> impl Iterator<Item = (u32, Amount, Date)> + '_ {
+        self.net
+            .iter()
+            .zip(&self.last)
+            .enumerate()
+            .filter_map(|(order, (&net, last))| Some((order as u32, net, (*last)?)))
+    }
+}
+
 enum Sums {
     Pareto {
         measure: Measure,
@@ -102,8 +151,7 @@ enum Sums {
     },
     Rfm {
         monetary: Vec<Amount>,
-        order_net: Vec<Amount>,
-        order_last: Vec<Option<Date>>,
+        orders: Orders,
     },
     Features(Box<FeatureSums>),
 }
@@ -113,8 +161,7 @@ enum Sums {
 struct FeatureSums {
     activity: Vec<Activity>,
     has_line: Vec<bool>,
-    order_net: Vec<Amount>,
-    order_last: Vec<Option<Date>>,
+    orders: Orders,
     /// Whether the order's latest status closes it.
     order_closed: Vec<bool>,
     order_due: Vec<Option<Date>>,
@@ -234,8 +281,7 @@ impl Aggregator {
             },
             Method::Rfm(_) => Sums::Rfm {
                 monetary: Vec::new(),
-                order_net: Vec::new(),
-                order_last: Vec::new(),
+                orders: Orders::default(),
             },
             // Rules read every line of their agencies and brands up to the window's end.
             Method::Rules(_) => return Aggregator::features(window.last, ty.lines.clone(), closed),
@@ -301,14 +347,9 @@ impl Aggregator {
                     }
                 }
             }
-            Sums::Rfm {
-                monetary,
-                order_net,
-                order_last,
-            } => {
+            Sums::Rfm { monetary, orders } => {
                 grow(monetary, n_customers, Amount::ZERO);
-                grow(order_net, batch.known.orders, Amount::ZERO);
-                grow(order_last, batch.known.orders, None);
+                orders.grow(batch.known.orders);
                 for i in 0..batch.len() {
                     if counts(i) {
                         let (customer, amount) = (batch.customer[i], batch.amount[i]);
@@ -321,14 +362,7 @@ impl Aggregator {
                             customer,
                         );
                         let order = batch.order[i] as usize;
-                        add(
-                            &mut order_net[order],
-                            amount,
-                            overflow,
-                            SumKind::Order,
-                            customer,
-                        );
-                        order_last[order] = order_last[order].max(Some(batch.date[i]));
+                        orders.add(order, amount, batch.date[i], overflow, customer);
                     }
                 }
             }
@@ -337,8 +371,7 @@ impl Aggregator {
                 grow(&mut f.activity, n_customers, Activity::default());
                 grow(&mut f.has_line, n_customers, false);
                 let n_orders = batch.known.orders;
-                grow(&mut f.order_net, n_orders, Amount::ZERO);
-                grow(&mut f.order_last, n_orders, None);
+                f.orders.grow(n_orders);
                 grow(&mut f.order_closed, n_orders, false);
                 grow(&mut f.order_due, n_orders, None);
                 let statuses = &batch.new_names.statuses;
@@ -362,18 +395,10 @@ impl Aggregator {
                             unit: customer,
                         });
                     }
-                    add(
-                        &mut f.order_net[order],
-                        amount,
-                        overflow,
-                        SumKind::Order,
-                        customer,
-                    );
-                    if f.order_last[order].is_none_or(|last| date >= last) {
-                        f.order_last[order] = Some(date);
-                        if batch.status[i] != NONE {
-                            f.order_closed[order] = f.closing_status[batch.status[i] as usize];
-                        }
+                    let latest = f.orders.add(order, amount, date, overflow, customer);
+                    // The order's status is that of its latest line.
+                    if latest && batch.status[i] != NONE {
+                        f.order_closed[order] = f.closing_status[batch.status[i] as usize];
                     }
                     if let Some(due) = batch.due_date[i] {
                         f.order_due[order] = Some(f.order_due[order].map_or(due, |d| d.min(due)));
@@ -409,19 +434,13 @@ impl Aggregator {
                 grow(&mut sales, n_customers, Amount::ZERO);
                 Aggregated::Sales(sales)
             }
-            Sums::Rfm {
-                monetary,
-                order_net,
-                order_last,
-            } => {
+            Sums::Rfm { monetary, orders } => {
                 let mut inputs = vec![RfmInput::default(); n_customers];
                 for (customer, amount) in monetary.into_iter().enumerate() {
                     inputs[customer].monetary = amount;
                 }
-                for (order, (net, last)) in order_net.into_iter().zip(order_last).enumerate() {
-                    if let Some(date) = last {
-                        inputs[dicts.order_customer(order as u32) as usize].add_order(net, date);
-                    }
+                for (order, net, last) in orders.iter() {
+                    inputs[dicts.order_customer(order) as usize].add_order(net, last);
                 }
                 Aggregated::Rfm(inputs)
             }
@@ -432,20 +451,15 @@ impl Aggregator {
                 grow(&mut activity, n_customers, Activity::default());
                 let mut has_line = f.has_line;
                 grow(&mut has_line, n_customers, false);
-                for (order, last) in f.order_last.iter().enumerate() {
-                    if let Some(date) = *last {
-                        let open_due = if f.order_closed[order] {
-                            None
-                        } else {
-                            f.order_due[order]
-                        };
-                        activity[dicts.order_customer(order as u32) as usize].add_order(
-                            as_of,
-                            date,
-                            f.order_net[order],
-                            open_due,
-                        );
-                    }
+                for (order, net, last) in f.orders.iter() {
+                    let i = order as usize;
+                    let open_due = if f.order_closed[i] {
+                        None
+                    } else {
+                        f.order_due[i]
+                    };
+                    activity[dicts.order_customer(order) as usize]
+                        .add_order(as_of, last, net, open_due);
                 }
                 Aggregated::Features(FeatureFigures {
                     activity,
