@@ -1,9 +1,9 @@
 //! Classifying every type of a configuration, each after the types its
 //! rules read.
 
-use super::load::{is_rules, load, selection, FeatureScopes};
+use super::load::{is_rules, load, selection, FeatureScopes, Loaded};
 use super::state::stored_pairs;
-use super::{Inputs, SegmentRun};
+use super::{Inputs, SegmentRun, State};
 use crate::aggregate::Aggregated;
 use crate::customers::CustomerTable;
 use crate::error::{Error, Result};
@@ -180,60 +180,67 @@ pub(super) enum Mode {
     Inspect,
 }
 
+/// What a run reads: the window of each type it classifies (stored types
+/// are not), and the line filters whose features rules need.
+struct Plan {
+    windows: Vec<(usize, Window)>,
+    scopes: Option<FeatureScopes>,
+}
+
+impl Plan {
+    fn new(
+        config: &Config,
+        state: &State,
+        as_of: Date,
+        period: Option<Window>,
+        mode: Mode,
+    ) -> Plan {
+        let computed = |t: &SegmentType| state.stored(t).is_none();
+        let windows = config
+            .types
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !is_rules(t) && computed(t))
+            .map(|(i, t)| (i, period.unwrap_or_else(|| t.interval.window(as_of))))
+            .collect();
+        let mut filters: Vec<LineFilter> = Vec::new();
+        if mode == Mode::Inspect {
+            // Previews read every line.
+            filters.push(LineFilter::default());
+        }
+        for ty in config.types.iter().filter(|t| is_rules(t) && computed(t)) {
+            if !filters.contains(&ty.lines) {
+                filters.push(ty.lines.clone());
+            }
+        }
+        let scopes = (!filters.is_empty()).then_some(FeatureScopes { as_of, filters });
+        Plan { windows, scopes }
+    }
+}
+
 /// Classifies every type, each after the types its rules reference.
 pub(super) fn classify_all(
-    config: Config,
+    mut config: Config,
     inputs: &Inputs,
     as_of: Date,
     period: Option<Window>,
     mode: Mode,
     control: &Control<'_>,
 ) -> Result<(SegmentRun, Option<RulesContext>)> {
-    let mut config = config;
-    inputs.state.add_lists(&mut config)?;
-    for stored in &inputs.state.stored {
-        if config.find_type(&stored.type_name).is_none() {
-            return Err(Error::Usage(format!(
-                "a stored result names the unknown type '{}'",
-                stored.type_name
-            )));
-        }
-    }
+    inputs.state.apply(&mut config)?;
     let overrides = match &inputs.overrides {
         Some(source) if mode != Mode::Compare => Some(Overrides::read(source.as_ref(), &config)?),
         _ => None,
     };
-    let windows: Vec<(usize, Window)> = config
-        .types
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !is_rules(t) && inputs.state.stored(t).is_none())
-        .map(|(i, t)| (i, period.unwrap_or_else(|| t.interval.window(as_of))))
-        .collect();
-    let mut filters: Vec<LineFilter> = Vec::new();
-    if mode == Mode::Inspect {
-        // Previews read every line.
-        filters.push(LineFilter::default());
-    }
-    for ty in config
-        .types
-        .iter()
-        .filter(|t| is_rules(t) && inputs.state.stored(t).is_none())
-    {
-        if !filters.contains(&ty.lines) {
-            filters.push(ty.lines.clone());
-        }
-    }
-    let scopes = (!filters.is_empty()).then_some(FeatureScopes { as_of, filters });
+    let plan = Plan::new(&config, &inputs.state, as_of, period, mode);
     let mut loaded = load(
         inputs,
         &config,
         &selection(&config, mode == Mode::Inspect),
-        &windows,
-        scopes.as_ref(),
+        &plan.windows,
+        plan.scopes.as_ref(),
         control,
     )?;
-    let n_customers = loaded.dicts.customers.len();
     let manual = match &overrides {
         Some(o) => o.resolve(&config, &loaded.dicts)?,
         None => vec![Vec::new(); config.types.len()],
@@ -251,42 +258,10 @@ pub(super) fn classify_all(
             cycle.join(" -> ")
         ))
     })?;
-    let (dicts, customers) = (&loaded.dicts, &loaded.customers);
-    let (mut rules, mut computed) = std::thread::scope(|scope| {
-        // The feature table is built while the other types are classified.
-        let building = scopes.map(|scopes| {
-            let figures = std::mem::take(&mut loaded.features);
-            let declared = &config.settings.attributes;
-            let scoped = scopes.filters.into_iter().zip(figures).collect();
-            scope.spawn(move || RulesContext::new(as_of, scoped, dicts, customers, declared))
-        });
-        let computed: Vec<Option<Result<TypeResult>>> = config
-            .types
-            .iter()
-            .enumerate()
-            .map(|(t, ty)| {
-                let k = windows.iter().position(|&(i, _)| i == t)?;
-                let grouping = grouping(ty, customers, n_customers);
-                let manual = one_per_customer(&manual[t], n_customers);
-                Some(classify_type(
-                    t,
-                    ty,
-                    windows[k].1,
-                    &loaded.aggregated[k],
-                    &grouping,
-                    &manual,
-                    dicts,
-                ))
-            })
-            .collect();
-        let rules = building.map(|b| {
-            b.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        (rules, computed)
-    });
+    let (mut rules, mut computed) = classify_windows(&config, &mut loaded, plan, &manual, as_of);
     let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
     let mut warnings = std::mem::take(&mut loaded.warnings);
+    let dicts = &loaded.dicts;
     for t in order {
         let ty = &config.types[t];
         if let Some(stored) = inputs.state.stored(ty) {
@@ -319,4 +294,50 @@ pub(super) fn classify_all(
         warnings,
     };
     Ok((run, rules))
+}
+
+/// The feature tables rules read, built on a thread of their own while the
+/// Pareto and RFM types are classified from their windows here.
+fn classify_windows(
+    config: &Config,
+    loaded: &mut Loaded,
+    plan: Plan,
+    manual: &[Vec<(u32, SegmentIdx)>],
+    as_of: Date,
+) -> (Option<RulesContext>, Vec<Option<Result<TypeResult>>>) {
+    let figures = std::mem::take(&mut loaded.features);
+    let (dicts, customers) = (&loaded.dicts, &loaded.customers);
+    let n_customers = dicts.customers.len();
+    let windows = &plan.windows;
+    std::thread::scope(|scope| {
+        let building = plan.scopes.map(|scopes| {
+            let declared = &config.settings.attributes;
+            let scoped = scopes.filters.into_iter().zip(figures).collect();
+            scope.spawn(move || RulesContext::new(as_of, scoped, dicts, customers, declared))
+        });
+        let computed = config
+            .types
+            .iter()
+            .enumerate()
+            .map(|(t, ty)| {
+                let k = windows.iter().position(|&(i, _)| i == t)?;
+                let grouping = grouping(ty, customers, n_customers);
+                let manual = one_per_customer(&manual[t], n_customers);
+                Some(classify_type(
+                    t,
+                    ty,
+                    windows[k].1,
+                    &loaded.aggregated[k],
+                    &grouping,
+                    &manual,
+                    dicts,
+                ))
+            })
+            .collect();
+        let rules = building.map(|b| {
+            b.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (rules, computed)
+    })
 }

@@ -41,8 +41,17 @@ pub struct StoredResult {
 }
 
 impl State {
-    /// Adds the kept list entries to the configuration's rules segments.
-    pub(super) fn add_lists(&self, config: &mut Config) -> Result<()> {
+    /// Applies the state to a configuration: checks that stored results name
+    /// its types, and adds the kept list entries to its rules segments.
+    pub(super) fn apply(&self, config: &mut Config) -> Result<()> {
+        for stored in &self.stored {
+            if config.find_type(&stored.type_name).is_none() {
+                return Err(Error::Usage(format!(
+                    "a stored result names the unknown type '{}'",
+                    stored.type_name
+                )));
+            }
+        }
         for entries in &self.lists {
             let ty = config
                 .types
