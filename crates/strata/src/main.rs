@@ -376,6 +376,19 @@ fn write_outputs(
         .collect())
 }
 
+/// The run `preview` and `explain` look into, as of `--as-of` or today.
+fn inspect_run(
+    config: Config,
+    inputs: &Inputs,
+    as_of: Option<String>,
+    threads: &Option<std::num::NonZeroUsize>,
+) -> Result<(run::InspectRun, Date)> {
+    let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
+    let bar = progress::Bar::new(false);
+    let run = run::inspect(config, inputs, as_of, &control(threads, &bar))?;
+    Ok((run, as_of))
+}
+
 /// The run's control: the progress shown and the thread budget asked for.
 fn control<'a>(
     threads: &Option<std::num::NonZeroUsize>,
@@ -480,13 +493,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
             };
             let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
-            let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
-            let run = run::inspect(
-                config,
-                &inputs,
-                as_of,
-                &control(&cli_threads, &progress::Bar::new(false)),
-            )?;
+            let (run, _) = inspect_run(config, &inputs, as_of, &cli_threads)?;
             let preview = inspect::preview(&run, &rule)?;
             print_text(|out| summary::print_preview(out, &preview))?;
         }
@@ -502,13 +509,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let config = read_config(&config)?;
             let inputs = checked_inputs(transactions, customers, overrides, &decimal)?;
-            let as_of = parse_date_arg("--as-of", as_of.as_deref(), &config.settings)?;
-            let run = run::inspect(
-                config,
-                &inputs,
-                as_of,
-                &control(&cli_threads, &progress::Bar::new(false)),
-            )?;
+            let (run, as_of) = inspect_run(config, &inputs, as_of, &cli_threads)?;
             let explanations = inspect::explain(&run, &customer)?;
             let lang = lang_of(lang);
             print_text(|out| {

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A whole configuration: the organisation's settings and its types.
+/// A whole configuration: the organisation's settings and its types. The
+/// settings' keys are repeated here rather than flattened from
+/// [`SettingsInput`]: serde cannot refuse unknown keys through a flattened
+/// field, and a misspelt top-level key must be an error.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigInput {
@@ -22,7 +25,7 @@ pub struct ConfigInput {
     /// See [`SettingsInput::time_zone`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
-    /// The segment types, best-known first.
+    /// The segment types; rules may read types listed before or after them.
     #[serde(default)]
     pub types: Vec<TypeInput>,
 }

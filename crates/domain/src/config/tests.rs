@@ -304,6 +304,7 @@ fn problems_carry_a_path_and_a_code() {
             vec![("attributes.total_spent", NotApplicable)],
         ),
         ("currency = \"EUR\"\n".to_owned(), vec![("types", Missing)]),
+        (format!("curency = \"EUR\"\n{ABC}"), vec![("curency", Malformed)]),
         (
             ABC.replace("share = 80", "shar = 80"),
             vec![("types[0].segments[0].shar", Malformed)],
