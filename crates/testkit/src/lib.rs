@@ -5,6 +5,8 @@
 //! unless `STRATA_REQUIRE_EXTERNAL` is set, as `.ci/run` sets it, and then the
 //! test fails. A skipped test can therefore never pass in CI.
 
+pub mod conformance;
+
 /// The variable that turns a missing external dependency into a failure.
 pub const REQUIRE_EXTERNAL: &str = "STRATA_REQUIRE_EXTERNAL";
 
