@@ -46,17 +46,24 @@ pub struct LineFilter {
     pub brands: Vec<String>,
 }
 
+/// Whether a filter entry names an agency or brand: ignoring case and
+/// surrounding spaces.
+pub fn names(entry: &str, name: &str) -> bool {
+    entry.trim().eq_ignore_ascii_case(name.trim())
+}
+
 impl LineFilter {
     /// Whether a line with this agency and brand counts.
     pub fn accepts(&self, agency: Option<&str>, brand: Option<&str>) -> bool {
         fn matches(list: &[String], value: Option<&str>) -> bool {
-            list.is_empty()
-                || value.is_some_and(|v| {
-                    list.iter()
-                        .any(|item| item.trim().eq_ignore_ascii_case(v.trim()))
-                })
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|item| names(item, v)))
         }
         matches(&self.agencies, agency) && matches(&self.brands, brand)
+    }
+
+    /// Whether the filter lists this agency (an empty list lists none).
+    pub fn lists_agency(&self, agency: &str) -> bool {
+        self.agencies.iter().any(|item| names(item, agency))
     }
 
     /// Whether every line counts.

@@ -8,7 +8,7 @@ use strata_domain::date::{Date, Window};
 use strata_domain::features::{Activity, ClosedStatuses};
 use strata_domain::money::{Amount, SumKind, SumOverflow};
 use strata_domain::rfm::RfmInput;
-use strata_domain::segment_type::{LineFilter, Measure, Method, SegmentType};
+use strata_domain::segment_type::{self, LineFilter, Measure, Method, SegmentType};
 
 /// Which interned agencies and brands a type's line filter accepts, grown as
 /// new names appear.
@@ -38,7 +38,7 @@ impl CompiledFilter {
             ok.extend(names.iter().map(|name| {
                 let mut accepted = false;
                 for (item, named) in list.iter().zip(named.iter_mut()) {
-                    if item.trim().eq_ignore_ascii_case(name.trim()) {
+                    if segment_type::names(item, name) {
                         *named = true;
                         accepted = true;
                     }

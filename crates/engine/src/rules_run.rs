@@ -103,18 +103,12 @@ impl RulesContext {
             .into_iter()
             .map(|(filter, figures)| {
                 let considered = (!filter.accepts_all()).then(|| {
-                    let agencies = LineFilter {
-                        agencies: filter.agencies.clone(),
-                        brands: Vec::new(),
-                    };
                     figures
                         .has_line
                         .iter()
                         .zip(&agency_column)
                         .map(|(&has_line, agency)| {
-                            has_line
-                                || (!agencies.agencies.is_empty()
-                                    && agency.is_some_and(|a| agencies.accepts(Some(a), None)))
+                            has_line || agency.is_some_and(|a| filter.lists_agency(a))
                         })
                         .collect()
                 });
