@@ -3,6 +3,7 @@
 
 use assert_cmd::Command;
 use std::path::Path;
+use strata_testkit::Files;
 
 fn strata() -> Command {
     Command::cargo_bin("strata").unwrap()
@@ -31,12 +32,12 @@ fn generate(dir: &Path, format: &str) {
 
 #[test]
 fn generate_then_segment_csv_and_parquet_agree() {
-    let dir = tempfile::tempdir().unwrap();
+    let files = Files::new();
     let mut outputs = Vec::new();
     for format in ["csv", "parquet"] {
-        let data = dir.path().join(format);
+        let data = files.path(format);
         generate(&data, format);
-        let out = dir.path().join(format!("out-{format}"));
+        let out = files.path(&format!("out-{format}"));
         let assert = strata()
             .args([
                 "segment",
@@ -77,9 +78,9 @@ fn generate_then_segment_csv_and_parquet_agree() {
 
 #[test]
 fn compare_prints_the_matrix_and_writes_transitions() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "csv");
-    let out = dir.path().join("out");
+    let files = Files::new();
+    generate(files.dir(), "csv");
+    let out = files.path("out");
     let assert = strata()
         .args(["compare", "--config", CONFIG, "--type", "Sales performance"])
         .args([
@@ -89,7 +90,7 @@ fn compare_prints_the_matrix_and_writes_transitions() {
             "2024-01-01..2024-12-31",
         ])
         .arg("--transactions")
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .arg("--out")
         .arg(&out)
         .assert()
@@ -106,14 +107,12 @@ fn compare_prints_the_matrix_and_writes_transitions() {
 
 #[test]
 fn bad_input_fails_with_a_message_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let transactions = dir.path().join("t.csv");
-    std::fs::write(
-        &transactions,
+    let files = Files::new();
+    let transactions = files.write(
+        "t.csv",
         "order_id,customer_id,date,amount\n1,C1,2024-02-30,5\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
+    );
+    let out = files.path("out");
     let assert = strata()
         .args([
             "segment",
@@ -144,8 +143,8 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
 
 #[test]
 fn quiet_prints_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "csv");
+    let files = Files::new();
+    generate(files.dir(), "csv");
     strata()
         .args([
             "segment",
@@ -156,9 +155,9 @@ fn quiet_prints_nothing() {
             "2024-12-31",
             "--transactions",
         ])
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .arg("--out")
-        .arg(dir.path().join("out"))
+        .arg(files.path("out"))
         .assert()
         .success()
         .stdout("")
@@ -167,8 +166,8 @@ fn quiet_prints_nothing() {
 
 #[test]
 fn preview_and_explain() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "csv");
+    let files = Files::new();
+    generate(files.dir(), "csv");
     let assert = strata()
         .args([
             "preview",
@@ -180,9 +179,9 @@ fn preview_and_explain() {
             "total_spent > 100 and orders_count >= 2",
         ])
         .arg("--transactions")
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .arg("--customers")
-        .arg(dir.path().join("customers.csv"))
+        .arg(files.path("customers.csv"))
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
@@ -207,9 +206,9 @@ fn preview_and_explain() {
             "2024-12-31",
         ])
         .arg("--transactions")
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .arg("--customers")
-        .arg(dir.path().join("customers.csv"))
+        .arg(files.path("customers.csv"))
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
@@ -231,7 +230,7 @@ fn preview_and_explain() {
             "totl_spent > 1",
             "--transactions",
         ])
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .assert()
         .failure();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
@@ -245,11 +244,11 @@ fn preview_and_explain() {
 
 #[test]
 fn report_is_written_unless_asked_not_to_and_check_reads_without_classifying() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "parquet");
-    let transactions = dir.path().join("transactions.parquet");
+    let files = Files::new();
+    generate(files.dir(), "parquet");
+    let transactions = files.path("transactions.parquet");
     for (flag, expected) in [(None, true), (Some("--no-report"), false)] {
-        let out = dir.path().join(format!("out-{expected}"));
+        let out = files.path(&format!("out-{expected}"));
         let mut cmd = strata();
         cmd.args([
             "segment",
@@ -287,8 +286,8 @@ fn report_is_written_unless_asked_not_to_and_check_reads_without_classifying() {
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     let csv_lines = {
-        generate(&dir.path().join("csv"), "csv");
-        std::fs::read_to_string(dir.path().join("csv/transactions.csv"))
+        generate(&files.path("csv"), "csv");
+        std::fs::read_to_string(files.path("csv/transactions.csv"))
             .unwrap()
             .lines()
             .count()
@@ -302,11 +301,11 @@ fn report_is_written_unless_asked_not_to_and_check_reads_without_classifying() {
 
 #[test]
 fn columns_segments_writes_only_the_first_three_columns() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "csv");
+    let files = Files::new();
+    generate(files.dir(), "csv");
     let mut outputs = Vec::new();
     for columns in ["all", "segments"] {
-        let out = dir.path().join(columns);
+        let out = files.path(columns);
         strata()
             .args(["segment", "--quiet", "--no-report", "--config", CONFIG])
             .args([
@@ -316,7 +315,7 @@ fn columns_segments_writes_only_the_first_three_columns() {
                 columns,
                 "--transactions",
             ])
-            .arg(dir.path().join("transactions.csv"))
+            .arg(files.path("transactions.csv"))
             .arg("--out")
             .arg(&out)
             .assert()
@@ -337,28 +336,19 @@ fn columns_segments_writes_only_the_first_three_columns() {
 
 #[test]
 fn a_line_filter_naming_no_agency_or_brand_is_a_warning() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.csv"),
+    let files = Files::new();
+    files.write(
+        "t.csv",
         "order_id,customer_id,date,amount,agency,brand\nO1,C1,2024-06-01,10,Lyon,Bosch\n",
-    )
-    .unwrap();
+    );
     // Paris is only the customers file's agency: it names an agency, no warning.
-    std::fs::write(
-        dir.path().join("c.csv"),
-        "customer_id,agency\nC1,Lyon\nC2,Paris\n",
-    )
-    .unwrap();
+    files.write("c.csv", "customer_id,agency\nC1,Lyon\nC2,Paris\n");
     let tiers = "[[types.segments]]\nname = \"A\"\nshare = 100\n";
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
+    files.write("config.toml", format!(
             "[[types]]\nname = \"T\"\nmethod = \"pareto\"\nagencies = [\"Nowhere\", \" lyon \", \"Paris\"]\nbrands = [\"BOSCH\", \"Valeo\"]\n{tiers}"
-        ),
-    )
-    .unwrap();
+        ));
     let assert = strata()
-        .current_dir(dir.path())
+        .current_dir(files.dir())
         .args(["segment", "--json", "--no-report", "--as-of", "2024-12-31"])
         .args([
             "--transactions",
@@ -384,23 +374,18 @@ fn a_line_filter_naming_no_agency_or_brand_is_a_warning() {
 
 #[test]
 fn closed_statuses_decide_which_orders_can_be_late() {
-    let dir = tempfile::tempdir().unwrap();
+    let files = Files::new();
     // Both orders are past their due date; C1's is delivered (in French), C2's is not.
-    std::fs::write(
-        dir.path().join("t.csv"),
+    files.write(
+        "t.csv",
         "order_id,customer_id,date,amount,status,due_date\n\
          O1,C1,2024-11-01,10,Livré,2024-11-10\n\
          O2,C2,2024-11-01,10,en cours,2024-11-10\n",
-    )
-    .unwrap();
+    );
     let late = |closed: &str| {
-        std::fs::write(
-            dir.path().join("config.toml"),
-            format!("{closed}[[types]]\nname = \"L\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"late\"\nrule = \"late_order_days > 0\"\n"),
-        )
-        .unwrap();
+        files.write("config.toml", format!("{closed}[[types]]\nname = \"L\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"late\"\nrule = \"late_order_days > 0\"\n"));
         strata()
-            .current_dir(dir.path())
+            .current_dir(files.dir())
             .args([
                 "segment",
                 "--quiet",
@@ -420,7 +405,7 @@ fn closed_statuses_decide_which_orders_can_be_late() {
             ])
             .assert()
             .success();
-        std::fs::read_to_string(dir.path().join("out/assignments.csv")).unwrap()
+        std::fs::read_to_string(files.path("out/assignments.csv")).unwrap()
     };
     // By default "Livré" closes an order, ignoring case and accents.
     assert_eq!(late(""), "segment_type,customer_id,segment\nL,C2,late\n");
@@ -433,8 +418,8 @@ fn closed_statuses_decide_which_orders_can_be_late() {
 
 #[test]
 fn visits_priorities_and_colours_reach_the_outputs() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "csv");
+    let files = Files::new();
+    generate(files.dir(), "csv");
     let assert = strata()
         .args([
             "segment",
@@ -446,12 +431,12 @@ fn visits_priorities_and_colours_reach_the_outputs() {
             "2024-12-31",
             "--transactions",
         ])
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .arg("--out")
-        .arg(dir.path().join("out"))
+        .arg(files.path("out"))
         .assert()
         .success();
-    let csv = std::fs::read_to_string(dir.path().join("out/assignments.csv")).unwrap();
+    let csv = std::fs::read_to_string(files.path("out/assignments.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     assert_eq!(
         header[5..8],
@@ -497,8 +482,8 @@ fn visits_priorities_and_colours_reach_the_outputs() {
 
 #[test]
 fn period_classifies_every_type_over_one_date_range() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "csv");
+    let files = Files::new();
+    generate(files.dir(), "csv");
     let run = |args: &[&str], out: &str| {
         strata()
             .args([
@@ -509,13 +494,13 @@ fn period_classifies_every_type_over_one_date_range() {
                 CONFIG,
                 "--transactions",
             ])
-            .arg(dir.path().join("transactions.csv"))
+            .arg(files.path("transactions.csv"))
             .arg("--out")
-            .arg(dir.path().join(out))
+            .arg(files.path(out))
             .args(args)
             .assert()
             .success();
-        std::fs::read_to_string(dir.path().join(out).join("assignments.csv")).unwrap()
+        std::fs::read_to_string(files.path(out).join("assignments.csv")).unwrap()
     };
     let rows_of = |csv: &str, type_name: &str| -> Vec<String> {
         csv.lines()
@@ -551,9 +536,9 @@ fn period_classifies_every_type_over_one_date_range() {
             "2023-12-31",
             "--transactions",
         ])
-        .arg(dir.path().join("transactions.csv"))
+        .arg(files.path("transactions.csv"))
         .arg("--out")
-        .arg(dir.path().join("both"))
+        .arg(files.path("both"))
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -562,22 +547,17 @@ fn period_classifies_every_type_over_one_date_range() {
 
 #[test]
 fn rules_are_checked_before_any_transaction_line_is_read() {
-    let dir = tempfile::tempdir().unwrap();
+    let files = Files::new();
     // The second line is bad: an error about it would mean the file was read first.
-    std::fs::write(
-        dir.path().join("t.csv"),
+    files.write(
+        "t.csv",
         "order_id,customer_id,date,amount\nO1,C1,2024-06-01,10\nO2,C2,not a date,10\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("c.csv"), "customer_id,region\nC1,Nord\n").unwrap();
+    );
+    files.write("c.csv", "customer_id,region\nC1,Nord\n");
     let check = |rule: &str, customers: bool| {
-        std::fs::write(
-            dir.path().join("config.toml"),
-            format!("[[types]]\nname = \"G\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"g\"\nrule = \"{rule}\"\n"),
-        )
-        .unwrap();
+        files.write("config.toml", format!("[[types]]\nname = \"G\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"g\"\nrule = \"{rule}\"\n"));
         let mut command = strata();
-        command.current_dir(dir.path()).args([
+        command.current_dir(files.dir()).args([
             "segment",
             "--as-of",
             "2024-12-31",
@@ -615,19 +595,14 @@ fn rules_are_checked_before_any_transaction_line_is_read() {
 
 #[test]
 fn a_customers_column_named_like_a_computed_feature_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.csv"),
+    let files = Files::new();
+    files.write(
+        "t.csv",
         "order_id,customer_id,date,amount\nO1,C1,2024-06-01,10\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("c.csv"),
-        "customer_id,role,Total_Spent\nC1,pro,5\n",
-    )
-    .unwrap();
+    );
+    files.write("c.csv", "customer_id,role,Total_Spent\nC1,pro,5\n");
     let output = strata()
-        .current_dir(dir.path())
+        .current_dir(files.dir())
         .args([
             "segment",
             "--as-of",
@@ -650,27 +625,18 @@ fn a_customers_column_named_like_a_computed_feature_is_refused() {
 
 #[test]
 fn declared_attribute_types_decide_what_a_rule_may_do() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.csv"),
+    let files = Files::new();
+    files.write(
+        "t.csv",
         "order_id,customer_id,date,amount\nO1,C1,2024-06-01,10\nO2,C2,2024-06-01,10\n",
-    )
-    .unwrap();
+    );
     // No postcode has a leading zero: typed by content, the column is a number.
-    std::fs::write(
-        dir.path().join("c.csv"),
-        "customer_id,postcode\nC1,75001\nC2,69002\n",
-    )
-    .unwrap();
+    files.write("c.csv", "customer_id,postcode\nC1,75001\nC2,69002\n");
     let run = |attributes: &str, customers: &str| {
-        std::fs::write(dir.path().join("c.csv"), customers).unwrap();
-        std::fs::write(
-            dir.path().join("config.toml"),
-            format!("{attributes}[[types]]\nname = \"G\"\nmethod = \"rules\"\nexclusive = false\n[[types.segments]]\nname = \"paris\"\nrule = \"postcode STARTS WITH '75'\"\n"),
-        )
-        .unwrap();
+        files.write("c.csv", customers);
+        files.write("config.toml", format!("{attributes}[[types]]\nname = \"G\"\nmethod = \"rules\"\nexclusive = false\n[[types.segments]]\nname = \"paris\"\nrule = \"postcode STARTS WITH '75'\"\n"));
         let output = strata()
-            .current_dir(dir.path())
+            .current_dir(files.dir())
             .args([
                 "segment",
                 "--no-report",
@@ -705,7 +671,7 @@ fn declared_attribute_types_decide_what_a_rule_may_do() {
     );
     let (ok, stderr) = run("[attributes]\npostcode = \"text\"\n", customers);
     assert!(ok, "{stderr}");
-    let csv = std::fs::read_to_string(dir.path().join("out/assignments.csv")).unwrap();
+    let csv = std::fs::read_to_string(files.path("out/assignments.csv")).unwrap();
     assert_eq!(csv, "segment_type,customer_id,segment\nG,C1,paris\n");
     // A value that is not of the declared type is an error naming its line.
     let (ok, stderr) = run(
@@ -736,21 +702,16 @@ fn declared_attribute_types_decide_what_a_rule_may_do() {
 
 #[test]
 fn compare_shows_each_segments_customers_and_sales_in_each_period() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.csv"),
+    let files = Files::new();
+    files.write(
+        "t.csv",
         "order_id,customer_id,date,amount\n\
          O1,C1,2023-03-01,90\nO2,C2,2023-03-01,10\n\
          O3,C1,2024-03-01,30\nO4,C2,2024-03-01,70\nO5,C3,2024-03-01,5\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        "[[types]]\nname = \"ABC\"\nmethod = \"pareto\"\n[[types.segments]]\nname = \"A\"\nshare = 80\n[[types.segments]]\nname = \"B\"\nshare = 20\n",
-    )
-    .unwrap();
+    );
+    files.write("config.toml", "[[types]]\nname = \"ABC\"\nmethod = \"pareto\"\n[[types.segments]]\nname = \"A\"\nshare = 80\n[[types.segments]]\nname = \"B\"\nshare = 20\n");
     let assert = strata()
-        .current_dir(dir.path())
+        .current_dir(files.dir())
         .args([
             "compare",
             "--type",
@@ -790,6 +751,6 @@ fn compare_shows_each_segments_customers_and_sales_in_each_period() {
         "{stdout}"
     );
     assert_eq!(row("B"), ["B", "1", "1", "+0", "10", "5", "-5"], "{stdout}");
-    let report = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    let report = std::fs::read_to_string(files.path("out/report.html")).unwrap();
     assert!(report.contains(r#"data-segment="A" data-customers-a="1" data-customers-b="2" data-sales-a="90" data-sales-b="100""#), "{report}");
 }

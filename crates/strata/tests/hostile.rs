@@ -2,34 +2,12 @@
 //! naming where the problem is, never a wrong answer, a crash or a lost file.
 
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
+use strata_testkit::Files;
 
 fn strata() -> Command {
     Command::cargo_bin("strata").unwrap()
-}
-
-/// A folder with files written from text.
-struct Files {
-    dir: tempfile::TempDir,
-}
-
-impl Files {
-    fn new() -> Files {
-        Files {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
 }
 
 const ABC: &str = r#"

@@ -6,6 +6,9 @@
 //! test fails. A skipped test can therefore never pass in CI.
 
 pub mod conformance;
+mod files;
+
+pub use files::Files;
 
 /// The variable that turns a missing external dependency into a failure.
 pub const REQUIRE_EXTERNAL: &str = "STRATA_REQUIRE_EXTERNAL";

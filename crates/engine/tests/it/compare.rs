@@ -1,11 +1,11 @@
 //! `compare`: two periods of one type and the movements between them.
 
-use crate::{abc, compare, inputs, Fixture};
+use crate::{abc, compare, inputs, Files};
 
 #[test]
 fn movements_between_inclusive_periods() {
-    let f = Fixture::new();
-    let t = f.file(
+    let f = Files::new();
+    let t = f.write(
         "t.csv",
         "order_id,customer_id,date,amount\n\
          1,UP,2023-01-01,10\n\
@@ -18,7 +18,7 @@ fn movements_between_inclusive_periods() {
          8,GONE,2023-02-01,1\n\
          9,NONE,2022-12-31,1\n",
     );
-    let overrides_are_ignored = f.file("o.csv", "segment_type,customer_id,segment\nABC,UP,C\n");
+    let overrides_are_ignored = f.write("o.csv", "segment_type,customer_id,segment\nABC,UP,C\n");
     let out = compare(
         &abc(""),
         &inputs(t, None, Some(overrides_are_ignored)),
@@ -40,8 +40,8 @@ fn movements_between_inclusive_periods() {
 
 #[test]
 fn unknown_type_is_an_error() {
-    let f = Fixture::new();
-    let t = f.file(
+    let f = Files::new();
+    let t = f.write(
         "t.csv",
         "order_id,customer_id,date,amount\n1,C1,2024-01-01,1\n",
     );

@@ -1,7 +1,7 @@
 //! The caller's control of a run: cancellation between batches and the
 //! thread budget.
 
-use crate::{abc, d, inputs, Fixture};
+use crate::{abc, d, inputs, Files};
 use std::cell::Cell;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,13 +11,13 @@ use strata_engine::run;
 use strata_engine::Error;
 
 /// A transactions file of several decoding batches (about 4 MiB each).
-fn big_file(f: &Fixture) -> std::path::PathBuf {
+fn big_file(f: &Files) -> std::path::PathBuf {
     let mut text = String::from("order_id,customer_id,date,amount\n");
     for i in 0..600_000 {
         text.push_str(&format!("{i},C{},2024-06-01,1.5\n", i % 997));
     }
     assert!(text.len() > 12 << 20, "at least three batches");
-    f.file("t.csv", &text)
+    f.write("t.csv", &text)
 }
 
 /// Cancels the run as soon as the first batch has been read.
@@ -37,7 +37,7 @@ impl Progress for CancelAtFirstBatch<'_> {
 
 #[test]
 fn a_cancelled_run_stops_within_one_batch_and_returns_nothing() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = big_file(&f);
     let cancel = AtomicBool::new(false);
     let progress = CancelAtFirstBatch {
@@ -80,7 +80,7 @@ fn a_cancelled_run_stops_within_one_batch_and_returns_nothing() {
 
 #[test]
 fn any_thread_budget_gives_the_same_assignments() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = big_file(&f);
     let assignments = |threads: usize| {
         let control = Control {

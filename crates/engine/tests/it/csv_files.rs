@@ -1,11 +1,11 @@
 //! CSV exports as ERPs write them, and the errors people get for bad ones.
 
-use crate::{abc, columns, inputs, segment, Fixture};
+use crate::{abc, columns, inputs, segment, Files};
 
 #[test]
 fn french_exports_with_bom_semicolons_decimal_commas_and_quotes() {
-    let f = Fixture::new();
-    let transactions = f.file(
+    let f = Files::new();
+    let transactions = f.write(
         "t.csv",
         "\u{feff} Order_ID ;Customer_ID;DATE;Amount;Libellé\n\
          1;C1;2024-05-01;1 000,50;\"Garage \"\"Dupont\"\"; Lyon\"\n\
@@ -20,7 +20,7 @@ fn french_exports_with_bom_semicolons_decimal_commas_and_quotes() {
         "{message}"
     );
 
-    let transactions = f.file(
+    let transactions = f.write(
         "t2.csv",
         "\u{feff} Order_ID ;Customer_ID;DATE;Amount;Libellé\n\
          1;C1;2024-05-01;1000,50;\"Garage \"\"Dupont\"\"; Lyon\"\n\
@@ -40,8 +40,8 @@ fn french_exports_with_bom_semicolons_decimal_commas_and_quotes() {
 
 #[test]
 fn quoted_fields_with_commas_in_comma_files() {
-    let f = Fixture::new();
-    let transactions = f.file(
+    let f = Files::new();
+    let transactions = f.write(
         "t.csv",
         "order_id,customer_id,date,amount,note\n\
          1,\"Garage \"\"Dupont\"\", Lyon\",2024-05-01,10,\"a, b\"\n",
@@ -53,7 +53,7 @@ fn quoted_fields_with_commas_in_comma_files() {
 
 #[test]
 fn bad_input_names_file_line_column_and_expectation() {
-    let f = Fixture::new();
+    let f = Files::new();
     let header = "order_id,customer_id,date,amount\n";
     let cases = [
         (
@@ -82,14 +82,14 @@ fn bad_input_names_file_line_column_and_expectation() {
         ),
     ];
     for (i, (body, expected)) in cases.iter().enumerate() {
-        let path = f.file(&format!("bad{i}.csv"), &format!("{header}{body}"));
+        let path = f.write(&format!("bad{i}.csv"), format!("{header}{body}"));
         let message = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap_err();
         assert!(
             message.contains(&format!("bad{i}.csv: {expected}")),
             "case {i}: {message}"
         );
     }
-    let path = f.file(
+    let path = f.write(
         "missing.csv",
         "order_id,customer,date,amount\n1,C1,2024-01-01,1\n",
     );
@@ -111,7 +111,7 @@ fn long_history(lines: usize, line: impl Fn(usize) -> String) -> String {
 
 #[test]
 fn long_files_read_the_same_plain_quoted_or_crlf() {
-    let f = Fixture::new();
+    let f = Files::new();
     let plain = long_history(150_000, |i| {
         format!("O{i},C{},2024-05-01,{}.5,note {i}\n", i % 997, i % 13)
     });
@@ -124,7 +124,7 @@ fn long_files_read_the_same_plain_quoted_or_crlf() {
     });
     assert!(plain.len() > 4 * 1024 * 1024, "more than one chunk");
     let read = |name: &str, text: &str| {
-        let path = f.file(name, text);
+        let path = f.write(name, text);
         segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap()
     };
     let expected = read("plain.csv", &plain);
@@ -134,7 +134,7 @@ fn long_files_read_the_same_plain_quoted_or_crlf() {
 
 #[test]
 fn errors_deep_in_long_files_name_their_line() {
-    let f = Fixture::new();
+    let f = Files::new();
     let cases = [
         (
             120_000,
@@ -162,7 +162,7 @@ fn errors_deep_in_long_files_name_their_line() {
         });
         // Every good line spans two lines of the file.
         let text = text.replacen("\"x\ny\"", "x", at - 1);
-        let path = f.file("t.csv", &text);
+        let path = f.write("t.csv", &text);
         let message = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap_err();
         assert!(message.contains(expected), "{message}");
     }
@@ -170,8 +170,8 @@ fn errors_deep_in_long_files_name_their_line() {
 
 #[test]
 fn only_the_columns_the_configuration_reads_are_decoded() {
-    let f = Fixture::new();
-    let path = f.file(
+    let f = Files::new();
+    let path = f.write(
         "t.csv",
         "order_id,customer_id,date,amount,status,due_date\n\
          1,C1,2024-05-01,10,open,soon\n",
@@ -190,7 +190,7 @@ fn only_the_columns_the_configuration_reads_are_decoded() {
 
 #[test]
 fn a_record_up_to_1_mib_is_read_whole_and_in_order_and_a_longer_one_refused() {
-    let f = Fixture::new();
+    let f = Files::new();
     let giant = "x".repeat(1024 * 1024 - 100);
     let lines = |first: &str| {
         long_history(3, |i| match i {
@@ -199,14 +199,14 @@ fn a_record_up_to_1_mib_is_read_whole_and_in_order_and_a_longer_one_refused() {
         })
     };
     let read = |name: &str, text: &str| {
-        let path = f.file(name, text);
+        let path = f.write(name, text);
         segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap()
     };
     let expected = read("small.csv", &lines("note"));
     assert_eq!(columns(&expected, 2), ["ABC,C0", "ABC,C1", "ABC,C2"]);
     assert_eq!(read("giant.csv", &lines(&giant)), expected);
     // Longer than a chunk of the parallel reader: refused, never read out of turn.
-    let path = f.file("huge.csv", &lines(&"x".repeat(5 * 1024 * 1024)));
+    let path = f.write("huge.csv", lines(&"x".repeat(5 * 1024 * 1024)));
     let message = segment(&abc(""), &inputs(path, None, None), "2024-12-31").unwrap_err();
     assert!(
         message.contains("huge.csv: line 2: the record starting on line 2 is longer than 1 MiB"),
@@ -234,8 +234,8 @@ fn collected_error(path: std::path::PathBuf) -> strata_engine::Error {
 
 #[test]
 fn every_bad_cell_is_listed_when_collected() {
-    let f = Fixture::new();
-    let path = f.file(
+    let f = Files::new();
+    let path = f.write(
         "t.csv",
         "order_id,customer_id,date,amount\n\
          1,C1,2024-01-01,10\n\
@@ -270,12 +270,12 @@ fn every_bad_cell_is_listed_when_collected() {
 
 #[test]
 fn collected_cells_stop_at_the_cap() {
-    let f = Fixture::new();
+    let f = Files::new();
     let mut text = String::from("order_id,customer_id,date,amount\n");
     for i in 0..150 {
         text.push_str(&format!("{i},C{i},someday,1\n"));
     }
-    let error = collected_error(f.file("t.csv", &text));
+    let error = collected_error(f.write("t.csv", &text));
     let strata_engine::Error::Cells(cells) = &error else {
         panic!("the bad cells are collected")
     };

@@ -8,44 +8,14 @@ mod rules;
 mod segment;
 mod sources;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
 use strata_engine::output::{write_assignments, write_transitions, AssignmentColumns};
 use strata_engine::progress::Control;
 use strata_engine::run::{self, Inputs};
 
-/// A temporary folder with input files.
-pub struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-impl Default for Fixture {
-    fn default() -> Fixture {
-        Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-}
-
-impl Fixture {
-    /// An empty folder.
-    pub fn new() -> Fixture {
-        Fixture::default()
-    }
-
-    /// Writes a file and returns its path.
-    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
+pub use strata_testkit::Files;
 
 /// A date from ISO text.
 pub fn d(text: &str) -> Date {

@@ -1,6 +1,6 @@
 //! Parquet exports with the column types real tools write.
 
-use crate::{abc, columns, inputs, segment, Fixture};
+use crate::{abc, columns, inputs, segment, Files};
 use arrow_array::builder::{Decimal128Builder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
@@ -11,8 +11,8 @@ use parquet::arrow::ArrowWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-fn write(f: &Fixture, name: &str, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
-    let path = f.path().join(name);
+fn write(f: &Files, name: &str, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
+    let path = f.path(name);
     let batch = RecordBatch::try_from_iter(columns).unwrap();
     let mut writer =
         ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
@@ -33,7 +33,7 @@ const DAY_MS: i64 = 86_400_000;
 
 #[test]
 fn timestamps_decimals_integer_ids_and_dictionaries() {
-    let f = Fixture::new();
+    let f = Files::new();
     let mut customers = StringDictionaryBuilder::<Int32Type>::new();
     for c in ["C1", "C2", "C3"] {
         customers.append_value(c);
@@ -73,7 +73,7 @@ fn timestamps_decimals_integer_ids_and_dictionaries() {
 
 #[test]
 fn text_dates_float_and_integer_amounts() {
-    let f = Fixture::new();
+    let f = Files::new();
     let path = write(
         &f,
         "floats.parquet",
@@ -123,7 +123,7 @@ fn text_dates_float_and_integer_amounts() {
 
 #[test]
 fn too_precise_decimals_and_wrong_types_name_the_row_or_column() {
-    let f = Fixture::new();
+    let f = Files::new();
     let path = write(
         &f,
         "precise.parquet",
@@ -167,7 +167,7 @@ fn too_precise_decimals_and_wrong_types_name_the_row_or_column() {
 
 #[test]
 fn bad_cells_of_parquet_are_collected_too() {
-    let f = Fixture::new();
+    let f = Files::new();
     let path = write(
         &f,
         "bad.parquet",

@@ -1,7 +1,7 @@
 //! Rules types through files: features from lines and the customers file,
 //! include and exclude lists by id or e-mail, references between types.
 
-use crate::{abc, d, inputs, Fixture};
+use crate::{abc, d, inputs, Files};
 use strata_domain::classify::Source;
 use strata_domain::config::parse_config;
 use strata_domain::rules::eval::Truth;
@@ -25,20 +25,20 @@ C2,shared@example.com,2000-02-29,private,75001,false,2024-12-01\n\
 C3,shared@example.com,,private,69001,,\n\
 C4,d@example.com,1980-01-01,pro,13001,false,2024-12-31\n";
 
-fn run_with(f: &Fixture, config: &str) -> Result<InspectRun, String> {
+fn run_with(f: &Files, config: &str) -> Result<InspectRun, String> {
     run_or_error(f, config)
 }
 
-fn error_of(f: &Fixture, config: &str) -> String {
+fn error_of(f: &Files, config: &str) -> String {
     match run_or_error(f, config) {
         Ok(_) => panic!("the run should fail"),
         Err(e) => e,
     }
 }
 
-fn run_or_error(f: &Fixture, config: &str) -> Result<InspectRun, String> {
-    let t = f.file("t.csv", TRANSACTIONS);
-    let c = f.file("c.csv", CUSTOMERS);
+fn run_or_error(f: &Files, config: &str) -> Result<InspectRun, String> {
+    let t = f.write("t.csv", TRANSACTIONS);
+    let c = f.write("c.csv", CUSTOMERS);
     let config = parse_config(config).map_err(|e| e.to_string())?;
     run::inspect(
         config,
@@ -50,7 +50,7 @@ fn run_or_error(f: &Fixture, config: &str) -> Result<InspectRun, String> {
 }
 
 fn matches(rule: &str) -> Vec<String> {
-    let f = Fixture::new();
+    let f = Files::new();
     let run = run_with(&f, &abc("")).unwrap();
     let preview = inspect::preview(&run, rule).unwrap_or_else(|e| panic!("{rule}: {e}"));
     preview.first.into_iter().map(|(id, _)| id).collect()
@@ -140,7 +140,7 @@ fn memberships(run: &SegmentRun, type_name: &str) -> Vec<String> {
 
 #[test]
 fn include_and_exclude_lists_by_id_or_email() {
-    let f = Fixture::new();
+    let f = Files::new();
     let config = groups(
         "[[types.segments]]\nname = \"List\"\ninclude = [\"SHARED@example.com\", \"C1\", \"ghost@example.com\"]\nexclude = [\"C3\", \"C99\"]\n\
          [[types.segments]]\nname = \"Rule\"\nrule = \"total_spent > 0\"\nexclude = [\"ann@example.com\"]\n",
@@ -167,7 +167,7 @@ fn include_and_exclude_lists_by_id_or_email() {
 
 #[test]
 fn rules_read_segments_of_other_types() {
-    let f = Fixture::new();
+    let f = Files::new();
     let config = groups(
         "[[types.segments]]\nname = \"Top\"\nrule = \"segment('ABC') = 'a'\"\n\
          [[types.segments]]\nname = \"Unranked\"\nrule = \"segment('ABC') IS NULL\"\n",
@@ -187,7 +187,7 @@ fn rules_read_segments_of_other_types() {
 
 #[test]
 fn reference_cycles_and_unknown_features_are_errors() {
-    let f = Fixture::new();
+    let f = Files::new();
     let cycle = "[[types]]\nname = \"X\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"x\"\nrule = \"segment('Y') = 'y'\"\n\
                  [[types]]\nname = \"Y\"\nmethod = \"rules\"\n[[types.segments]]\nname = \"y\"\nrule = \"segment('X') = 'x'\"\n";
     assert_eq!(
@@ -209,10 +209,10 @@ fn reference_cycles_and_unknown_features_are_errors() {
 
 #[test]
 fn manual_assignments_add_customers_to_groups() {
-    let f = Fixture::new();
-    let t = f.file("t.csv", TRANSACTIONS);
-    let c = f.file("c.csv", CUSTOMERS);
-    let o = f.file(
+    let f = Files::new();
+    let t = f.write("t.csv", TRANSACTIONS);
+    let c = f.write("c.csv", CUSTOMERS);
+    let o = f.write(
         "o.csv",
         "segment_type,customer_id,segment\nG,C4,A\nG,C4,B\n",
     );
@@ -232,7 +232,7 @@ fn manual_assignments_add_customers_to_groups() {
 
 #[test]
 fn explain_gives_each_clause_with_its_value_as_data() {
-    let f = Fixture::new();
+    let f = Files::new();
     let run = run_with(&f, &groups("[[types.segments]]\nname = \"Big\"\nrule = \"total_spent > 100 OR late_order_days > 5\"\ninclude = [\" C2 \"]\n")).unwrap();
     let explanation = inspect::explain(&run, "C2").unwrap();
     let rules = explanation.iter().find(|e| e.type_name == "G").unwrap();
@@ -273,8 +273,8 @@ fn explain_gives_each_clause_with_its_value_as_data() {
 
 #[test]
 fn agencies_and_brands_restrict_the_lines_rules_read() {
-    let f = Fixture::new();
-    let t = f.file(
+    let f = Files::new();
+    let t = f.write(
         "t.csv",
         "order_id,customer_id,date,amount,agency,brand\n\
          1,C1,2024-12-01,100,Lyon,Bosch\n\
@@ -282,7 +282,7 @@ fn agencies_and_brands_restrict_the_lines_rules_read() {
          3,C2,2024-12-03,50,Paris,Bosch\n\
          4,C3,2024-12-04,70,Lyon,Valeo\n",
     );
-    let c = f.file(
+    let c = f.write(
         "c.csv",
         "customer_id,agency\nC1,Paris\nC2,Paris\nC3,Paris\nC4,Lyon\n",
     );

@@ -1,17 +1,17 @@
 //! `segment` end to end: windows, line constraints, identities, RFM orders
 //! and manual assignments, from files.
 
-use crate::{abc, columns, inputs, segment, Fixture};
+use crate::{abc, columns, inputs, segment, Files};
 
 const HEADER: &str = "order_id,customer_id,date,amount,margin,agency,brand\n";
 
-fn transactions(f: &Fixture, rows: &[&str]) -> std::path::PathBuf {
-    f.file("t.csv", &format!("{HEADER}{}\n", rows.join("\n")))
+fn transactions(f: &Files, rows: &[&str]) -> std::path::PathBuf {
+    f.write("t.csv", format!("{HEADER}{}\n", rows.join("\n")))
 }
 
 #[test]
 fn rolling_window_from_month_end_and_lines_after_as_of() {
-    let f = Fixture::new();
+    let f = Files::new();
     // as_of 2023-03-31 minus one month is 2023-02-28: the window is March 1..31.
     let t = transactions(
         &f,
@@ -29,7 +29,7 @@ fn rolling_window_from_month_end_and_lines_after_as_of() {
 
 #[test]
 fn calendar_year_window() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(
         &f,
         &[
@@ -49,8 +49,8 @@ fn calendar_year_window() {
 
 #[test]
 fn agency_and_brand_constraints_with_customer_agency_fallback() {
-    let f = Fixture::new();
-    let t = f.file(
+    let f = Files::new();
+    let t = f.write(
         "t.csv",
         "order_id,customer_id,date,amount,brand\n\
          1,C1,2024-01-10,100,Bosch\n\
@@ -58,7 +58,7 @@ fn agency_and_brand_constraints_with_customer_agency_fallback() {
          3,C3,2024-01-10,70,Valeo\n\
          4,C1,2024-01-10,30,Valeo\n",
     );
-    let customers = f.file("c.csv", "customer_id,agency\nC1,Lyon\nC2,Paris\nC3,Lyon\n");
+    let customers = f.write("c.csv", "customer_id,agency\nC1,Lyon\nC2,Paris\nC3,Lyon\n");
     let config = abc("agencies = [\"lyon\"]\nbrands = [\"Bosch\"]");
     let out = segment(&config, &inputs(t, Some(customers), None), "2024-12-31").unwrap();
     // Only C1's Bosch line is in Lyon and of brand Bosch.
@@ -67,7 +67,7 @@ fn agency_and_brand_constraints_with_customer_agency_fallback() {
 
 #[test]
 fn line_agency_wins_over_the_customer_agency() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(
         &f,
         &[
@@ -76,7 +76,7 @@ fn line_agency_wins_over_the_customer_agency() {
             "3,C2,2024-01-10,60,0,Lyon,",
         ],
     );
-    let customers = f.file("c.csv", "customer_id,agency\nC1,Lyon\nC2,Paris\n");
+    let customers = f.write("c.csv", "customer_id,agency\nC1,Lyon\nC2,Paris\n");
     let out = segment(
         &abc("agencies = [\"Lyon\"]"),
         &inputs(t, Some(customers), None),
@@ -91,7 +91,7 @@ fn line_agency_wins_over_the_customer_agency() {
 
 #[test]
 fn margin_measure_and_min_sales() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(
         &f,
         &[
@@ -111,7 +111,7 @@ fn margin_measure_and_min_sales() {
         ["ABC,C1,B,computed,B,,,,5", "ABC,C2,A,computed,A,,,,50"]
     );
 
-    let t = f.file(
+    let t = f.write(
         "nomargin.csv",
         "order_id,customer_id,date,amount\n1,C1,2024-01-10,1\n",
     );
@@ -126,9 +126,9 @@ fn margin_measure_and_min_sales() {
 
 #[test]
 fn customers_only_in_the_customers_file_get_the_default_tier() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(&f, &["1,C1,2024-01-10,100,0,,"]);
-    let customers = f.file("c.csv", "customer_id,name\nC1,One\nC9,Nine\n");
+    let customers = f.write("c.csv", "customer_id,name\nC1,One\nC9,Nine\n");
     let config = format!(
         "{}[[types.segments]]\nname = \"None\"\ndefault = true\n",
         abc("")
@@ -145,7 +145,7 @@ fn customers_only_in_the_customers_file_get_the_default_tier() {
 
 #[test]
 fn vat_identity_pools_accounts_and_gives_every_account_the_group_tier() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(
         &f,
         &[
@@ -154,7 +154,7 @@ fn vat_identity_pools_accounts_and_gives_every_account_the_group_tier() {
             "3,C3,2024-01-10,15,0,,",
         ],
     );
-    let customers = f.file("c.csv", "customer_id,vat\nC1,FR 123\nC2,fr123\nC3,\n");
+    let customers = f.write("c.csv", "customer_id,vat\nC1,FR 123\nC2,fr123\nC3,\n");
     let out = segment(
         &abc("identity = \"vat\""),
         &inputs(t, Some(customers), None),
@@ -176,7 +176,7 @@ const RFM: &str = "[[types]]\nname = \"RFM\"\nmethod = \"rfm\"\nbins = 3\nrecenc
 
 #[test]
 fn rfm_orders_are_netted_and_returns_do_not_count() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(
         &f,
         &[
@@ -208,7 +208,7 @@ fn rfm_orders_are_netted_and_returns_do_not_count() {
 
 #[test]
 fn overrides_win_and_excluded_tiers_leave_the_ranking() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(
         &f,
         &[
@@ -221,7 +221,7 @@ fn overrides_win_and_excluded_tiers_leave_the_ranking() {
         "{}[[types.segments]]\nname = \"VIP\"\nexcluded = true\n",
         abc("")
     );
-    let overrides = f.file(
+    let overrides = f.write(
         "o.csv",
         "segment_type,customer_id,segment\nABC,C1,VIP\nABC,C3,A\n",
     );
@@ -238,7 +238,7 @@ fn overrides_win_and_excluded_tiers_leave_the_ranking() {
 
 #[test]
 fn bad_overrides_name_the_line() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(&f, &["1,C1,2024-01-10,1000,0,,"]);
     let cases = [
         ("XYZ,C1,A", "line 2, column 'segment_type': unknown segment type 'XYZ' (known: ABC)"),
@@ -247,9 +247,9 @@ fn bad_overrides_name_the_line() {
         ("ABC,C1,A\nABC,C1,B", "line 3, column 'customer_id': duplicate override of customer 'C1' in type 'ABC' (first at line 2)"),
     ];
     for (i, (rows, expected)) in cases.iter().enumerate() {
-        let o = f.file(
+        let o = f.write(
             &format!("o{i}.csv"),
-            &format!("segment_type,customer_id,segment\n{rows}\n"),
+            format!("segment_type,customer_id,segment\n{rows}\n"),
         );
         let message =
             segment(&abc(""), &inputs(t.clone(), None, Some(o)), "2024-12-31").unwrap_err();
@@ -262,7 +262,7 @@ fn bad_overrides_name_the_line() {
 
 #[test]
 fn configuration_problems_are_all_reported() {
-    let f = Fixture::new();
+    let f = Files::new();
     let t = transactions(&f, &["1,C1,2024-01-10,1000,0,,"]);
     let config =
         abc("").replace("share = 5", "share = 4") + "[[types]]\nname = \"X\"\nmethod = \"magic\"\n";

@@ -1,7 +1,7 @@
 //! Sources other than files: lines and customers held in memory go through
 //! the same pipeline and give the same assignments as the files.
 
-use crate::{d, Fixture};
+use crate::{d, Files};
 use std::num::NonZeroUsize;
 use strata_domain::config::parse_config;
 use strata_domain::date::Date;
@@ -89,7 +89,7 @@ fn customers_of(path: &std::path::Path) -> StringTable {
 
 #[test]
 fn lines_and_customers_in_memory_give_the_same_assignments_as_the_files() {
-    let f = Fixture::new();
+    let f = Files::new();
     let spec = Spec {
         shape: Shape::Classic,
         customers: 300,
@@ -97,7 +97,7 @@ fn lines_and_customers_in_memory_give_the_same_assignments_as_the_files() {
         end: d("2024-12-31"),
         format: Format::Csv,
     };
-    let generated = generate(&spec, f.path()).unwrap();
+    let generated = generate(&spec, f.dir()).unwrap();
     let from_files = assignments(&Inputs::files(
         generated.transactions_path.clone(),
         Some(generated.customers_path.clone()),
@@ -121,8 +121,8 @@ fn lines_and_customers_in_memory_give_the_same_assignments_as_the_files() {
 
 #[test]
 fn manual_assignments_in_memory_win_as_a_file_does() {
-    let f = Fixture::new();
-    let t = f.file(
+    let f = Files::new();
+    let t = f.write(
         "t.csv",
         "order_id,customer_id,date,amount\n1,C1,2024-06-01,80\n2,C2,2024-06-01,15\n3,C3,2024-06-01,5\n",
     );
@@ -197,8 +197,8 @@ fn lines_in_memory_without_ids_are_refused_each_or_first() {
 
 #[test]
 fn state_in_memory_adds_list_entries_and_stands_for_stored_types() {
-    let f = Fixture::new();
-    let t = f.file(
+    let f = Files::new();
+    let t = f.write(
         "t.csv",
         "order_id,customer_id,date,amount\n1,C1,2024-06-01,80\n2,C2,2024-06-01,15\n3,C3,2024-06-01,5\n",
     );
