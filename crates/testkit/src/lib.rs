@@ -7,6 +7,7 @@
 
 pub mod conformance;
 mod files;
+pub mod postgres;
 
 pub use files::Files;
 

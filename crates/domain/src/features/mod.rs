@@ -14,7 +14,7 @@ use crate::columns::LineColumn;
 use crate::rules::schema::{Schema, TypeRef, ValueType};
 pub use activity::{in_last_days, Activity};
 pub use birthday::{age, birthday_this_month, birthday_today, days_to_birthday};
-pub(crate) use statuses::fold;
+pub use statuses::fold;
 pub use statuses::ClosedStatuses;
 pub use table::{feature_table, FeatureInputs};
 pub use typing::{declared_column, typed_column};

@@ -45,7 +45,7 @@ impl Default for ClosedStatuses {
 }
 
 /// A text without surrounding spaces, case or accents (`Livré` is `livre`).
-pub(crate) fn fold(text: &str) -> String {
+pub fn fold(text: &str) -> String {
     use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
     text.trim()
         .nfd()

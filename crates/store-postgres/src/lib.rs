@@ -1,0 +1,948 @@
+//! The server's storage in PostgreSQL (`strata serve --database
+//! postgres://...`). Several server processes may share one database: runs
+//! are claimed with `FOR UPDATE SKIP LOCKED` and held by a lease. Bulk
+//! imports and snapshot reads go through `COPY`, not one row at a time.
+
+mod copy;
+mod rows;
+
+use async_trait::async_trait;
+use rows::{attributes, run_from_row, token_from_row, RUN_COLUMNS};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder, Row};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use strata_domain::config::input::SettingsInput;
+use strata_store::*;
+
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// The store in a PostgreSQL database.
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+pub(crate) fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::database(e)
+}
+
+impl PostgresStore {
+    /// Connects to `url` and migrates the database; refuses a database
+    /// migrated by a newer Strata.
+    pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(db)?;
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => {}
+            Err(MigrateError::VersionMissing(found)) => {
+                return Err(StoreError::TooNew {
+                    found,
+                    known: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+                })
+            }
+            Err(e) => return Err(db(e)),
+        }
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn ensure_org(&self, name: &str) -> StoreResult<(Org, bool)> {
+        let created = sqlx::query(
+            "INSERT INTO orgs (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            > 0;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM orgs WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok((
+            Org {
+                id,
+                name: name.to_owned(),
+            },
+            created,
+        ))
+    }
+
+    async fn create_token(&self, new: &NewToken) -> StoreResult<Token> {
+        let created_at = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tokens (org_id, role, label, hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(new.org)
+        .bind(new.role.as_str())
+        .bind(&new.label)
+        .bind(&new.hash.0)
+        .bind(created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(Token {
+            id,
+            org: new.org,
+            role: new.role,
+            label: new.label.clone(),
+            created_at,
+        })
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Token>> {
+        sqlx::query("SELECT id, org_id, role, label, created_at FROM tokens WHERE hash = $1")
+            .bind(&hash.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|r| token_from_row(&r))
+            .transpose()
+    }
+
+    async fn tokens(&self, org: OrgId) -> StoreResult<Vec<Token>> {
+        sqlx::query(
+            "SELECT id, org_id, role, label, created_at FROM tokens WHERE org_id = $1 ORDER BY id",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    async fn delete_token(&self, org: OrgId, id: i64) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("DELETE FROM tokens WHERE org_id = $1 AND id = $2")
+                .bind(org)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    async fn settings(&self, org: OrgId) -> StoreResult<SettingsInput> {
+        let json: serde_json::Value = sqlx::query_scalar("SELECT settings FROM orgs WHERE id = $1")
+            .bind(org)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+    }
+
+    async fn set_settings(&self, org: OrgId, settings: &SettingsInput) -> StoreResult<()> {
+        sqlx::query("UPDATE orgs SET settings = $1 WHERE id = $2")
+            .bind(Json(settings))
+            .bind(org)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn upsert_customers(&self, org: OrgId, customers: &[Customer]) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let ids: Vec<&str> = customers.iter().map(|c| c.id.as_str()).collect();
+        let mut old: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for row in sqlx::query(
+            "SELECT customer_id, attributes FROM customers WHERE org_id = $1 AND customer_id = ANY($2) FOR UPDATE",
+        )
+        .bind(org)
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        {
+            old.insert(row.get(0), attributes(&row, 1)?);
+        }
+        let mut changed: Vec<Customer> = Vec::new();
+        for customer in customers {
+            let existing = old.get(&customer.id);
+            let merged =
+                merge_attributes(existing.unwrap_or(&BTreeMap::new()), &customer.attributes);
+            if existing == Some(&merged) {
+                continue;
+            }
+            old.insert(customer.id.clone(), merged.clone());
+            changed.retain(|c| c.id != customer.id);
+            changed.push(Customer {
+                id: customer.id.clone(),
+                attributes: merged,
+            });
+        }
+        if !changed.is_empty() {
+            let ids: Vec<&str> = changed.iter().map(|c| c.id.as_str()).collect();
+            let values: Vec<Json<&BTreeMap<String, String>>> =
+                changed.iter().map(|c| Json(&c.attributes)).collect();
+            let search: Vec<String> = changed.iter().map(search_text).collect();
+            sqlx::query(
+                "INSERT INTO customers (org_id, customer_id, attributes, search)
+                 SELECT $1, * FROM UNNEST($2::text[], $3::jsonb[], $4::text[])
+                 ON CONFLICT (org_id, customer_id) DO UPDATE SET attributes = excluded.attributes, search = excluded.search",
+            )
+            .bind(org)
+            .bind(&ids)
+            .bind(&values)
+            .bind(&search)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            bump_data_version(&mut tx, org).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed.len() as u64)
+    }
+
+    async fn import_lines(&self, org: OrgId, import: &LineImport) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("CREATE TEMP TABLE import_lines (LIKE lines) ON COMMIT DROP")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        copy::lines_in(&mut tx, org, &import.lines).await?;
+        let mut changed = sqlx::query(
+            "INSERT INTO lines SELECT * FROM import_lines
+             ON CONFLICT (org_id, customer_id, order_id, line) DO UPDATE SET
+               date = excluded.date, amount = excluded.amount, margin = excluded.margin,
+               agency = excluded.agency, brand = excluded.brand, category = excluded.category,
+               status = excluded.status, due_date = excluded.due_date
+             WHERE (lines.date, lines.amount, lines.margin, lines.agency, lines.brand, lines.category, lines.status, lines.due_date)
+               IS DISTINCT FROM (excluded.date, excluded.amount, excluded.margin, excluded.agency, excluded.brand, excluded.category, excluded.status, excluded.due_date)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        let ids: std::collections::BTreeSet<&str> = import
+            .lines
+            .iter()
+            .map(|l| l.customer_id.as_str())
+            .collect();
+        let search: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                search_text(&Customer {
+                    id: (*id).to_owned(),
+                    attributes: BTreeMap::new(),
+                })
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO customers (org_id, customer_id, search)
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[])
+             ON CONFLICT (org_id, customer_id) DO NOTHING",
+        )
+        .bind(org)
+        .bind(ids.into_iter().collect::<Vec<_>>())
+        .bind(&search)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if import.whole_orders {
+            changed += sqlx::query(
+                "DELETE FROM lines l USING (
+                   SELECT customer_id, order_id, MAX(line) AS n FROM import_lines GROUP BY customer_id, order_id
+                 ) o
+                 WHERE l.org_id = $1 AND l.customer_id = o.customer_id AND l.order_id = o.order_id AND l.line > o.n",
+            )
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        if changed > 0 {
+            bump_data_version(&mut tx, org).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed)
+    }
+
+    async fn customers(&self, org: OrgId, query: &CustomerQuery) -> StoreResult<Vec<Customer>> {
+        let mut select = QueryBuilder::<Postgres>::new(
+            "SELECT c.customer_id, c.attributes FROM customers c WHERE c.org_id = ",
+        );
+        select.push_bind(org);
+        if let Some(after) = &query.after {
+            select.push(" AND c.customer_id > ").push_bind(after);
+        }
+        if let Some(q) = &query.search {
+            select
+                .push(" AND strpos(c.search, ")
+                .push_bind(q)
+                .push(") > 0");
+        }
+        if let Some((type_name, segment)) = &query.segment {
+            select
+                .push(" AND EXISTS (SELECT 1 FROM result_rows r WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id AND r.type_name = ")
+                .push_bind(type_name);
+            if let Some(segment) = segment {
+                select.push(" AND r.segment = ").push_bind(segment);
+            }
+            select.push(")");
+        }
+        select
+            .push(" ORDER BY c.customer_id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                Ok(Customer {
+                    id: row.get(0),
+                    attributes: attributes(row, 1)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>> {
+        sqlx::query(
+            "SELECT customer_id, attributes FROM customers WHERE org_id = $1 AND customer_id = $2",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|row| {
+            Ok(Customer {
+                id: row.get(0),
+                attributes: attributes(&row, 1)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let data_version: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = $1")
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let customers = sqlx::query(
+            "SELECT customer_id, attributes FROM customers WHERE org_id = $1 AND attributes <> '{}'::jsonb ORDER BY customer_id",
+        )
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            Ok(Customer {
+                id: row.get(0),
+                attributes: attributes(row, 1)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let lines = copy::lines_out(&mut tx, org).await?;
+        let manual = sqlx::query_as::<_, (String, String, String)>(
+            "SELECT type_name, customer_id, segment FROM manual_segments WHERE org_id = $1
+             ORDER BY type_name, customer_id, segment",
+        )
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Snapshot {
+            customers,
+            lines,
+            manual,
+            data_version,
+        })
+    }
+
+    async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
+        Ok(sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp)>(
+            "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = $1 ORDER BY position",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(name, definition, version, is_default, updated_at)| TypeRecord {
+            name,
+            definition,
+            version,
+            is_default,
+            updated_at,
+        })
+        .collect())
+    }
+
+    async fn put_type(&self, org: OrgId, put: &PutType) -> StoreResult<(TypeRecord, Change)> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let existing = sqlx::query_as::<_, (serde_json::Value, bool)>(
+            "SELECT definition, is_default FROM segment_types WHERE org_id = $1 AND name = $2",
+        )
+        .bind(org)
+        .bind(&put.name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        if put.is_default {
+            sqlx::query(
+                "UPDATE segment_types SET is_default = FALSE WHERE org_id = $1 AND name <> $2",
+            )
+            .bind(org)
+            .bind(&put.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let change = match &existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO segment_types (org_id, name, position, definition, version, is_default, updated_at)
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM segment_types WHERE org_id = $1), $3, 1, $4, $5)",
+                )
+                .bind(org)
+                .bind(&put.name)
+                .bind(&put.definition)
+                .bind(put.is_default)
+                .bind(now())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                Change::Created
+            }
+            Some((old, old_default)) => {
+                if *old != put.definition {
+                    sqlx::query(
+                        "UPDATE segment_types SET definition = $1, version = version + 1, is_default = $2, updated_at = $3 WHERE org_id = $4 AND name = $5",
+                    )
+                    .bind(&put.definition)
+                    .bind(put.is_default)
+                    .bind(now())
+                    .bind(org)
+                    .bind(&put.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    Change::Updated
+                } else if *old_default != put.is_default {
+                    sqlx::query(
+                        "UPDATE segment_types SET is_default = $1 WHERE org_id = $2 AND name = $3",
+                    )
+                    .bind(put.is_default)
+                    .bind(org)
+                    .bind(&put.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    Change::Updated
+                } else {
+                    Change::Unchanged
+                }
+            }
+        };
+        tx.commit().await.map_err(db)?;
+        let record = self
+            .types(org)
+            .await?
+            .into_iter()
+            .find(|t| t.name == put.name)
+            .ok_or_else(|| StoreError::Corrupt(format!("type '{}' vanished", put.name)))?;
+        Ok((record, change))
+    }
+
+    async fn rename_type(&self, org: OrgId, rename: &RenameType) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM segment_types WHERE org_id = $1 AND name = $2)",
+        )
+        .bind(org)
+        .bind(&rename.to)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if taken {
+            return Err(StoreError::Conflict(format!(
+                "a type named '{}' already exists",
+                rename.to
+            )));
+        }
+        let updated = sqlx::query(
+            "UPDATE segment_types SET name = $1, definition = $2, version = version + 1, updated_at = $3 WHERE org_id = $4 AND name = $5",
+        )
+        .bind(&rename.to)
+        .bind(&rename.definition)
+        .bind(now())
+        .bind(org)
+        .bind(&rename.from)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Conflict(format!(
+                "no type named '{}'",
+                rename.from
+            )));
+        }
+        for table in ["manual_segments", "type_results", "result_rows"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET type_name = $1 WHERE org_id = $2 AND type_name = $3"
+            ))
+            .bind(&rename.to)
+            .bind(org)
+            .bind(&rename.from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        for (name, definition) in &rename.rewritten {
+            sqlx::query(
+                "UPDATE segment_types SET definition = $1, version = version + 1, updated_at = $2 WHERE org_id = $3 AND name = $4",
+            )
+            .bind(definition)
+            .bind(now())
+            .bind(org)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let deleted = sqlx::query("DELETE FROM segment_types WHERE org_id = $1 AND name = $2")
+            .bind(org)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            > 0;
+        for table in ["manual_segments", "type_results", "result_rows"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE org_id = $1 AND type_name = $2"
+            ))
+            .bind(org)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(deleted)
+    }
+
+    async fn set_manual(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        customer_id: &str,
+        segments: &[String],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2 AND customer_id = $3",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO manual_segments (org_id, type_name, customer_id, segment)
+             SELECT $1, $2, $3, s FROM UNNEST($4::text[]) s ON CONFLICT DO NOTHING",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(customer_id)
+        .bind(segments)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2")
+                .bind(org)
+                .bind(type_name)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?
+                .rows_affected(),
+        )
+    }
+
+    async fn drop_manual_outside(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        segments: &[String],
+    ) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2 AND NOT (segment = ANY($3))",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(segments)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected())
+    }
+
+    async fn manual_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT type_name, segment FROM manual_segments WHERE org_id = $1 AND customer_id = $2
+             ORDER BY type_name, segment",
+        )
+        .bind(org)
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let active = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = $1 AND status IN ('queued', 'running') ORDER BY id"
+        ))
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(run_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        if let Some(run) = active_overlap(&active, new)? {
+            return Ok((run, false));
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO runs (org_id, types, as_of, status, created_at) VALUES ($1, $2, $3, 'queued', $4) RETURNING {RUN_COLUMNS}"
+        ))
+        .bind(org)
+        .bind(Json(&new.types))
+        .bind(new.as_of.to_naive())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let run = run_from_row(&row)?;
+        tx.commit().await.map_err(db)?;
+        Ok((run, true))
+    }
+
+    async fn run(&self, org: OrgId, id: i64) -> StoreResult<Option<Run>> {
+        sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|r| run_from_row(&r))
+        .transpose()
+    }
+
+    async fn cancel_run(&self, org: OrgId, id: i64) -> StoreResult<bool> {
+        Ok(sqlx::query(
+            "UPDATE runs SET
+               status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+               finished_at = CASE WHEN status = 'queued' THEN $1 ELSE finished_at END,
+               cancel_requested = TRUE
+             WHERE org_id = $2 AND id = $3 AND status IN ('queued', 'running')",
+        )
+        .bind(now())
+        .bind(org)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            > 0)
+    }
+
+    async fn claim_run(&self, owner: &str, until: Timestamp) -> StoreResult<Option<Run>> {
+        sqlx::query(&format!(
+            "UPDATE runs SET status = 'running', lease_owner = $1, lease_until = $2, started_at = $3
+             WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING {RUN_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(until)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|r| run_from_row(&r))
+        .transpose()
+    }
+
+    async fn renew_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        until: Timestamp,
+    ) -> StoreResult<Option<bool>> {
+        sqlx::query_scalar(
+            "UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running' RETURNING cancel_requested",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn set_progress(&self, id: i64, progress: f64) -> StoreResult<()> {
+        sqlx::query("UPDATE runs SET progress = $1 WHERE id = $2")
+            .bind(progress)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn finish_run(&self, id: i64, owner: &str, results: &RunResults) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let org: Option<i64> = sqlx::query_scalar(
+            "SELECT org_id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(org) = org else {
+            return Err(StoreError::Conflict(format!(
+                "run {id} is no longer held by this process"
+            )));
+        };
+        for (type_name, version, rows) in &results.types {
+            sqlx::query("DELETE FROM result_rows WHERE org_id = $1 AND type_name = $2")
+                .bind(org)
+                .bind(type_name)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            copy::results_in(&mut tx, org, type_name, rows).await?;
+            sqlx::query(
+                "INSERT INTO type_results (org_id, type_name, run_id, version, data_version) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (org_id, type_name) DO UPDATE SET run_id = excluded.run_id, version = excluded.version, data_version = excluded.data_version",
+            )
+            .bind(org)
+            .bind(type_name)
+            .bind(id)
+            .bind(version)
+            .bind(results.data_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query(
+            "UPDATE runs SET status = 'succeeded', progress = 1, report = $1, finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $3",
+        )
+        .bind(Json(&results.report))
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4 AND status IN ('queued', 'running')",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn fail_expired_runs(&self, now: Timestamp) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE runs SET status = 'failed', error = 'interrupted: the process running it stopped', finished_at = $1, lease_owner = NULL, lease_until = NULL
+             WHERE status = 'running' AND lease_until < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected())
+    }
+
+    async fn latest_results(&self, org: OrgId) -> StoreResult<Vec<TypeState>> {
+        Ok(sqlx::query_as::<_, (String, i64, i64, i64)>(
+            "SELECT type_name, run_id, version, data_version FROM type_results WHERE org_id = $1 ORDER BY type_name",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(type_name, run_id, version, data_version)| TypeState {
+            type_name,
+            run_id,
+            version,
+            data_version,
+        })
+        .collect())
+    }
+
+    async fn results_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<ResultRow>> {
+        sqlx::query(
+            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
+             FROM result_rows WHERE org_id = $1 AND customer_id = $2 ORDER BY type_name, segment",
+        )
+        .bind(org)
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::result_from_row)
+        .collect()
+    }
+
+    async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>> {
+        let mut select = QueryBuilder::<Postgres>::new(
+            "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, c.attributes
+             FROM result_rows r LEFT JOIN customers c ON c.org_id = r.org_id AND c.customer_id = r.customer_id
+             WHERE r.org_id = ",
+        );
+        select
+            .push_bind(org)
+            .push(" AND r.type_name = ")
+            .push_bind(&query.type_name)
+            .push(" AND r.segment = ")
+            .push_bind(&query.segment);
+        if let Some(after) = &query.after {
+            select.push(" AND r.customer_id > ").push_bind(after);
+        }
+        select
+            .push(" ORDER BY r.customer_id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                Ok(Member {
+                    row: rows::result_from_row(row)?,
+                    attributes: row
+                        .get::<Option<Json<BTreeMap<String, String>>>, _>(7)
+                        .map(|j| j.0)
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn result_pairs(
+        &self,
+        org: OrgId,
+        type_name: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT customer_id, segment FROM result_rows WHERE org_id = $1 AND type_name = $2
+             ORDER BY customer_id, segment",
+        )
+        .bind(org)
+        .bind(type_name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn data_version(&self, org: OrgId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = $1")
+            .bind(org)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+}
+
+/// Serialises the writes of one organisation that read before they write
+/// (queueing runs, defining types) across server processes.
+async fn lock_org(tx: &mut sqlx::Transaction<'_, Postgres>, org: OrgId) -> StoreResult<()> {
+    sqlx::query("SELECT id FROM orgs WHERE id = $1 FOR UPDATE")
+        .bind(org)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+async fn bump_data_version(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE orgs SET data_version = data_version + 1 WHERE id = $1")
+        .bind(org)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}

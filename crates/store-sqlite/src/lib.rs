@@ -1,0 +1,1036 @@
+//! The server's storage in one SQLite file (`strata serve` without
+//! `--database`). One writer connection serialises writes, as SQLite does
+//! anyway, so that transactions never fail for a busy database; readers
+//! see consistent snapshots through the write-ahead log. Committed
+//! transactions survive the process being killed (`synchronous = NORMAL`
+//! in WAL mode loses nothing but to a power cut).
+
+mod rows;
+
+use async_trait::async_trait;
+use rows::{date, parse_attributes, run_from_row, token_from_row, RUN_COLUMNS};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+use strata_domain::config::input::SettingsInput;
+use strata_store::*;
+
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Rows per multi-row INSERT: well under SQLite's limit of bound values.
+const ROWS_PER_INSERT: usize = 500;
+
+/// The store in one SQLite file.
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::database(e)
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) and migrates the database at `path`;
+    /// refuses a database migrated by a newer Strata.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(db)?;
+        match MIGRATOR.run(&write).await {
+            Ok(()) => {}
+            Err(MigrateError::VersionMissing(found)) => {
+                return Err(StoreError::TooNew {
+                    found,
+                    known: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+                })
+            }
+            Err(e) => return Err(db(e)),
+        }
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(db)?;
+        Ok(SqliteStore { read, write })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn ensure_org(&self, name: &str) -> StoreResult<(Org, bool)> {
+        let created = sqlx::query(
+            "INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(now())
+        .execute(&self.write)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            > 0;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM orgs WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.write)
+            .await
+            .map_err(db)?;
+        Ok((
+            Org {
+                id,
+                name: name.to_owned(),
+            },
+            created,
+        ))
+    }
+
+    async fn create_token(&self, new: &NewToken) -> StoreResult<Token> {
+        let created_at = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tokens (org_id, role, label, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.org)
+        .bind(new.role.as_str())
+        .bind(&new.label)
+        .bind(&new.hash.0)
+        .bind(created_at)
+        .fetch_one(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(Token {
+            id,
+            org: new.org,
+            role: new.role,
+            label: new.label.clone(),
+            created_at,
+        })
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Token>> {
+        sqlx::query("SELECT id, org_id, role, label, created_at FROM tokens WHERE hash = ?")
+            .bind(&hash.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?
+            .map(|r| token_from_row(&r))
+            .transpose()
+    }
+
+    async fn tokens(&self, org: OrgId) -> StoreResult<Vec<Token>> {
+        sqlx::query(
+            "SELECT id, org_id, role, label, created_at FROM tokens WHERE org_id = ? ORDER BY id",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    async fn delete_token(&self, org: OrgId, id: i64) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("DELETE FROM tokens WHERE org_id = ? AND id = ?")
+                .bind(org)
+                .bind(id)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    async fn settings(&self, org: OrgId) -> StoreResult<SettingsInput> {
+        let json: String = sqlx::query_scalar("SELECT settings FROM orgs WHERE id = ?")
+            .bind(org)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db)?;
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+    }
+
+    async fn set_settings(&self, org: OrgId, settings: &SettingsInput) -> StoreResult<()> {
+        let json = serde_json::to_string(settings).map_err(db)?;
+        sqlx::query("UPDATE orgs SET settings = ? WHERE id = ?")
+            .bind(json)
+            .bind(org)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn upsert_customers(&self, org: OrgId, customers: &[Customer]) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut changed = 0;
+        for batch in customers.chunks(ROWS_PER_INSERT) {
+            let mut select = QueryBuilder::<Sqlite>::new(
+                "SELECT customer_id, attributes FROM customers WHERE org_id = ",
+            );
+            select.push_bind(org).push(" AND customer_id IN (");
+            let mut ids = select.separated(", ");
+            for c in batch {
+                ids.push_bind(&c.id);
+            }
+            select.push(")");
+            let mut old: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+            for row in select.build().fetch_all(&mut *tx).await.map_err(db)? {
+                let attributes: String = row.get(1);
+                old.insert(row.get(0), parse_attributes(&attributes)?);
+            }
+            for customer in batch {
+                let existing = old.get(&customer.id);
+                let merged =
+                    merge_attributes(existing.unwrap_or(&BTreeMap::new()), &customer.attributes);
+                if existing == Some(&merged) {
+                    continue;
+                }
+                let merged = Customer {
+                    id: customer.id.clone(),
+                    attributes: merged,
+                };
+                sqlx::query(
+                    "INSERT INTO customers (org_id, customer_id, attributes, search) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (org_id, customer_id) DO UPDATE SET attributes = excluded.attributes, search = excluded.search",
+                )
+                .bind(org)
+                .bind(&merged.id)
+                .bind(serde_json::to_string(&merged.attributes).map_err(db)?)
+                .bind(search_text(&merged))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                old.insert(merged.id.clone(), merged.attributes);
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            bump_data_version(&mut tx, org).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed)
+    }
+
+    async fn import_lines(&self, org: OrgId, import: &LineImport) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut changed = 0;
+        for batch in import.lines.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO lines (org_id, customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date) ",
+            );
+            insert.push_values(batch, |mut row, l| {
+                row.push_bind(org)
+                    .push_bind(&l.customer_id)
+                    .push_bind(&l.order_id)
+                    .push_bind(l.line)
+                    .push_bind(l.date.to_string())
+                    .push_bind(l.amount.raw())
+                    .push_bind(l.margin.map(|m| m.raw()))
+                    .push_bind(&l.agency)
+                    .push_bind(&l.brand)
+                    .push_bind(&l.category)
+                    .push_bind(&l.status)
+                    .push_bind(l.due_date.map(|d| d.to_string()));
+            });
+            insert.push(
+                " ON CONFLICT (org_id, customer_id, order_id, line) DO UPDATE SET
+                  date = excluded.date, amount = excluded.amount, margin = excluded.margin,
+                  agency = excluded.agency, brand = excluded.brand, category = excluded.category,
+                  status = excluded.status, due_date = excluded.due_date
+                  WHERE (lines.date, lines.amount, lines.margin, lines.agency, lines.brand, lines.category, lines.status, lines.due_date)
+                  IS NOT (excluded.date, excluded.amount, excluded.margin, excluded.agency, excluded.brand, excluded.category, excluded.status, excluded.due_date)",
+            );
+            changed += insert
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            let mut customers =
+                QueryBuilder::<Sqlite>::new("INSERT INTO customers (org_id, customer_id, search) ");
+            let ids: HashSet<&str> = batch.iter().map(|l| l.customer_id.as_str()).collect();
+            customers.push_values(ids, |mut row, id| {
+                row.push_bind(org)
+                    .push_bind(id)
+                    .push_bind(search_text(&Customer {
+                        id: id.to_owned(),
+                        attributes: BTreeMap::new(),
+                    }));
+            });
+            customers.push(" ON CONFLICT (org_id, customer_id) DO NOTHING");
+            customers.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        if import.whole_orders {
+            sqlx::query("CREATE TEMP TABLE IF NOT EXISTS import_orders (customer_id TEXT NOT NULL, order_id TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (customer_id, order_id))")
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query("DELETE FROM import_orders")
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let orders = order_sizes(&import.lines);
+            for batch in orders.chunks(ROWS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO import_orders (customer_id, order_id, n) ",
+                );
+                insert.push_values(batch, |mut row, (customer, order, n)| {
+                    row.push_bind(*customer).push_bind(*order).push_bind(*n);
+                });
+                insert.build().execute(&mut *tx).await.map_err(db)?;
+            }
+            changed += sqlx::query(
+                "DELETE FROM lines WHERE org_id = ? AND EXISTS (SELECT 1 FROM import_orders o
+                 WHERE o.customer_id = lines.customer_id AND o.order_id = lines.order_id AND lines.line > o.n)",
+            )
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        if changed > 0 {
+            bump_data_version(&mut tx, org).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed)
+    }
+
+    async fn customers(&self, org: OrgId, query: &CustomerQuery) -> StoreResult<Vec<Customer>> {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT c.customer_id, c.attributes FROM customers c WHERE c.org_id = ",
+        );
+        select.push_bind(org);
+        if let Some(after) = &query.after {
+            select.push(" AND c.customer_id > ").push_bind(after);
+        }
+        if let Some(q) = &query.search {
+            select
+                .push(" AND instr(c.search, ")
+                .push_bind(q)
+                .push(") > 0");
+        }
+        if let Some((type_name, segment)) = &query.segment {
+            select
+                .push(" AND EXISTS (SELECT 1 FROM result_rows r WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id AND r.type_name = ")
+                .push_bind(type_name);
+            if let Some(segment) = segment {
+                select.push(" AND r.segment = ").push_bind(segment);
+            }
+            select.push(")");
+        }
+        select
+            .push(" ORDER BY c.customer_id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        select
+            .build()
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                Ok(Customer {
+                    id: row.get(0),
+                    attributes: parse_attributes(row.get(1))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>> {
+        sqlx::query(
+            "SELECT customer_id, attributes FROM customers WHERE org_id = ? AND customer_id = ?",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?
+        .map(|row| {
+            Ok(Customer {
+                id: row.get(0),
+                attributes: parse_attributes(row.get(1))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot> {
+        let mut tx = self.read.begin().await.map_err(db)?;
+        let data_version: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = ?")
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let customers = sqlx::query(
+            "SELECT customer_id, attributes FROM customers WHERE org_id = ? AND attributes <> '{}' ORDER BY customer_id",
+        )
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            Ok(Customer {
+                id: row.get(0),
+                attributes: parse_attributes(row.get(1))?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let lines = sqlx::query(
+            "SELECT customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date
+             FROM lines WHERE org_id = ? ORDER BY customer_id, order_id, line",
+        )
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            Ok(StoredLine {
+                customer_id: row.get(0),
+                order_id: row.get(1),
+                line: row.get(2),
+                date: date(row.get(3))?,
+                amount: strata_domain::money::Amount(row.get(4)),
+                margin: row
+                    .get::<Option<i64>, _>(5)
+                    .map(strata_domain::money::Amount),
+                agency: row.get(6),
+                brand: row.get(7),
+                category: row.get(8),
+                status: row.get(9),
+                due_date: row.get::<Option<&str>, _>(10).map(date).transpose()?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let manual = sqlx::query_as::<_, (String, String, String)>(
+            "SELECT type_name, customer_id, segment FROM manual_segments WHERE org_id = ? ORDER BY type_name, customer_id, segment",
+        )
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Snapshot {
+            customers,
+            lines,
+            manual,
+            data_version,
+        })
+    }
+
+    async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
+        sqlx::query(
+            "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = ? ORDER BY position",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            Ok(TypeRecord {
+                name: row.get(0),
+                definition: serde_json::from_str(row.get(1))
+                    .map_err(|e| StoreError::Corrupt(format!("type definition: {e}")))?,
+                version: row.get(2),
+                is_default: row.get(3),
+                updated_at: row.get(4),
+            })
+        })
+        .collect()
+    }
+
+    async fn put_type(&self, org: OrgId, put: &PutType) -> StoreResult<(TypeRecord, Change)> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let definition = serde_json::to_string(&put.definition).map_err(db)?;
+        let existing = sqlx::query_as::<_, (String, i64, bool)>(
+            "SELECT definition, version, is_default FROM segment_types WHERE org_id = ? AND name = ?",
+        )
+        .bind(org)
+        .bind(&put.name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        if put.is_default {
+            sqlx::query("UPDATE segment_types SET is_default = 0 WHERE org_id = ? AND name <> ?")
+                .bind(org)
+                .bind(&put.name)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        let change = match &existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO segment_types (org_id, name, position, definition, version, is_default, updated_at)
+                     VALUES (?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM segment_types WHERE org_id = ?), ?, 1, ?, ?)",
+                )
+                .bind(org)
+                .bind(&put.name)
+                .bind(org)
+                .bind(&definition)
+                .bind(put.is_default)
+                .bind(now())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                Change::Created
+            }
+            Some((old, _, old_default)) => {
+                let old: serde_json::Value = serde_json::from_str(old)
+                    .map_err(|e| StoreError::Corrupt(format!("type definition: {e}")))?;
+                if old != put.definition {
+                    sqlx::query(
+                        "UPDATE segment_types SET definition = ?, version = version + 1, is_default = ?, updated_at = ? WHERE org_id = ? AND name = ?",
+                    )
+                    .bind(&definition)
+                    .bind(put.is_default)
+                    .bind(now())
+                    .bind(org)
+                    .bind(&put.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    Change::Updated
+                } else if *old_default != put.is_default {
+                    sqlx::query(
+                        "UPDATE segment_types SET is_default = ? WHERE org_id = ? AND name = ?",
+                    )
+                    .bind(put.is_default)
+                    .bind(org)
+                    .bind(&put.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    Change::Updated
+                } else {
+                    Change::Unchanged
+                }
+            }
+        };
+        tx.commit().await.map_err(db)?;
+        let record = self
+            .types(org)
+            .await?
+            .into_iter()
+            .find(|t| t.name == put.name)
+            .ok_or_else(|| StoreError::Corrupt(format!("type '{}' vanished", put.name)))?;
+        Ok((record, change))
+    }
+
+    async fn rename_type(&self, org: OrgId, rename: &RenameType) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM segment_types WHERE org_id = ? AND name = ?)",
+        )
+        .bind(org)
+        .bind(&rename.to)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if taken {
+            return Err(StoreError::Conflict(format!(
+                "a type named '{}' already exists",
+                rename.to
+            )));
+        }
+        let updated = sqlx::query(
+            "UPDATE segment_types SET name = ?, definition = ?, version = version + 1, updated_at = ? WHERE org_id = ? AND name = ?",
+        )
+        .bind(&rename.to)
+        .bind(serde_json::to_string(&rename.definition).map_err(db)?)
+        .bind(now())
+        .bind(org)
+        .bind(&rename.from)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Conflict(format!(
+                "no type named '{}'",
+                rename.from
+            )));
+        }
+        for table in ["manual_segments", "type_results", "result_rows"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET type_name = ? WHERE org_id = ? AND type_name = ?"
+            ))
+            .bind(&rename.to)
+            .bind(org)
+            .bind(&rename.from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        for (name, definition) in &rename.rewritten {
+            sqlx::query(
+                "UPDATE segment_types SET definition = ?, version = version + 1, updated_at = ? WHERE org_id = ? AND name = ?",
+            )
+            .bind(serde_json::to_string(definition).map_err(db)?)
+            .bind(now())
+            .bind(org)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let deleted = sqlx::query("DELETE FROM segment_types WHERE org_id = ? AND name = ?")
+            .bind(org)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            > 0;
+        for table in ["manual_segments", "type_results", "result_rows"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE org_id = ? AND type_name = ?"
+            ))
+            .bind(org)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(deleted)
+    }
+
+    async fn set_manual(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        customer_id: &str,
+        segments: &[String],
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        sqlx::query(
+            "DELETE FROM manual_segments WHERE org_id = ? AND type_name = ? AND customer_id = ?",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        for segment in segments {
+            sqlx::query(
+                "INSERT INTO manual_segments (org_id, type_name, customer_id, segment) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(org)
+            .bind(type_name)
+            .bind(customer_id)
+            .bind(segment)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM manual_segments WHERE org_id = ? AND type_name = ?")
+                .bind(org)
+                .bind(type_name)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected(),
+        )
+    }
+
+    async fn drop_manual_outside(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        segments: &[String],
+    ) -> StoreResult<u64> {
+        let mut delete = QueryBuilder::<Sqlite>::new("DELETE FROM manual_segments WHERE org_id = ");
+        delete
+            .push_bind(org)
+            .push(" AND type_name = ")
+            .push_bind(type_name);
+        if !segments.is_empty() {
+            delete.push(" AND segment NOT IN (");
+            let mut list = delete.separated(", ");
+            for s in segments {
+                list.push_bind(s);
+            }
+            delete.push(")");
+        }
+        Ok(delete
+            .build()
+            .execute(&self.write)
+            .await
+            .map_err(db)?
+            .rows_affected())
+    }
+
+    async fn manual_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT type_name, segment FROM manual_segments WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
+        )
+        .bind(org)
+        .bind(customer_id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)
+    }
+
+    async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let active = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = ? AND status IN ('queued', 'running') ORDER BY id"
+        ))
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(run_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        if let Some(run) = active_overlap(&active, new)? {
+            return Ok((run, false));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO runs (org_id, types, as_of, status, created_at) VALUES (?, ?, ?, 'queued', ?) RETURNING id",
+        )
+        .bind(org)
+        .bind(serde_json::to_string(&new.types).map_err(db)?)
+        .bind(new.as_of.to_string())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let run = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let run = run_from_row(&run)?;
+        tx.commit().await.map_err(db)?;
+        Ok((run, true))
+    }
+
+    async fn run(&self, org: OrgId, id: i64) -> StoreResult<Option<Run>> {
+        sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = ? AND id = ?"
+        ))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?
+        .map(|r| run_from_row(&r))
+        .transpose()
+    }
+
+    async fn cancel_run(&self, org: OrgId, id: i64) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let queued = sqlx::query(
+            "UPDATE runs SET status = 'cancelled', cancel_requested = 1, finished_at = ? WHERE org_id = ? AND id = ? AND status = 'queued'",
+        )
+        .bind(now())
+        .bind(org)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        let running = sqlx::query(
+            "UPDATE runs SET cancel_requested = 1 WHERE org_id = ? AND id = ? AND status = 'running'",
+        )
+        .bind(org)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        tx.commit().await.map_err(db)?;
+        Ok(queued + running > 0)
+    }
+
+    async fn claim_run(&self, owner: &str, until: Timestamp) -> StoreResult<Option<Run>> {
+        sqlx::query(&format!(
+            "UPDATE runs SET status = 'running', lease_owner = ?, lease_until = ?, started_at = ?
+             WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1)
+             RETURNING {RUN_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(until)
+        .bind(now())
+        .fetch_optional(&self.write)
+        .await
+        .map_err(db)?
+        .map(|r| run_from_row(&r))
+        .transpose()
+    }
+
+    async fn renew_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        until: Timestamp,
+    ) -> StoreResult<Option<bool>> {
+        sqlx::query_scalar(
+            "UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running' RETURNING cancel_requested",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&self.write)
+        .await
+        .map_err(db)
+    }
+
+    async fn set_progress(&self, id: i64, progress: f64) -> StoreResult<()> {
+        sqlx::query("UPDATE runs SET progress = ? WHERE id = ?")
+            .bind(progress)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn finish_run(&self, id: i64, owner: &str, results: &RunResults) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let org: Option<i64> = sqlx::query_scalar(
+            "SELECT org_id FROM runs WHERE id = ? AND lease_owner = ? AND status = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(org) = org else {
+            return Err(StoreError::Conflict(format!(
+                "run {id} is no longer held by this process"
+            )));
+        };
+        for (type_name, version, rows) in &results.types {
+            sqlx::query("DELETE FROM result_rows WHERE org_id = ? AND type_name = ?")
+                .bind(org)
+                .bind(type_name)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            for batch in rows.chunks(ROWS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures) ",
+                );
+                let mut figures = Vec::with_capacity(batch.len());
+                for row in batch {
+                    figures.push(serde_json::to_string(&row.figures).map_err(db)?);
+                }
+                insert.push_values(batch.iter().zip(&figures), |mut b, (row, figures)| {
+                    b.push_bind(org)
+                        .push_bind(type_name)
+                        .push_bind(&row.segment)
+                        .push_bind(&row.customer_id)
+                        .push_bind(&row.source)
+                        .push_bind(&row.auto_segment)
+                        .push_bind(&row.manual_segment)
+                        .push_bind(figures);
+                });
+                insert.build().execute(&mut *tx).await.map_err(db)?;
+            }
+            sqlx::query(
+                "INSERT INTO type_results (org_id, type_name, run_id, version, data_version) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (org_id, type_name) DO UPDATE SET run_id = excluded.run_id, version = excluded.version, data_version = excluded.data_version",
+            )
+            .bind(org)
+            .bind(type_name)
+            .bind(id)
+            .bind(version)
+            .bind(results.data_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query(
+            "UPDATE runs SET status = 'succeeded', progress = 1, report = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+        )
+        .bind(serde_json::to_string(&results.report).map_err(db)?)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE runs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status IN ('queued', 'running')",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now())
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn fail_expired_runs(&self, now: Timestamp) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE runs SET status = 'failed', error = 'interrupted: the process running it stopped', finished_at = ?, lease_owner = NULL, lease_until = NULL
+             WHERE status = 'running' AND lease_until < ?",
+        )
+        .bind(now)
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(db)?
+        .rows_affected())
+    }
+
+    async fn latest_results(&self, org: OrgId) -> StoreResult<Vec<TypeState>> {
+        Ok(sqlx::query_as::<_, (String, i64, i64, i64)>(
+            "SELECT type_name, run_id, version, data_version FROM type_results WHERE org_id = ? ORDER BY type_name",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(type_name, run_id, version, data_version)| TypeState {
+            type_name,
+            run_id,
+            version,
+            data_version,
+        })
+        .collect())
+    }
+
+    async fn results_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<ResultRow>> {
+        sqlx::query(
+            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
+             FROM result_rows WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
+        )
+        .bind(org)
+        .bind(customer_id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::result_from_row)
+        .collect()
+    }
+
+    async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>> {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, c.attributes
+             FROM result_rows r LEFT JOIN customers c ON c.org_id = r.org_id AND c.customer_id = r.customer_id
+             WHERE r.org_id = ",
+        );
+        select
+            .push_bind(org)
+            .push(" AND r.type_name = ")
+            .push_bind(&query.type_name)
+            .push(" AND r.segment = ")
+            .push_bind(&query.segment);
+        if let Some(after) = &query.after {
+            select.push(" AND r.customer_id > ").push_bind(after);
+        }
+        select
+            .push(" ORDER BY r.customer_id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        select
+            .build()
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                Ok(Member {
+                    row: rows::result_from_row(row)?,
+                    attributes: row
+                        .get::<Option<&str>, _>(7)
+                        .map(parse_attributes)
+                        .transpose()?
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn result_pairs(
+        &self,
+        org: OrgId,
+        type_name: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT customer_id, segment FROM result_rows WHERE org_id = ? AND type_name = ? ORDER BY customer_id, segment",
+        )
+        .bind(org)
+        .bind(type_name)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)
+    }
+
+    async fn data_version(&self, org: OrgId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = ?")
+            .bind(org)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db)
+    }
+}
+
+async fn bump_data_version(tx: &mut sqlx::Transaction<'_, Sqlite>, org: OrgId) -> StoreResult<()> {
+    sqlx::query("UPDATE orgs SET data_version = data_version + 1 WHERE id = ?")
+        .bind(org)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}

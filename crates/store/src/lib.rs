@@ -1,0 +1,165 @@
+//! The storage interface of `strata serve`: what the server keeps
+//! (organisations, tokens, settings, customers, sales lines, segment types,
+//! runs and their results, manual assignments) and the one trait every
+//! database implements. The HTTP layer talks to a `dyn Store` and never
+//! writes SQL; `strata-store-sqlite` and `strata-store-postgres` implement
+//! it, each with its own migrations, and both pass [`suite`].
+
+mod error;
+mod models;
+mod prepare;
+mod token;
+
+#[cfg(feature = "suite")]
+pub mod suite;
+
+pub use error::{StoreError, StoreResult};
+pub use models::*;
+pub use prepare::{active_overlap, merge_attributes, order_sizes, search_query, search_text};
+pub use token::{hash_token, new_token};
+
+use async_trait::async_trait;
+use strata_domain::config::input::SettingsInput;
+
+/// Everything the server stores, scoped by organisation.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// The organisation with this name, created if missing; `true` when it
+    /// was created.
+    async fn ensure_org(&self, name: &str) -> StoreResult<(Org, bool)>;
+
+    /// Stores a token (only its hash) for an organisation.
+    async fn create_token(&self, new: &NewToken) -> StoreResult<Token>;
+
+    /// The token with this hash, if it exists.
+    async fn token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Token>>;
+
+    /// An organisation's tokens, oldest first.
+    async fn tokens(&self, org: OrgId) -> StoreResult<Vec<Token>>;
+
+    /// Revokes a token of an organisation; `false` when it has none with this id.
+    async fn delete_token(&self, org: OrgId, id: i64) -> StoreResult<bool>;
+
+    /// An organisation's settings as stored (defaults left unset).
+    async fn settings(&self, org: OrgId) -> StoreResult<SettingsInput>;
+
+    /// Replaces an organisation's settings.
+    async fn set_settings(&self, org: OrgId, settings: &SettingsInput) -> StoreResult<()>;
+
+    /// Upserts customers by id: attributes absent from a record keep their
+    /// values. All or nothing; returns how many customers changed.
+    async fn upsert_customers(&self, org: OrgId, customers: &[Customer]) -> StoreResult<u64>;
+
+    /// Stores sales lines, all or nothing (see [`LineImport`]); returns how
+    /// many lines were added, changed or removed.
+    async fn import_lines(&self, org: OrgId, import: &LineImport) -> StoreResult<u64>;
+
+    /// A page of customers ordered by id, after `query.after`.
+    async fn customers(&self, org: OrgId, query: &CustomerQuery) -> StoreResult<Vec<Customer>>;
+
+    /// One customer, with or without attributes (known from lines only).
+    async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>>;
+
+    /// Everything a run reads, from one consistent snapshot.
+    async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot>;
+
+    /// An organisation's segment types, in the order they were created.
+    async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>>;
+
+    /// Creates or replaces a type; its version grows only when its
+    /// definition changes. Setting `is_default` takes it from any other type.
+    async fn put_type(&self, org: OrgId, put: &PutType) -> StoreResult<(TypeRecord, Change)>;
+
+    /// Renames a type and rewrites the definitions that reference it (given
+    /// by the caller, already rewritten), its manual assignments and results.
+    async fn rename_type(&self, org: OrgId, rename: &RenameType) -> StoreResult<()>;
+
+    /// Deletes a type with its results and manual assignments; `false` when
+    /// it does not exist.
+    async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool>;
+
+    /// Sets a customer's manual segments in a type (one for a tiered type),
+    /// replacing any it had; an empty list clears them.
+    async fn set_manual(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        customer_id: &str,
+        segments: &[String],
+    ) -> StoreResult<()>;
+
+    /// Clears every manual assignment of a type; returns how many there were.
+    async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64>;
+
+    /// Drops the manual assignments naming segments a type no longer has.
+    async fn drop_manual_outside(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        segments: &[String],
+    ) -> StoreResult<u64>;
+
+    /// A customer's manual segments in every type: `(type, segment)`.
+    async fn manual_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<(String, String)>>;
+
+    /// Queues a run, or returns the queued or running run of the same
+    /// types and as-of date; a run in progress of one of the types at
+    /// another date is [`StoreError::Conflict`].
+    async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)>;
+
+    /// One run of an organisation.
+    async fn run(&self, org: OrgId, id: i64) -> StoreResult<Option<Run>>;
+
+    /// Asks a queued or running run to stop; `false` when it had finished.
+    async fn cancel_run(&self, org: OrgId, id: i64) -> StoreResult<bool>;
+
+    /// Claims the oldest queued run for `owner` with a lease until `until`.
+    async fn claim_run(&self, owner: &str, until: Timestamp) -> StoreResult<Option<Run>>;
+
+    /// Extends the lease of a run `owner` holds; returns whether the run
+    /// was asked to stop, or `None` when the lease is no longer `owner`'s.
+    async fn renew_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        until: Timestamp,
+    ) -> StoreResult<Option<bool>>;
+
+    /// Records how far a run has gone, between 0 and 1.
+    async fn set_progress(&self, id: i64, progress: f64) -> StoreResult<()>;
+
+    /// Stores a successful run's results and marks it succeeded, in one
+    /// transaction; the results replace each type's previous ones.
+    async fn finish_run(&self, id: i64, owner: &str, results: &RunResults) -> StoreResult<()>;
+
+    /// Marks a run failed or cancelled; earlier results stay in force.
+    async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()>;
+
+    /// Marks failed the running runs whose lease has expired by `now`;
+    /// returns how many.
+    async fn fail_expired_runs(&self, now: Timestamp) -> StoreResult<u64>;
+
+    /// The latest successful result of each type that has one.
+    async fn latest_results(&self, org: OrgId) -> StoreResult<Vec<TypeState>>;
+
+    /// A customer's stored rows in every type's latest result.
+    async fn results_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<ResultRow>>;
+
+    /// A page of a segment's members in a type's latest result, by customer id.
+    async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>>;
+
+    /// The rows of a type's latest result, `(customer, segment)`: what a
+    /// run that does not classify the type again reads.
+    async fn result_pairs(&self, org: OrgId, type_name: &str)
+        -> StoreResult<Vec<(String, String)>>;
+
+    /// The version of an organisation's data, for staleness: it grows with
+    /// every import that changes something.
+    async fn data_version(&self, org: OrgId) -> StoreResult<i64>;
+}

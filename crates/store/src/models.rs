@@ -1,0 +1,389 @@
+//! What the store keeps, as plain values.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use strata_domain::date::Date;
+use strata_domain::money::Amount;
+
+/// An organisation's id.
+pub type OrgId = i64;
+
+/// A moment, in UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// The current moment to the microsecond, the precision both databases keep.
+pub fn now() -> Timestamp {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// An organisation: every other record belongs to one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Org {
+    /// Its id.
+    pub id: OrgId,
+    /// Its unique name.
+    pub name: String,
+}
+
+/// What a token may do; each role may do what the ones before it may.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads segments, customers and reports.
+    Viewer,
+    /// Also imports, defines types, runs, sets manual segments, exports members.
+    Editor,
+    /// Also manages tokens and settings.
+    Admin,
+}
+
+impl Role {
+    /// Every role, weakest first.
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Editor, Role::Admin];
+
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role with this name.
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// The SHA-256 of a token: all the store knows of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenHash(pub Vec<u8>);
+
+/// A token to store.
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    /// Its organisation.
+    pub org: OrgId,
+    /// What it may do.
+    pub role: Role,
+    /// Its label: the actor named in history.
+    pub label: String,
+    /// Its hash.
+    pub hash: TokenHash,
+}
+
+/// A stored token, without its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Its id.
+    pub id: i64,
+    /// Its organisation.
+    pub org: OrgId,
+    /// What it may do.
+    pub role: Role,
+    /// Its label.
+    pub label: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// A customer and its attributes (customers-file columns but the id).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Customer {
+    /// The customer account's id.
+    pub id: String,
+    /// Column name to value; an upsert leaves absent columns as they were.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// One stored sales line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLine {
+    /// The customer account.
+    pub customer_id: String,
+    /// The order.
+    pub order_id: String,
+    /// The line's number within its order.
+    pub line: i64,
+    /// The line's date.
+    pub date: Date,
+    /// The amount; negative for returns.
+    pub amount: Amount,
+    /// The margin, when known.
+    pub margin: Option<Amount>,
+    /// The agency that sold the line.
+    pub agency: Option<String>,
+    /// The product brand.
+    pub brand: Option<String>,
+    /// The product category.
+    pub category: Option<String>,
+    /// The order's status.
+    pub status: Option<String>,
+    /// The order's due date.
+    pub due_date: Option<Date>,
+}
+
+/// Sales lines to store. A line is identified by its customer, order and
+/// line number.
+#[derive(Clone, Debug, Default)]
+pub struct LineImport {
+    /// The lines.
+    pub lines: Vec<StoredLine>,
+    /// `true` when the lines were numbered by the import (it had no `line`
+    /// column): each (customer, order) it contains is replaced as a whole,
+    /// so lines beyond the import's own are removed.
+    pub whole_orders: bool,
+}
+
+/// A query for a page of customers.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerQuery {
+    /// Only customers whose id comes after this one.
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+    /// Only members of this `(type, segment)` in the type's latest result.
+    pub segment: Option<(String, Option<String>)>,
+    /// Only customers whose id, name, e-mail or VAT contains this text,
+    /// already folded (lower case, accents removed).
+    pub search: Option<String>,
+}
+
+/// Everything a run reads, as of one moment.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Every customer with attributes.
+    pub customers: Vec<Customer>,
+    /// Every sales line.
+    pub lines: Vec<StoredLine>,
+    /// Every manual assignment: `(type, customer, segment)`.
+    pub manual: Vec<(String, String, String)>,
+    /// The data version the snapshot shows.
+    pub data_version: i64,
+}
+
+/// A stored segment type: its definition and the server's settings of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeRecord {
+    /// Its name (unique in its organisation).
+    pub name: String,
+    /// The JSON form of its `[[types]]` entry.
+    pub definition: serde_json::Value,
+    /// Grows with every change of the definition.
+    pub version: i64,
+    /// The type shown first in customer lists (one per organisation).
+    pub is_default: bool,
+    /// When the definition last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A type to create or replace.
+#[derive(Clone, Debug)]
+pub struct PutType {
+    /// Its name.
+    pub name: String,
+    /// The JSON form of its definition.
+    pub definition: serde_json::Value,
+    /// Whether it becomes the default type.
+    pub is_default: bool,
+}
+
+/// What a write did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A new record.
+    Created,
+    /// An existing record changed.
+    Updated,
+    /// Nothing changed.
+    Unchanged,
+}
+
+/// A rename of a type.
+#[derive(Clone, Debug)]
+pub struct RenameType {
+    /// The current name.
+    pub from: String,
+    /// The new name.
+    pub to: String,
+    /// The renamed type's definition, with its new name.
+    pub definition: serde_json::Value,
+    /// The other types whose rules referenced it: `(name, new definition)`.
+    pub rewritten: Vec<(String, serde_json::Value)>,
+}
+
+/// The state of a run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker holds it.
+    Running,
+    /// Its results are stored.
+    Succeeded,
+    /// It stopped on an error or its worker disappeared.
+    Failed,
+    /// Someone asked it to stop.
+    Cancelled,
+}
+
+impl RunStatus {
+    /// Every status.
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Queued,
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+    ];
+
+    /// The status's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status with this name.
+    pub fn from_name(name: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the run is over.
+    pub fn is_final(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+}
+
+/// A run to queue.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    /// The types it classifies.
+    pub types: Vec<String>,
+    /// Its as-of date.
+    pub as_of: Date,
+}
+
+/// A run of some types of an organisation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    /// Its id.
+    pub id: i64,
+    /// Its organisation.
+    pub org: OrgId,
+    /// The types it classifies.
+    pub types: Vec<String>,
+    /// Its as-of date.
+    pub as_of: Date,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// How far it has gone, 0 to 1.
+    pub progress: f64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// What it produced, once it succeeded.
+    pub report: Option<RunReport>,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// When a worker took it.
+    pub started_at: Option<Timestamp>,
+    /// When it ended.
+    pub finished_at: Option<Timestamp>,
+}
+
+/// What a successful run produced, per type.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// One entry per type classified.
+    pub types: Vec<TypeReport>,
+    /// Types not classified by the run whose stored results its rules
+    /// read: `(type, run id)`.
+    #[serde(default)]
+    pub read: Vec<(String, i64)>,
+}
+
+/// What a run produced for one type.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeReport {
+    /// The type.
+    pub name: String,
+    /// The definition version classified.
+    pub version: i64,
+    /// Members per segment.
+    pub counts: BTreeMap<String, u64>,
+    /// Customers whose effective segments differ from the type's previous
+    /// successful run.
+    pub changed: u64,
+}
+
+/// One row of a type's result: a row of `assignments.csv`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResultRow {
+    /// The type.
+    pub type_name: String,
+    /// The customer.
+    pub customer_id: String,
+    /// The segment at the time of the run.
+    pub segment: String,
+    /// Where it came from: computed, default, manual, include.
+    pub source: String,
+    /// The computed segment, if any.
+    pub auto_segment: Option<String>,
+    /// The manual segment at the time of the run, if any.
+    pub manual_segment: Option<String>,
+    /// The other columns of `assignments.csv` that have a value.
+    pub figures: BTreeMap<String, String>,
+}
+
+/// The results of a successful run.
+#[derive(Clone, Debug, Default)]
+pub struct RunResults {
+    /// The report.
+    pub report: RunReport,
+    /// One entry per type classified: its name, definition version and rows.
+    pub types: Vec<(String, i64, Vec<ResultRow>)>,
+    /// The data version the run read.
+    pub data_version: i64,
+}
+
+/// The latest successful result of a type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeState {
+    /// The type.
+    pub type_name: String,
+    /// The run that produced it.
+    pub run_id: i64,
+    /// The definition version it classified.
+    pub version: i64,
+    /// The data version it read.
+    pub data_version: i64,
+}
+
+/// A query for a page of a segment's members.
+#[derive(Clone, Debug)]
+pub struct MembersQuery {
+    /// The type.
+    pub type_name: String,
+    /// The segment.
+    pub segment: String,
+    /// Only customers after this id.
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A member of a segment: its row and its attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The stored row.
+    pub row: ResultRow,
+    /// The customer's attributes.
+    pub attributes: BTreeMap<String, String>,
+}

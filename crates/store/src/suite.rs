@@ -1,0 +1,638 @@
+//! The tests every backend passes: each function takes a fresh, empty store.
+//! A backend runs them all with [`store_suite!`](crate::store_suite).
+
+use crate::*;
+use std::collections::BTreeMap;
+use strata_domain::date::Date;
+use strata_domain::money::Amount;
+
+/// Generates one test per suite function for a backend. `$open` is an
+/// `async fn(&str) -> Option<S>` giving a fresh store for the named test,
+/// or `None` when the backend is missing and the test may skip.
+#[macro_export]
+macro_rules! store_suite {
+    ($open:path) => {
+        $crate::store_suite!(@each $open;
+            orgs_and_tokens, settings_round_trip, customers_merge_and_page,
+            lines_upsert_and_replace_whole_orders, types_versions_and_default,
+            rename_and_delete_types, runs_queue_claim_and_lease, finished_runs_replace_results,
+            manual_assignments, organisations_are_isolated, snapshot_reads_everything);
+    };
+    (@each $open:path; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(store) = $open(stringify!($name)).await else { return };
+                $crate::suite::$name(&store).await;
+            }
+        )*
+    };
+}
+
+fn day(text: &str) -> Date {
+    Date::parse_iso(text).expect("a test date")
+}
+
+fn line(customer: &str, order: &str, n: i64, amount: i64) -> StoredLine {
+    StoredLine {
+        customer_id: customer.into(),
+        order_id: order.into(),
+        line: n,
+        date: day("2026-01-15"),
+        amount: Amount::from_units(amount),
+        margin: None,
+        agency: Some("Lyon".into()),
+        brand: None,
+        category: None,
+        status: None,
+        due_date: None,
+    }
+}
+
+fn customer(id: &str, attributes: &[(&str, &str)]) -> Customer {
+    Customer {
+        id: id.into(),
+        attributes: attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+async fn org(store: &dyn Store, name: &str) -> OrgId {
+    store.ensure_org(name).await.expect("an organisation").0.id
+}
+
+fn page(limit: u32) -> CustomerQuery {
+    CustomerQuery {
+        limit,
+        ..CustomerQuery::default()
+    }
+}
+
+/// Organisations are created once; tokens are found by hash only, listed
+/// and revoked within their organisation.
+pub async fn orgs_and_tokens(store: &dyn Store) {
+    let (acme, created) = store.ensure_org("acme").await.unwrap();
+    assert!(created);
+    let (again, created) = store.ensure_org("acme").await.unwrap();
+    assert!(!created);
+    assert_eq!(again, acme);
+    let other = org(store, "other").await;
+    assert_ne!(other, acme.id);
+
+    let (secret, hash) = new_token();
+    let token = store
+        .create_token(&NewToken {
+            org: acme.id,
+            role: Role::Editor,
+            label: "crm sync".into(),
+            hash: hash.clone(),
+        })
+        .await
+        .unwrap();
+    let found = store.token_by_hash(&hash_token(&secret)).await.unwrap();
+    assert_eq!(found.as_ref(), Some(&token));
+    assert_eq!(found.unwrap().role, Role::Editor);
+    assert_eq!(
+        store
+            .token_by_hash(&hash_token("strata_nope"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.tokens(acme.id).await.unwrap(), vec![token.clone()]);
+    assert!(store.tokens(other).await.unwrap().is_empty());
+    assert!(!store.delete_token(other, token.id).await.unwrap());
+    assert!(store.delete_token(acme.id, token.id).await.unwrap());
+    assert_eq!(store.token_by_hash(&hash).await.unwrap(), None);
+}
+
+/// Settings are stored as given and read back.
+pub async fn settings_round_trip(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    assert_eq!(store.settings(acme).await.unwrap(), Default::default());
+    let settings = strata_domain::config::input::SettingsInput {
+        currency: Some("CHF".into()),
+        time_zone: Some("Europe/Zurich".into()),
+        attributes: [("region".to_owned(), "text".to_owned())].into(),
+        closed_statuses: Some(vec!["done".into()]),
+    };
+    store.set_settings(acme, &settings).await.unwrap();
+    assert_eq!(store.settings(acme).await.unwrap(), settings);
+}
+
+/// Upserts keep absent attributes, count only real changes, and pages
+/// follow customer ids; search ignores case and accents.
+pub async fn customers_merge_and_page(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let batch = [
+        customer("C2", &[("name", "Société Générale"), ("city", "Lyon")]),
+        customer("C1", &[("name", "Alpha"), ("email", "a@example.com")]),
+        customer("C3", &[]),
+    ];
+    assert_eq!(store.upsert_customers(acme, &batch).await.unwrap(), 3);
+    let version = store.data_version(acme).await.unwrap();
+    assert_eq!(store.upsert_customers(acme, &batch).await.unwrap(), 0);
+    assert_eq!(store.data_version(acme).await.unwrap(), version);
+    assert_eq!(
+        store
+            .upsert_customers(acme, &[customer("C2", &[("city", "Paris")])])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.data_version(acme).await.unwrap() > version);
+    let c2 = store.customer(acme, "C2").await.unwrap().unwrap();
+    assert_eq!(
+        c2.attributes,
+        customer("C2", &[("city", "Paris"), ("name", "Société Générale")]).attributes
+    );
+    let first = store.customers(acme, &page(2)).await.unwrap();
+    assert_eq!(
+        first.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["C1", "C2"]
+    );
+    let rest = store
+        .customers(
+            acme,
+            &CustomerQuery {
+                after: Some("C2".into()),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["C3"]
+    );
+    for (q, expected) in [
+        ("SOCIETE", vec!["C2"]),
+        ("example", vec!["C1"]),
+        ("c", vec!["C1", "C2", "C3"]),
+        ("paris", vec![]),
+    ] {
+        let found = store
+            .customers(
+                acme,
+                &CustomerQuery {
+                    search: Some(search_query(q)),
+                    ..page(10)
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            expected,
+            "search {q:?}"
+        );
+    }
+    assert_eq!(store.customer(acme, "C9").await.unwrap(), None);
+}
+
+/// Lines are identified by customer, order and line: sending them again
+/// changes nothing; an import of whole orders removes the lines it no
+/// longer has; a customer known only from lines exists without attributes.
+pub async fn lines_upsert_and_replace_whole_orders(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let three = LineImport {
+        lines: vec![
+            line("C1", "O1", 1, 10),
+            line("C1", "O1", 2, 20),
+            line("C1", "O1", 3, 30),
+            line("C2", "O2", 1, 5),
+        ],
+        whole_orders: true,
+    };
+    assert_eq!(store.import_lines(acme, &three).await.unwrap(), 4);
+    let version = store.data_version(acme).await.unwrap();
+    assert_eq!(store.import_lines(acme, &three).await.unwrap(), 0);
+    assert_eq!(store.data_version(acme).await.unwrap(), version);
+    assert_eq!(
+        store.customer(acme, "C2").await.unwrap(),
+        Some(customer("C2", &[]))
+    );
+
+    let one = LineImport {
+        lines: vec![line("C1", "O1", 1, 10)],
+        whole_orders: true,
+    };
+    assert_eq!(store.import_lines(acme, &one).await.unwrap(), 2);
+    let mut changed = line("C2", "O2", 1, 6);
+    changed.margin = Some(Amount(12_345));
+    let keyed = LineImport {
+        lines: vec![changed.clone(), line("C2", "O2", 7, 1)],
+        whole_orders: false,
+    };
+    assert_eq!(store.import_lines(acme, &keyed).await.unwrap(), 2);
+    let snapshot = store.snapshot(acme).await.unwrap();
+    assert_eq!(
+        snapshot.lines,
+        vec![line("C1", "O1", 1, 10), changed, line("C2", "O2", 7, 1)]
+    );
+    assert!(snapshot.data_version > version);
+}
+
+/// A type's version grows only when its definition changes; one type at
+/// most is the default.
+pub async fn types_versions_and_default(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let put = |name: &str, share: u32, is_default: bool| PutType {
+        name: name.into(),
+        definition: serde_json::json!({"name": name, "method": "pareto", "share": share}),
+        is_default,
+    };
+    let (abc, change) = store.put_type(acme, &put("ABC", 80, true)).await.unwrap();
+    assert_eq!(
+        (abc.version, change, abc.is_default),
+        (1, Change::Created, true)
+    );
+    let (same, change) = store.put_type(acme, &put("ABC", 80, true)).await.unwrap();
+    assert_eq!((same.version, change), (1, Change::Unchanged));
+    let (changed, change) = store.put_type(acme, &put("ABC", 70, true)).await.unwrap();
+    assert_eq!((changed.version, change), (2, Change::Updated));
+    store.put_type(acme, &put("RFM", 1, true)).await.unwrap();
+    let types = store.types(acme).await.unwrap();
+    assert_eq!(
+        types
+            .iter()
+            .map(|t| (t.name.as_str(), t.is_default, t.version))
+            .collect::<Vec<_>>(),
+        [("ABC", false, 2), ("RFM", true, 1)]
+    );
+}
+
+/// Renaming moves manual assignments and rewrites the referencing types;
+/// deleting removes a type with its manual assignments.
+pub async fn rename_and_delete_types(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    for name in ["ABC", "VIP"] {
+        store
+            .put_type(
+                acme,
+                &PutType {
+                    name: name.into(),
+                    definition: serde_json::json!({"name": name}),
+                    is_default: false,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .await
+        .unwrap();
+    let rename = RenameType {
+        from: "ABC".into(),
+        to: "Tiers".into(),
+        definition: serde_json::json!({"name": "Tiers"}),
+        rewritten: vec![(
+            "VIP".into(),
+            serde_json::json!({"name": "VIP", "reads": "Tiers"}),
+        )],
+    };
+    store.rename_type(acme, &rename).await.unwrap();
+    let types = store.types(acme).await.unwrap();
+    assert_eq!(
+        types
+            .iter()
+            .map(|t| (t.name.as_str(), t.version))
+            .collect::<Vec<_>>(),
+        [("Tiers", 2), ("VIP", 2)]
+    );
+    assert_eq!(types[1].definition["reads"], "Tiers");
+    assert_eq!(
+        store.manual_of(acme, "C1").await.unwrap(),
+        [("Tiers".to_owned(), "A".to_owned())]
+    );
+    let clash = RenameType {
+        from: "Tiers".into(),
+        to: "VIP".into(),
+        definition: serde_json::json!({"name": "VIP"}),
+        rewritten: vec![],
+    };
+    assert!(matches!(
+        store.rename_type(acme, &clash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.delete_type(acme, "Tiers").await.unwrap());
+    assert!(!store.delete_type(acme, "Tiers").await.unwrap());
+    assert!(store.manual_of(acme, "C1").await.unwrap().is_empty());
+}
+
+/// A run is queued once per types and date; a worker claims it with a
+/// lease it renews; only expired leases are failed on start.
+pub async fn runs_queue_claim_and_lease(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let new = |types: &[&str], as_of: &str| NewRun {
+        types: types.iter().map(|t| (*t).to_owned()).collect(),
+        as_of: day(as_of),
+    };
+    let (run, created) = store
+        .create_run(acme, &new(&["ABC"], "2026-06-30"))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(run.status, RunStatus::Queued);
+    let (same, created) = store
+        .create_run(acme, &new(&["ABC"], "2026-06-30"))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(same.id, run.id);
+    assert!(matches!(
+        store.create_run(acme, &new(&["ABC"], "2026-07-31")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let (other, _) = store
+        .create_run(acme, &new(&["RFM"], "2026-07-31"))
+        .await
+        .unwrap();
+
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let claimed = store.claim_run("worker-1", soon).await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.status), (run.id, RunStatus::Running));
+    assert_eq!(
+        store.renew_lease(run.id, "worker-1", soon).await.unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        store.renew_lease(run.id, "worker-2", soon).await.unwrap(),
+        None
+    );
+    assert!(store.cancel_run(acme, run.id).await.unwrap());
+    assert_eq!(
+        store.renew_lease(run.id, "worker-1", soon).await.unwrap(),
+        Some(true)
+    );
+
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let second = store.claim_run("worker-2", past).await.unwrap().unwrap();
+    assert_eq!(second.id, other.id);
+    assert_eq!(store.claim_run("worker-3", soon).await.unwrap(), None);
+    assert_eq!(
+        store.fail_expired_runs(chrono::Utc::now()).await.unwrap(),
+        1
+    );
+    let failed = store.run(acme, other.id).await.unwrap().unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(failed.error.unwrap().contains("interrupted"));
+    assert_eq!(
+        store.run(acme, run.id).await.unwrap().unwrap().status,
+        RunStatus::Running
+    );
+
+    store
+        .end_run(run.id, RunStatus::Cancelled, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.run(acme, run.id).await.unwrap().unwrap().status,
+        RunStatus::Cancelled
+    );
+    assert!(!store.cancel_run(acme, run.id).await.unwrap());
+}
+
+fn result_row(type_name: &str, customer: &str, segment: &str) -> ResultRow {
+    ResultRow {
+        type_name: type_name.into(),
+        customer_id: customer.into(),
+        segment: segment.into(),
+        source: "computed".into(),
+        auto_segment: Some(segment.into()),
+        manual_segment: None,
+        figures: BTreeMap::from([("eligible_sales".to_owned(), "12.5".to_owned())]),
+    }
+}
+
+/// A finished run's rows replace the type's previous ones at once; a run
+/// whose lease another process holds cannot store anything.
+pub async fn finished_runs_replace_results(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    store
+        .upsert_customers(acme, &[customer("C1", &[("name", "Alpha")])])
+        .await
+        .unwrap();
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let mut run_ids = Vec::new();
+    for (as_of, rows) in [
+        (
+            "2026-01-31",
+            vec![result_row("ABC", "C1", "A"), result_row("ABC", "C2", "B")],
+        ),
+        ("2026-02-28", vec![result_row("ABC", "C2", "A")]),
+    ] {
+        let (run, _) = store
+            .create_run(
+                acme,
+                &NewRun {
+                    types: vec!["ABC".into()],
+                    as_of: day(as_of),
+                },
+            )
+            .await
+            .unwrap();
+        store.claim_run("w", soon).await.unwrap().unwrap();
+        let results = RunResults {
+            report: RunReport {
+                types: vec![TypeReport {
+                    name: "ABC".into(),
+                    version: 1,
+                    ..TypeReport::default()
+                }],
+                read: vec![],
+            },
+            types: vec![("ABC".into(), 1, rows)],
+            data_version: 3,
+        };
+        assert!(matches!(
+            store.finish_run(run.id, "someone else", &results).await,
+            Err(StoreError::Conflict(_))
+        ));
+        store.finish_run(run.id, "w", &results).await.unwrap();
+        let done = store.run(acme, run.id).await.unwrap().unwrap();
+        assert_eq!(done.status, RunStatus::Succeeded);
+        assert_eq!(done.report, Some(results.report));
+        run_ids.push(run.id);
+    }
+    assert_eq!(
+        store.latest_results(acme).await.unwrap(),
+        [TypeState {
+            type_name: "ABC".into(),
+            run_id: run_ids[1],
+            version: 1,
+            data_version: 3
+        }]
+    );
+    assert_eq!(
+        store.result_pairs(acme, "ABC").await.unwrap(),
+        [("C2".to_owned(), "A".to_owned())]
+    );
+    assert!(store.results_of(acme, "C1").await.unwrap().is_empty());
+    let members = store
+        .members(
+            acme,
+            &MembersQuery {
+                type_name: "ABC".into(),
+                segment: "A".into(),
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].row, result_row("ABC", "C2", "A"));
+}
+
+/// Manual segments replace each other, clear, and drop with their segment.
+pub async fn manual_assignments(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    store
+        .set_manual(acme, "Groups", "C1", &["X".into(), "Y".into()])
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C1", &["B".into()])
+        .await
+        .unwrap();
+    let pairs = |v: &[(&str, &str)]| {
+        v.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        store.manual_of(acme, "C1").await.unwrap(),
+        pairs(&[("ABC", "B"), ("Groups", "X"), ("Groups", "Y")])
+    );
+    assert_eq!(
+        store
+            .drop_manual_outside(acme, "Groups", &["Y".into()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.clear_manual(acme, "ABC").await.unwrap(), 1);
+    assert_eq!(
+        store.manual_of(acme, "C1").await.unwrap(),
+        pairs(&[("Groups", "Y")])
+    );
+    store.set_manual(acme, "Groups", "C1", &[]).await.unwrap();
+    assert!(store.manual_of(acme, "C1").await.unwrap().is_empty());
+}
+
+/// Nothing of one organisation is visible to another.
+pub async fn organisations_are_isolated(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    store
+        .upsert_customers(acme, &[customer("C1", &[("name", "Alpha")])])
+        .await
+        .unwrap();
+    store
+        .import_lines(
+            acme,
+            &LineImport {
+                lines: vec![line("C1", "O1", 1, 10)],
+                whole_orders: true,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .put_type(
+            acme,
+            &PutType {
+                name: "ABC".into(),
+                definition: serde_json::json!({}),
+                is_default: true,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .await
+        .unwrap();
+    let (run, _) = store
+        .create_run(
+            acme,
+            &NewRun {
+                types: vec!["ABC".into()],
+                as_of: day("2026-01-31"),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.customer(other, "C1").await.unwrap(), None);
+    assert!(store.customers(other, &page(10)).await.unwrap().is_empty());
+    assert!(store.types(other).await.unwrap().is_empty());
+    assert!(store.manual_of(other, "C1").await.unwrap().is_empty());
+    assert_eq!(store.run(other, run.id).await.unwrap(), None);
+    assert!(!store.cancel_run(other, run.id).await.unwrap());
+    assert!(!store.delete_type(other, "ABC").await.unwrap());
+    let snapshot = store.snapshot(other).await.unwrap();
+    assert!(
+        snapshot.lines.is_empty() && snapshot.customers.is_empty() && snapshot.manual.is_empty()
+    );
+    let (separate, _) = store
+        .put_type(
+            other,
+            &PutType {
+                name: "ABC".into(),
+                definition: serde_json::json!({"x": 1}),
+                is_default: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(separate.version, 1);
+    assert_eq!(
+        store.types(acme).await.unwrap()[0].definition,
+        serde_json::json!({})
+    );
+}
+
+/// A snapshot holds the customers with attributes, every line and every
+/// manual assignment.
+pub async fn snapshot_reads_everything(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    store
+        .upsert_customers(acme, &[customer("C1", &[("vat", "FR1")])])
+        .await
+        .unwrap();
+    let mut full = line("C2", "O1", 1, 10);
+    full.margin = Some(Amount(-5));
+    full.brand = Some("Acme".into());
+    full.category = Some("Tools".into());
+    full.status = Some("open".into());
+    full.due_date = Some(day("2026-03-01"));
+    store
+        .import_lines(
+            acme,
+            &LineImport {
+                lines: vec![full.clone()],
+                whole_orders: false,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C2", &["A".into()])
+        .await
+        .unwrap();
+    let snapshot = store.snapshot(acme).await.unwrap();
+    assert_eq!(snapshot.customers, [customer("C1", &[("vat", "FR1")])]);
+    assert_eq!(snapshot.lines, [full]);
+    assert_eq!(
+        snapshot.manual,
+        [("ABC".to_owned(), "C2".to_owned(), "A".to_owned())]
+    );
+}
