@@ -153,6 +153,27 @@ pub struct AccountAssignment {
     pub manual_segment: Option<SegmentIdx>,
 }
 
+/// An account's effective segments from its automatic ones and its manual
+/// ones, by the precedence runs apply: in a tiered type (one segment per
+/// account) a manual segment replaces the automatic one; in a group type
+/// manual groups join the automatic ones.
+pub fn effective_segments<S: Clone + PartialEq>(
+    one_per_account: bool,
+    automatic: &[S],
+    manual: &[S],
+) -> Vec<S> {
+    if one_per_account && !manual.is_empty() {
+        return manual[..1].to_vec();
+    }
+    let mut out = automatic.to_vec();
+    for m in manual {
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    out
+}
+
 /// Gives each account its unit's computed segment unless a manual
 /// assignment overrides it; the computed one is kept beside it.
 pub fn combine(
@@ -186,6 +207,20 @@ pub fn combine(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manual_segments_replace_tiers_and_join_groups() {
+        for (one, automatic, manual, expected) in [
+            (true, vec!["B"], vec!["A"], vec!["A"]),
+            (true, vec!["B"], vec![], vec!["B"]),
+            (true, vec![], vec!["C"], vec!["C"]),
+            (false, vec!["X"], vec!["Y"], vec!["X", "Y"]),
+            (false, vec!["X"], vec!["X"], vec!["X"]),
+            (false, vec![], vec![], vec![]),
+        ] {
+            assert_eq!(effective_segments(one, &automatic, &manual), expected);
+        }
+    }
 
     #[test]
     fn vat_groups_pool_accounts_and_leave_others_alone() {

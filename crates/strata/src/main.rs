@@ -1,6 +1,7 @@
-//! The `strata` command line: `segment`, `compare`, `preview`, `explain` and `generate`.
+//! The `strata` command line: `segment`, `compare`, `preview`, `explain`, `generate`, and `serve` with `token create`.
 
 mod progress;
+mod serve;
 mod summary;
 
 use anyhow::{Context, Result};
@@ -34,6 +35,13 @@ struct Cli {
     /// Threads that decode files side by side (default: every core).
     #[arg(long, global = true, env = "STRATA_THREADS", value_name = "N")]
     threads: Option<std::num::NonZeroUsize>,
+}
+
+/// `strata token ...`.
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token (and its organisation if needed); prints the token alone on the last line.
+    Create(serve::TokenArgs),
 }
 
 /// The input files shared by `segment` and `compare`.
@@ -211,6 +219,11 @@ enum Command {
         #[command(flatten)]
         decimal: DecimalArg,
     },
+    /// Serve the HTTP API over SQLite (--data, the default) or PostgreSQL (--database).
+    Serve(serve::ServeArgs),
+    /// Manage the server's API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write a synthetic sales history (customers and transactions).
     Generate {
         /// Number of customer accounts.
@@ -541,6 +554,7 @@ fn run(cli: Cli) -> Result<()> {
                 )
             })?;
         }
+        Command::Serve(_) | Command::Token(_) => unreachable!("handled in main"),
         Command::Generate {
             customers,
             out,
@@ -577,7 +591,14 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    match stop_on_signals().and_then(|()| run(Cli::parse())) {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        // The server handles its own signals: it stops taking requests first.
+        Command::Serve(args) => serve::serve(args),
+        Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
+        _ => stop_on_signals().and_then(|()| run(cli)),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -14,7 +14,7 @@ use crate::segment_type::{
     RfmSpec, Rule, RulesSpec, ScoreRange, Segment, SegmentType, DEFAULT_RFM_SEGMENTS,
 };
 use crate::settings::Settings;
-use input::{ConfigInput, Number, SegmentInput, TypeInput};
+use input::{ConfigInput, Number, SegmentInput, SettingsInput, TypeInput};
 pub use problem::ConfigError;
 use problem::{Problem, ProblemCode, Problems};
 use std::collections::{HashMap, HashSet};
@@ -74,6 +74,18 @@ pub fn parse_config(text: &str) -> Result<Config, ConfigError> {
 /// [`ConfigInput`]), as a web form or an API client sends it.
 pub fn parse_config_json(text: &str) -> Result<Config, ConfigError> {
     validate(read_input(&mut serde_json::Deserializer::from_str(text))?)
+}
+
+/// Validates an organisation's settings alone (a server's, before it has
+/// types), every problem at once.
+pub fn validate_settings(input: SettingsInput) -> Result<Settings, ConfigError> {
+    let mut problems = Vec::new();
+    let settings = crate::settings::settings(input, &mut Problems::new(&mut problems));
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigError { problems })
+    }
 }
 
 /// Validates a configuration, every problem at once.
@@ -705,7 +717,9 @@ fn check_references(types: &[SegmentType], p: &mut Problems<'_>) {
     }
 }
 
-fn references(t: &SegmentType) -> Vec<&str> {
+/// The types a type's rules read with `segment()` or `rfm()`, by name,
+/// sorted, each once.
+pub fn references(t: &SegmentType) -> Vec<&str> {
     let mut out: Vec<&str> = t
         .segments
         .iter()

@@ -371,3 +371,24 @@ fn problem_codes_have_distinct_stable_names() {
     distinct.dedup();
     assert_eq!(distinct.len(), listed.len());
 }
+
+#[test]
+fn settings_validate_alone() {
+    let good = input::SettingsInput {
+        time_zone: Some("Europe/Paris".into()),
+        ..Default::default()
+    };
+    assert!(validate_settings(good).is_ok());
+    let bad = input::SettingsInput {
+        time_zone: Some("Mars/Olympus".into()),
+        currency: Some("euro".into()),
+        ..Default::default()
+    };
+    let paths: Vec<String> = validate_settings(bad)
+        .unwrap_err()
+        .problems
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    assert_eq!(paths, ["currency", "time_zone"]);
+}

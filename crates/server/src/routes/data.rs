@@ -1,0 +1,178 @@
+//! Customers and sales lines: JSON batches in, pages and details out.
+
+use super::body;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::types::organisation_config;
+use crate::{wire, AppState};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use strata_domain::classify::effective_segments;
+use strata_domain::segment_type::Method;
+use strata_store::{search_query, CustomerQuery, Role};
+
+/// Customers per page by default, and at most.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
+
+/// Upserts a JSON batch of customers, all or nothing.
+pub async fn post_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    json: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    let customers = wire::customers(&body(json)?).map_err(ApiError::Rows)?;
+    let changed = state.store.upsert_customers(caller.org, &customers).await?;
+    Ok(Json(
+        json!({"received": customers.len(), "changed": changed}),
+    ))
+}
+
+/// Stores a JSON batch of sales lines, all or nothing.
+pub async fn post_transactions(
+    State(state): State<AppState>,
+    caller: Caller,
+    json: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    let import = wire::lines(&body(json)?).map_err(ApiError::Rows)?;
+    let changed = state.store.import_lines(caller.org, &import).await?;
+    Ok(Json(
+        json!({"received": import.lines.len(), "changed": changed}),
+    ))
+}
+
+/// The query of a customer list.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    segment_type: Option<String>,
+    segment: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// A page of customers ordered by id; `next_cursor` is null at the end.
+pub async fn list_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit {limit}: expected 1 to {MAX_LIMIT}"
+        )));
+    }
+    if query.segment.is_some() && query.segment_type.is_none() {
+        return Err(ApiError::BadRequest(
+            "segment needs segment_type".to_owned(),
+        ));
+    }
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let page = state
+        .store
+        .customers(
+            caller.org,
+            &CustomerQuery {
+                after,
+                limit: limit + 1,
+                segment: query.segment_type.map(|t| (t, query.segment)),
+                search: query
+                    .q
+                    .as_deref()
+                    .map(search_query)
+                    .filter(|q| !q.is_empty()),
+            },
+        )
+        .await?;
+    let more = page.len() > limit as usize;
+    let customers: Vec<Value> = page
+        .iter()
+        .take(limit as usize)
+        .map(|c| json!({"customer_id": c.id, "attributes": c.attributes}))
+        .collect();
+    let next_cursor = more
+        .then(|| page.get(limit as usize - 1).map(|c| encode_cursor(&c.id)))
+        .flatten();
+    Ok(Json(
+        json!({"customers": customers, "next_cursor": next_cursor}),
+    ))
+}
+
+/// A cursor: the last customer id of a page, hex-encoded so that it is
+/// opaque and safe in a URL.
+fn encode_cursor(id: &str) -> String {
+    id.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<String> {
+    let bad = || ApiError::BadRequest(format!("cursor '{cursor}' is not one this server gave"));
+    if !cursor.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    let bytes = (0..cursor.len())
+        .step_by(2)
+        .map(|i| {
+            cursor
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    String::from_utf8(bytes).map_err(|_| bad())
+}
+
+/// A customer: attributes and, per type, its automatic, manual and
+/// effective segments with the figures that decided them.
+pub async fn get_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let store = &state.store;
+    let customer = store
+        .customer(caller.org, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no customer '{id}'")))?;
+    let rows = store.results_of(caller.org, &id).await?;
+    let manual = store.manual_of(caller.org, &id).await?;
+    let settings = store.settings(caller.org).await?;
+    let types = store.types(caller.org).await?;
+    let config = organisation_config(&settings, &types)
+        .map_err(|p| ApiError::Internal(format!("stored types do not validate: {p:?}")))?;
+    let mut segments = Vec::new();
+    for ty in &config.types {
+        let own: Vec<_> = rows.iter().filter(|r| r.type_name == ty.name).collect();
+        let automatic: Vec<String> = own.iter().filter_map(|r| r.auto_segment.clone()).collect();
+        let manual: Vec<String> = manual
+            .iter()
+            .filter(|(t, _)| *t == ty.name)
+            .map(|(_, s)| s.clone())
+            .collect();
+        let one_per_account = !matches!(&ty.method, Method::Rules(spec) if !spec.exclusive);
+        let effective = effective_segments(one_per_account, &automatic, &manual);
+        let figures: BTreeMap<&str, &BTreeMap<String, String>> = own
+            .iter()
+            .map(|r| (r.segment.as_str(), &r.figures))
+            .collect();
+        segments.push(json!({
+            "segment_type": ty.name,
+            "automatic": automatic,
+            "manual": manual,
+            "effective": effective,
+            "sources": own.iter().map(|r| (r.segment.as_str(), r.source.as_str())).collect::<BTreeMap<_, _>>(),
+            "figures": figures,
+        }));
+    }
+    Ok(Json(json!({
+        "customer_id": customer.id,
+        "attributes": customer.attributes,
+        "segments": segments,
+    })))
+}

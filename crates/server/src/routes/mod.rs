@@ -1,0 +1,63 @@
+//! The HTTP API, `/api/v1/...`, and the probes. Every handler takes the
+//! [`Caller`](crate::auth::Caller) and scopes every store call by its
+//! organisation: what belongs to another organisation is simply not found.
+
+mod data;
+mod org;
+mod runs;
+mod types;
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::Router;
+
+/// Every route, with the state and the body limit.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_json_bytes;
+    let api = Router::new()
+        .route("/settings", get(org::get_settings).put(org::put_settings))
+        .route("/tokens", get(org::list_tokens))
+        .route("/tokens/{id}", axum::routing::delete(org::delete_token))
+        .route(
+            "/customers",
+            get(data::list_customers).post(data::post_customers),
+        )
+        .route("/customers/{id}", get(data::get_customer))
+        .route("/transactions", post(data::post_transactions))
+        .route("/segment-types", get(types::list_types))
+        .route(
+            "/segment-types/{name}",
+            get(types::get_type)
+                .put(types::put_type)
+                .delete(types::delete_type),
+        )
+        .route("/segment-types/{name}/runs", post(runs::post_type_run))
+        .route(
+            "/segment-types/{name}/manual",
+            axum::routing::delete(types::clear_manual),
+        )
+        .route(
+            "/segment-types/{name}/manual/{customer}",
+            put(types::put_manual).delete(types::delete_manual),
+        )
+        .route("/runs", post(runs::post_run))
+        .route("/runs/{id}", get(runs::get_run))
+        .route("/runs/{id}/cancel", post(runs::cancel_run));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(org::healthz))
+        .route("/readyz", get(org::readyz))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// A JSON body, or a 400 saying what is wrong with it.
+fn body<T>(json: Result<axum::Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    json.map(|j| j.0).map_err(|e| match e {
+        JsonRejection::BytesRejection(e) => ApiError::BadRequest(e.body_text()),
+        other => ApiError::BadRequest(other.body_text()),
+    })
+}

@@ -1,0 +1,151 @@
+//! Runs: queued at once, classified in the background, read back.
+
+use super::body;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::types::{plan_run, PlanError};
+use crate::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use strata_domain::date::Date;
+use strata_store::{NewRun, Role, Run};
+
+/// A run request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    types: Vec<String>,
+    as_of: Option<String>,
+}
+
+/// The JSON form of a run.
+fn run_json(run: &Run) -> Value {
+    let duration = run
+        .started_at
+        .zip(run.finished_at)
+        .map(|(s, f)| (f - s).num_milliseconds() as f64 / 1000.0);
+    json!({
+        "id": run.id,
+        "types": run.types,
+        "as_of": run.as_of.to_string(),
+        "status": run.status,
+        "progress": run.progress,
+        "error": run.error,
+        "report": run.report,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_seconds": duration,
+    })
+}
+
+async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    types: Vec<String>,
+    as_of: Option<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Editor)?;
+    if types.is_empty() {
+        return Err(ApiError::BadRequest("types: name at least one type".into()));
+    }
+    let store = &state.store;
+    let settings = store.settings(caller.org).await?;
+    let as_of = match as_of {
+        Some(text) => Date::parse_iso(&text).ok_or_else(|| {
+            ApiError::BadRequest(format!("as_of '{text}' is not a date; expected YYYY-MM-DD"))
+        })?,
+        None => {
+            let checked = strata_domain::config::validate_settings(settings.clone())
+                .map_err(|e| ApiError::Invalid(e.problems))?;
+            let now = chrono::Utc::now();
+            checked
+                .today(now)
+                .unwrap_or_else(|| Date::from_naive(now.with_timezone(&chrono::Local).date_naive()))
+        }
+    };
+    let stored = store.types(caller.org).await?;
+    let latest = store.latest_results(caller.org).await?;
+    match plan_run(&settings, &stored, &latest, &types) {
+        Ok(_) => {}
+        Err(e @ PlanError::UnknownType(_)) => return Err(ApiError::NotFound(e.message())),
+        Err(e) => return Err(ApiError::Conflict(e.message())),
+    }
+    let (run, created) = store
+        .create_run(caller.org, &NewRun { types, as_of })
+        .await?;
+    if created {
+        state.runner.wake();
+        Ok((StatusCode::ACCEPTED, Json(run_json(&run))))
+    } else {
+        Ok((StatusCode::OK, Json(run_json(&run))))
+    }
+}
+
+/// Queues a run of some types.
+pub async fn post_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    json: Result<Json<RunRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request = body(json)?;
+    queue(&state, &caller, request.types, request.as_of).await
+}
+
+/// The body of a run of one type.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TypeRunRequest {
+    as_of: Option<String>,
+}
+
+/// Queues a run of one type.
+pub async fn post_type_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    json: Option<Json<TypeRunRequest>>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request = json.map(|j| j.0).unwrap_or_default();
+    queue(&state, &caller, vec![name], request.as_of).await
+}
+
+/// One run.
+pub async fn get_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let run = state
+        .store
+        .run(caller.org, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+    Ok(Json(run_json(&run)))
+}
+
+/// Asks a run to stop; its previous results stay in force.
+pub async fn cancel_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    if !state.store.cancel_run(caller.org, id).await? {
+        let run = state.store.run(caller.org, id).await?;
+        return match run {
+            None => Err(ApiError::NotFound(format!("no run {id}"))),
+            Some(run) => Err(ApiError::Conflict(format!(
+                "run {id} already ended: {}",
+                run.status.as_str()
+            ))),
+        };
+    }
+    state.runner.cancel(id);
+    let run = state.store.run(caller.org, id).await?;
+    Ok(Json(run.as_ref().map(run_json).unwrap_or(Value::Null)))
+}

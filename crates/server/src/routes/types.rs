@@ -1,0 +1,204 @@
+//! Segment types and manual assignments.
+
+use super::body;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::types::{body_of, check_definition, organisation_config, split_body};
+use crate::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+use strata_domain::config::references;
+use strata_domain::segment_type::{Method, SegmentType};
+use strata_store::{Change, PutType, Role, TypeRecord};
+
+async fn record(state: &AppState, caller: &Caller, name: &str) -> ApiResult<TypeRecord> {
+    state
+        .store
+        .types(caller.org)
+        .await?
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("no segment type named '{name}'")))
+}
+
+/// Every type, in the form `PUT` accepts.
+pub async fn list_types(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let types = state.store.types(caller.org).await?;
+    Ok(Json(Value::Array(types.iter().map(body_of).collect())))
+}
+
+/// One type, exactly in the form `PUT` accepts.
+pub async fn get_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(body_of(&record(&state, &caller, &name).await?)))
+}
+
+/// Creates or replaces a type from the JSON form of one `[[types]]` entry.
+pub async fn put_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    json: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Editor)?;
+    let parts = split_body(&name, body(json)?)?;
+    let store = &state.store;
+    let settings = store.settings(caller.org).await?;
+    let types = store.types(caller.org).await?;
+    let checked = check_definition(&settings, &types, &name, &parts.definition)?;
+    let (record, change) = store
+        .put_type(
+            caller.org,
+            &PutType {
+                name: name.clone(),
+                definition: parts.definition,
+                is_default: parts.is_default,
+            },
+        )
+        .await?;
+    // Manual assignments of segments the type no longer has are dropped.
+    let segments: Vec<String> = checked.segments.iter().map(|s| s.name.clone()).collect();
+    store
+        .drop_manual_outside(caller.org, &name, &segments)
+        .await?;
+    let status = if change == Change::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(body_of(&record))))
+}
+
+/// Deletes a type, unless another type's rules read it.
+pub async fn delete_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Editor)?;
+    let store = &state.store;
+    let settings = store.settings(caller.org).await?;
+    let types = store.types(caller.org).await?;
+    if !types.iter().any(|t| t.name == name) {
+        return Err(ApiError::NotFound(format!(
+            "no segment type named '{name}'"
+        )));
+    }
+    let config = organisation_config(&settings, &types).map_err(ApiError::Invalid)?;
+    let readers: Vec<&str> = config
+        .types
+        .iter()
+        .filter(|t| references(t).contains(&name.as_str()))
+        .map(|t| t.name.as_str())
+        .collect();
+    if !readers.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "the rules of {} read '{name}': change them first",
+            readers.join(", ")
+        )));
+    }
+    store.delete_type(caller.org, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn segment_type(state: &AppState, caller: &Caller, name: &str) -> ApiResult<SegmentType> {
+    record(state, caller, name).await?;
+    let settings = state.store.settings(caller.org).await?;
+    let types = state.store.types(caller.org).await?;
+    let config = organisation_config(&settings, &types).map_err(ApiError::Invalid)?;
+    config
+        .types
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("no segment type named '{name}'")))
+}
+
+/// Sets a customer's manual segment (`{"segment": "A"}`) or, in a group
+/// type, manual groups (`{"segments": [...]}`).
+pub async fn put_manual(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, customer)): Path<(String, String)>,
+    json: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    let ty = segment_type(&state, &caller, &name).await?;
+    let value = body(json)?;
+    let groups = matches!(&ty.method, Method::Rules(spec) if !spec.exclusive);
+    let segments: Vec<String> = match (groups, value.get("segment"), value.get("segments")) {
+        (false, Some(Value::String(s)), None) => vec![s.clone()],
+        (true, None, Some(Value::Array(list))) => list
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    ApiError::BadRequest(format!("segments: expected names, found {v}"))
+                })
+            })
+            .collect::<ApiResult<_>>()?,
+        (false, ..) => {
+            return Err(ApiError::BadRequest(format!(
+                "'{name}' gives one segment per customer: send {{\"segment\": \"NAME\"}}"
+            )))
+        }
+        (true, ..) => {
+            return Err(ApiError::BadRequest(format!(
+                "'{name}' is a group type: send {{\"segments\": [\"NAME\", ...]}}"
+            )))
+        }
+    };
+    for s in &segments {
+        if ty.segment_idx(s).is_none() {
+            return Err(ApiError::BadRequest(format!(
+                "'{name}' has no segment '{s}'; it has {}",
+                ty.segments
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    if state.store.customer(caller.org, &customer).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no customer '{customer}'")));
+    }
+    state
+        .store
+        .set_manual(caller.org, &name, &customer, &segments)
+        .await?;
+    Ok(Json(
+        json!({"segment_type": name, "customer_id": customer, "manual": segments}),
+    ))
+}
+
+/// Clears a customer's manual segments in a type.
+pub async fn delete_manual(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, customer)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Editor)?;
+    record(&state, &caller, &name).await?;
+    state
+        .store
+        .set_manual(caller.org, &name, &customer, &[])
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Clears every manual assignment of a type.
+pub async fn clear_manual(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    record(&state, &caller, &name).await?;
+    let cleared = state.store.clear_manual(caller.org, &name).await?;
+    Ok(Json(json!({"cleared": cleared})))
+}

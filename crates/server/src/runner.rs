@@ -1,0 +1,412 @@
+//! Background runs: workers claim queued runs with a lease they renew,
+//! read the organisation's data from one snapshot, run the engine on a
+//! blocking thread and store the results in one transaction. A run that
+//! fails, is cancelled or whose process dies leaves the previous results
+//! in force.
+
+use crate::types::{config_of, plan_run, PlanError};
+use crate::ServerConfig;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use strata_engine::output::{write_assignments, AssignmentColumns, ASSIGNMENT_COLUMNS};
+use strata_engine::progress::{Control, ErrorMode, Progress};
+use strata_engine::run::{segment, Inputs, State, StoredResult};
+use strata_engine::source::{Line, MemoryLines};
+use strata_engine::table::StringTable;
+use strata_store::{
+    now, ResultRow, Run, RunReport, RunResults, RunStatus, Snapshot, Store, StoreError, TypeReport,
+};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// Lines handed to the engine per batch.
+const BATCH_LINES: usize = 64 * 1024;
+
+/// The workers of this process.
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: Arc<ServerConfig>,
+    wake: Notify,
+    stopping: AtomicBool,
+    running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Runner {
+    /// Starts `config.workers` workers.
+    pub fn start(store: Arc<dyn Store>, config: Arc<ServerConfig>) -> Runner {
+        let runner = Runner {
+            inner: Arc::new(Inner {
+                store,
+                config: config.clone(),
+                wake: Notify::new(),
+                stopping: AtomicBool::new(false),
+                running: Mutex::new(HashMap::new()),
+                workers: Mutex::new(Vec::new()),
+            }),
+        };
+        let handles = (0..config.workers.max(1))
+            .map(|_| tokio::spawn(worker(runner.inner.clone())))
+            .collect();
+        *runner.inner.workers.lock().expect("workers lock") = handles;
+        runner
+    }
+
+    /// Tells the workers a run was queued.
+    pub fn wake(&self) {
+        self.inner.wake.notify_waiters();
+    }
+
+    /// Asks this process's worker holding `run` to stop it now.
+    pub fn cancel(&self, run: i64) {
+        if let Some(flag) = self.inner.running.lock().expect("running lock").get(&run) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops taking runs, cancels the ones in progress and waits for the
+    /// workers to end.
+    pub async fn stop(&self) {
+        self.inner.stopping.store(true, Ordering::Relaxed);
+        for flag in self.inner.running.lock().expect("running lock").values() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        self.inner.wake.notify_waiters();
+        let handles = std::mem::take(&mut *self.inner.workers.lock().expect("workers lock"));
+        for handle in handles {
+            if let Err(e) = handle.await {
+                tracing::error!(error = %e, "a worker failed");
+            }
+        }
+    }
+}
+
+async fn worker(inner: Arc<Inner>) {
+    let poll = std::time::Duration::from_secs(1);
+    while !inner.stopping.load(Ordering::Relaxed) {
+        let until = now() + inner.config.lease;
+        match inner.store.claim_run(&inner.config.owner, until).await {
+            Ok(Some(run)) => execute(&inner, run).await,
+            Ok(None) => {
+                let wake = inner.wake.notified();
+                let _ = tokio::time::timeout(poll, wake).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "claiming a run failed");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    }
+}
+
+/// Progress of the engine as a fraction of the lines read.
+struct Fraction(AtomicU64);
+
+impl Progress for Fraction {
+    fn start(&self, _stage: &str, _total: Option<u64>) {}
+    fn advance(&self, position: u64) {
+        self.0.store(position, Ordering::Relaxed);
+    }
+    fn finish(&self) {}
+}
+
+enum Failure {
+    Cancelled,
+    Failed(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::Failed(e.to_string())
+    }
+}
+
+async fn execute(inner: &Arc<Inner>, run: Run) {
+    let cancel = Arc::new(AtomicBool::new(inner.stopping.load(Ordering::Relaxed)));
+    inner
+        .running
+        .lock()
+        .expect("running lock")
+        .insert(run.id, cancel.clone());
+    let lines_read = Arc::new(Fraction(AtomicU64::new(0)));
+    let total_lines = Arc::new(AtomicU64::new(0));
+    let lease = tokio::spawn(keep_lease(
+        inner.clone(),
+        run.id,
+        cancel.clone(),
+        lines_read.clone(),
+        total_lines.clone(),
+    ));
+    let outcome = classify(inner, &run, cancel.clone(), lines_read, total_lines).await;
+    lease.abort();
+    inner.running.lock().expect("running lock").remove(&run.id);
+    let store = &inner.store;
+    let stored = match outcome {
+        Ok(results) => {
+            store
+                .finish_run(run.id, &inner.config.owner, &results)
+                .await
+        }
+        Err(Failure::Cancelled) => store.end_run(run.id, RunStatus::Cancelled, None).await,
+        Err(Failure::Failed(why)) => store.end_run(run.id, RunStatus::Failed, Some(&why)).await,
+    };
+    if let Err(e) = stored {
+        tracing::error!(run = run.id, error = %e, "recording the end of a run failed");
+    }
+}
+
+/// Renews the lease a third of its length before it runs out, records
+/// progress, and raises `cancel` when someone asked the run to stop or the
+/// lease was lost.
+async fn keep_lease(
+    inner: Arc<Inner>,
+    run: i64,
+    cancel: Arc<AtomicBool>,
+    read: Arc<Fraction>,
+    total: Arc<AtomicU64>,
+) {
+    let every = inner.config.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until = now() + inner.config.lease;
+        match inner
+            .store
+            .renew_lease(run, &inner.config.owner, until)
+            .await
+        {
+            Ok(Some(false)) => {}
+            Ok(Some(true)) | Ok(None) => cancel.store(true, Ordering::Relaxed),
+            Err(e) => tracing::warn!(run, error = %e, "renewing a lease failed"),
+        }
+        let total = total.load(Ordering::Relaxed);
+        if total > 0 {
+            let done = read.0.load(Ordering::Relaxed) as f64 / total as f64;
+            if let Err(e) = inner.store.set_progress(run, done.min(0.99)).await {
+                tracing::warn!(run, error = %e, "recording progress failed");
+            }
+        }
+    }
+}
+
+async fn classify(
+    inner: &Arc<Inner>,
+    run: &Run,
+    cancel: Arc<AtomicBool>,
+    read: Arc<Fraction>,
+    total: Arc<AtomicU64>,
+) -> Result<RunResults, Failure> {
+    let store = &inner.store;
+    let settings = store.settings(run.org).await?;
+    let types = store.types(run.org).await?;
+    let latest = store.latest_results(run.org).await?;
+    let plan = plan_run(&settings, &types, &latest, &run.types)
+        .map_err(|e| Failure::Failed(e.message()))?;
+    let mut stored = Vec::new();
+    for (name, _) in &plan.read {
+        stored.push(StoredResult {
+            type_name: name.clone(),
+            rows: store.result_pairs(run.org, name).await?,
+        });
+    }
+    let config = config_of(&settings, &plan.definitions)
+        .map_err(|p| Failure::Failed(PlanError::Invalid(p).message()))?;
+    let report_read = plan.read;
+    let snapshot = store.snapshot(run.org).await?;
+    total.store(snapshot.lines.len() as u64, Ordering::Relaxed);
+    let data_version = snapshot.data_version;
+    let as_of = run.as_of;
+    let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let inputs = inputs_of(
+            snapshot,
+            State {
+                lists: Vec::new(),
+                stored,
+            },
+        )?;
+        let control = Control {
+            threads,
+            progress: &*read,
+            cancel: Some(&cancel),
+            errors: ErrorMode::Stop,
+        };
+        let run = segment(config, &inputs, as_of, &control)?;
+        let mut csv = Vec::new();
+        write_assignments(&run, AssignmentColumns::All, &mut csv)
+            .map_err(|e| strata_engine::Error::Usage(format!("formatting results: {e}")))?;
+        let names: Vec<String> = run
+            .types
+            .iter()
+            .map(|r| run.config.types[r.type_idx].name.clone())
+            .collect();
+        Ok::<_, strata_engine::Error>((names, csv))
+    })
+    .await
+    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")))?;
+    let (names, csv) = match outcome {
+        Ok(done) => done,
+        Err(strata_engine::Error::Cancelled) => return Err(Failure::Cancelled),
+        Err(e) => return Err(Failure::Failed(e.to_string())),
+    };
+    let mut rows = parse_rows(&csv)?;
+    let mut results = RunResults {
+        report: RunReport {
+            types: Vec::new(),
+            read: report_read,
+        },
+        types: Vec::new(),
+        data_version,
+    };
+    for name in names {
+        let version = types
+            .iter()
+            .find(|t| t.name == name)
+            .map_or(0, |t| t.version);
+        let rows = rows.remove(&name).unwrap_or_default();
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for row in &rows {
+            *counts.entry(row.segment.clone()).or_default() += 1;
+        }
+        let previous: BTreeSet<(String, String)> = store
+            .result_pairs(run.org, &name)
+            .await?
+            .into_iter()
+            .collect();
+        let changed = changed_customers(&previous, &rows);
+        results.report.types.push(TypeReport {
+            name: name.clone(),
+            version,
+            counts,
+            changed,
+        });
+        results.types.push((name, version, rows));
+    }
+    Ok(results)
+}
+
+/// How many customers' sets of segments differ between two results.
+fn changed_customers(previous: &BTreeSet<(String, String)>, rows: &[ResultRow]) -> u64 {
+    let mut before: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (customer, segment) in previous {
+        before.entry(customer).or_default().insert(segment);
+    }
+    let mut after: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for row in rows {
+        after
+            .entry(&row.customer_id)
+            .or_default()
+            .insert(&row.segment);
+    }
+    let customers: BTreeSet<&str> = before.keys().chain(after.keys()).copied().collect();
+    customers
+        .into_iter()
+        .filter(|c| before.get(c) != after.get(c))
+        .count() as u64
+}
+
+/// The engine's inputs from a snapshot: lines in memory, customers and
+/// manual assignments as tables.
+fn inputs_of(snapshot: Snapshot, state: State) -> strata_engine::Result<Inputs> {
+    let columns: BTreeSet<&str> = snapshot
+        .customers
+        .iter()
+        .flat_map(|c| c.attributes.keys().map(String::as_str))
+        .collect();
+    let customers = if snapshot.customers.is_empty() {
+        None
+    } else {
+        let mut headers = vec![strata_domain::columns::CustomerColumn::CustomerId.name()];
+        headers.extend(columns.iter().copied());
+        let rows: Vec<Vec<Option<&str>>> = snapshot
+            .customers
+            .iter()
+            .map(|c| {
+                std::iter::once(Some(c.id.as_str()))
+                    .chain(
+                        columns
+                            .iter()
+                            .map(|k| c.attributes.get(*k).map(String::as_str)),
+                    )
+                    .collect()
+            })
+            .collect();
+        Some(
+            Box::new(StringTable::from_rows("customers", &headers, &rows)?)
+                as Box<dyn strata_engine::source::TableSource>,
+        )
+    };
+    let overrides = if snapshot.manual.is_empty() {
+        None
+    } else {
+        let rows: Vec<Vec<Option<&str>>> = snapshot
+            .manual
+            .iter()
+            .map(|(t, c, s)| vec![Some(t.as_str()), Some(c.as_str()), Some(s.as_str())])
+            .collect();
+        Some(Box::new(StringTable::from_rows(
+            "manual assignments",
+            &ASSIGNMENT_COLUMNS[..3],
+            &rows,
+        )?) as Box<dyn strata_engine::source::TableSource>)
+    };
+    let lines = snapshot
+        .lines
+        .into_iter()
+        .map(|l| Line {
+            order_id: l.order_id,
+            customer_id: l.customer_id,
+            date: l.date,
+            amount: l.amount,
+            margin: l.margin,
+            agency: l.agency,
+            brand: l.brand,
+            category: l.category,
+            status: l.status,
+            due_date: l.due_date,
+        })
+        .collect();
+    Ok(Inputs {
+        lines: Box::new(MemoryLines {
+            name: "stored lines".into(),
+            lines,
+            batch_lines: NonZeroUsize::new(BATCH_LINES).expect("not zero"),
+        }),
+        customers,
+        overrides,
+        state,
+    })
+}
+
+/// The rows of `assignments.csv` as the engine wrote them, per type.
+fn parse_rows(csv: &[u8]) -> Result<HashMap<String, Vec<ResultRow>>, Failure> {
+    let mut reader = csv::Reader::from_reader(csv);
+    let mut out: HashMap<String, Vec<ResultRow>> = HashMap::new();
+    let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    for record in reader.records() {
+        let r = record.map_err(|e| Failure::Failed(format!("reading results back: {e}")))?;
+        let figures = ASSIGNMENT_COLUMNS
+            .iter()
+            .zip(r.iter())
+            .skip(6)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
+            .collect();
+        out.entry(r[0].to_owned()).or_default().push(ResultRow {
+            type_name: r[0].to_owned(),
+            customer_id: r[1].to_owned(),
+            segment: r[2].to_owned(),
+            source: r[3].to_owned(),
+            auto_segment: optional(&r[4]),
+            manual_segment: optional(&r[5]),
+            figures,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,305 @@
+//! Segment types as the server keeps them: the JSON form of one
+//! `[[types]]` entry plus the server's own keys, validated by the domain
+//! together with the organisation's settings and other types.
+
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+use strata_domain::config::input::SettingsInput;
+use strata_domain::config::problem::{Problem, ProblemCode};
+use strata_domain::config::{parse_config_json, Config};
+use strata_domain::segment_type::SegmentType;
+use strata_store::TypeRecord;
+
+/// The server's key beside a definition's: the type shown first.
+pub const IS_DEFAULT: &str = "is_default";
+
+/// Keys that belong to the server but that this server does not act on
+/// yet: refused, never ignored.
+const NOT_YET: [&str; 2] = ["notify", "recompute"];
+
+fn problem(path: &str, code: ProblemCode, message: String) -> Problem {
+    Problem {
+        path: path.to_owned(),
+        code,
+        message,
+        place: String::new(),
+    }
+}
+
+/// A `PUT` body taken apart: the definition (with its name) and the
+/// server's settings of it.
+pub struct TypeBody {
+    /// The `[[types]]` entry.
+    pub definition: Value,
+    /// Whether it becomes the default type.
+    pub is_default: bool,
+}
+
+/// Splits a `PUT` body for the type named `name` in the URL.
+pub fn split_body(name: &str, body: Value) -> Result<TypeBody, ApiError> {
+    let Value::Object(mut object) = body else {
+        return Err(ApiError::Invalid(vec![problem(
+            "",
+            ProblemCode::Malformed,
+            "expected a JSON object: one [[types]] entry".into(),
+        )]));
+    };
+    let mut problems = Vec::new();
+    let is_default = match object.remove(IS_DEFAULT) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(other) => {
+            problems.push(problem(
+                IS_DEFAULT,
+                ProblemCode::Malformed,
+                format!("expected true or false, found {other}"),
+            ));
+            false
+        }
+    };
+    for key in NOT_YET {
+        if object.contains_key(key) {
+            problems.push(problem(
+                key,
+                ProblemCode::NotApplicable,
+                format!("'{key}' is not supported by this server yet; remove it"),
+            ));
+        }
+    }
+    match object.get("name") {
+        None => {
+            object.insert("name".into(), Value::String(name.to_owned()));
+        }
+        Some(Value::String(n)) if n == name => {}
+        Some(other) => problems.push(problem(
+            "name",
+            ProblemCode::Inconsistent,
+            format!(
+                "the body names {other} but the URL names '{name}'; rename with POST .../rename"
+            ),
+        )),
+    }
+    if problems.is_empty() {
+        Ok(TypeBody {
+            definition: Value::Object(object),
+            is_default,
+        })
+    } else {
+        Err(ApiError::Invalid(problems))
+    }
+}
+
+/// The form `GET` returns and `PUT` accepts.
+pub fn body_of(record: &TypeRecord) -> Value {
+    let mut object = match &record.definition {
+        Value::Object(o) => o.clone(),
+        _ => Map::new(),
+    };
+    object.insert(IS_DEFAULT.into(), Value::Bool(record.is_default));
+    Value::Object(object)
+}
+
+/// The organisation's whole configuration: its settings and every type.
+pub fn organisation_config(
+    settings: &SettingsInput,
+    types: &[TypeRecord],
+) -> Result<Config, Vec<Problem>> {
+    config_of(
+        settings,
+        &types.iter().map(|t| &t.definition).collect::<Vec<_>>(),
+    )
+}
+
+/// A configuration of the organisation's settings and some definitions,
+/// validated by the domain.
+pub fn config_of(settings: &SettingsInput, definitions: &[&Value]) -> Result<Config, Vec<Problem>> {
+    let mut object = match serde_json::to_value(settings) {
+        Ok(Value::Object(o)) => o,
+        _ => Map::new(),
+    };
+    object.insert(
+        "types".into(),
+        Value::Array(definitions.iter().map(|d| (*d).clone()).collect()),
+    );
+    parse_config_json(&Value::Object(object).to_string()).map_err(|e| e.problems)
+}
+
+/// Validates a new or changed definition among the organisation's other
+/// types: problems about it have paths into its body; problems it causes
+/// in other types keep their `types[i]` path.
+pub fn check_definition(
+    settings: &SettingsInput,
+    others: &[TypeRecord],
+    name: &str,
+    definition: &Value,
+) -> Result<SegmentType, ApiError> {
+    let mut definitions: Vec<&Value> = Vec::new();
+    let mut position = others.len();
+    for (i, t) in others.iter().enumerate() {
+        if t.name == name {
+            position = i;
+            definitions.push(definition);
+        } else {
+            definitions.push(&t.definition);
+        }
+    }
+    if position == others.len() {
+        definitions.push(definition);
+    }
+    let mut config = config_of(settings, &definitions).map_err(|problems| {
+        let own = format!("types[{position}]");
+        ApiError::Invalid(
+            problems
+                .into_iter()
+                .map(|mut p| {
+                    if p.path == own {
+                        p.path.clear();
+                    } else if let Some(rest) = p.path.strip_prefix(&format!("{own}.")) {
+                        p.path = rest.to_owned();
+                    }
+                    p
+                })
+                .collect(),
+        )
+    })?;
+    Ok(config.types.swap_remove(position))
+}
+
+/// What a run of some types reads: their definitions, then the
+/// definitions of the types their rules read without classifying them,
+/// whose latest results stand in.
+pub struct RunPlan<'a> {
+    /// Definitions to classify, then definitions read from stored results.
+    pub definitions: Vec<&'a Value>,
+    /// The types read from stored results: `(type, run id)`.
+    pub read: Vec<(String, i64)>,
+}
+
+/// Why a run cannot be planned.
+pub enum PlanError {
+    /// A type of the run does not exist.
+    UnknownType(String),
+    /// A type the run's rules read has no successful run.
+    NoResult(String),
+    /// The stored definitions do not validate together.
+    Invalid(Vec<Problem>),
+}
+
+impl PlanError {
+    /// The message for people.
+    pub fn message(&self) -> String {
+        match self {
+            PlanError::UnknownType(name) => format!("no segment type named '{name}'"),
+            PlanError::NoResult(name) => format!(
+                "the rules read the type '{name}', which has no successful run: run it first or in the same run"
+            ),
+            PlanError::Invalid(problems) => problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+}
+
+/// Plans a run of `run_types` among the organisation's types.
+pub fn plan_run<'a>(
+    settings: &SettingsInput,
+    types: &'a [TypeRecord],
+    latest: &[strata_store::TypeState],
+    run_types: &[String],
+) -> Result<RunPlan<'a>, PlanError> {
+    let mut definitions = Vec::new();
+    for name in run_types {
+        let record = types
+            .iter()
+            .find(|t| &t.name == name)
+            .ok_or_else(|| PlanError::UnknownType(name.clone()))?;
+        definitions.push(&record.definition);
+    }
+    let full = organisation_config(settings, types).map_err(PlanError::Invalid)?;
+    let needed: std::collections::BTreeSet<&str> = full
+        .types
+        .iter()
+        .filter(|t| run_types.contains(&t.name))
+        .flat_map(strata_domain::config::references)
+        .filter(|r| !run_types.iter().any(|t| t == r))
+        .collect();
+    let mut read = Vec::new();
+    for name in needed {
+        let state = latest
+            .iter()
+            .find(|s| s.type_name == name)
+            .ok_or_else(|| PlanError::NoResult(name.to_owned()))?;
+        let record = types
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| PlanError::UnknownType(name.to_owned()))?;
+        definitions.push(&record.definition);
+        read.push((name.to_owned(), state.run_id));
+    }
+    Ok(RunPlan { definitions, read })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused(name: &str, body: Value) -> Vec<(String, ProblemCode)> {
+        match split_body(name, body) {
+            Err(ApiError::Invalid(problems)) => {
+                problems.into_iter().map(|p| (p.path, p.code)).collect()
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn server_keys_are_taken_out_or_refused() {
+        let parts = split_body("ABC", json!({"method": "pareto", "is_default": true})).unwrap();
+        assert!(parts.is_default);
+        assert_eq!(parts.definition, json!({"method": "pareto", "name": "ABC"}));
+        for (body, expected) in [
+            (
+                json!({"name": "XYZ"}),
+                vec![("name", ProblemCode::Inconsistent)],
+            ),
+            (
+                json!({"is_default": "yes"}),
+                vec![("is_default", ProblemCode::Malformed)],
+            ),
+            (
+                json!({"notify": []}),
+                vec![("notify", ProblemCode::NotApplicable)],
+            ),
+            (
+                json!({"recompute": true}),
+                vec![("recompute", ProblemCode::NotApplicable)],
+            ),
+            (json!([]), vec![("", ProblemCode::Malformed)]),
+        ] {
+            let expected: Vec<(String, ProblemCode)> = expected
+                .into_iter()
+                .map(|(p, c)| (p.to_owned(), c))
+                .collect();
+            assert_eq!(refused("ABC", body.clone()), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn problems_of_the_body_have_paths_into_it() {
+        let err = check_definition(
+            &SettingsInput::default(),
+            &[],
+            "ABC",
+            &json!({"name": "ABC", "method": "pareto", "segments": [{"name": "A", "shar": 80}]}),
+        )
+        .expect_err("refused");
+        let ApiError::Invalid(problems) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(problems[0].path, "segments[0].shar");
+    }
+}

@@ -1,0 +1,437 @@
+//! `strata serve` end to end: the real binary on a free port, over SQLite
+//! and over PostgreSQL, against `strata segment` on the same files.
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use strata_testkit::Files;
+
+const AS_OF: &str = "2026-06-30";
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn strata() -> Command {
+    Command::cargo_bin("strata").expect("the strata binary")
+}
+
+/// `--data DIR` or `--database URL`.
+fn storage_args(storage: &[String]) -> Vec<String> {
+    storage.to_vec()
+}
+
+fn start(storage: &[String]) -> Server {
+    let mut child = strata()
+        .arg("serve")
+        .args(storage_args(storage))
+        .args(["--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("strata serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("strata serve says where it listens")
+            .expect("readable stderr");
+        if let Some(rest) = line.strip_prefix("strata serve: ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .expect("an address")
+                .to_owned();
+        }
+    };
+    // Keep draining the log so that the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, base }
+}
+
+fn token(storage: &[String], org: &str, role: &str) -> String {
+    let out = strata()
+        .args(["token", "create", "--org", org, "--role", role])
+        .args(storage_args(storage))
+        .output()
+        .expect("strata token create runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .last()
+        .expect("the token on the last line")
+        .to_owned()
+}
+
+/// A client of one organisation.
+struct Client<'a> {
+    server: &'a Server,
+    token: String,
+}
+
+impl Client<'_> {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.server.base);
+        let request =
+            ureq::request(method, &url).set("Authorization", &format!("Bearer {}", self.token));
+        let response = match body {
+            Some(body) => request.send_json(body),
+            None => request.call(),
+        };
+        let response = match response {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().expect("a body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(method, path, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {value}"
+        );
+        value
+    }
+
+    /// Waits for a run to end and returns it.
+    fn wait(&self, id: i64) -> Value {
+        for _ in 0..600 {
+            let run = self.ok("GET", &format!("/api/v1/runs/{id}"), None);
+            if !matches!(run["status"].as_str(), Some("queued" | "running")) {
+                return run;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("run {id} did not end in a minute");
+    }
+
+    /// Every member of a segment, through the customer pages.
+    fn members(&self, type_name: &str, segment: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!(
+                "/api/v1/customers?segment_type={}&segment={}&limit=500",
+                encode(type_name),
+                encode(segment)
+            );
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = self.ok("GET", &path, None);
+            for c in page["customers"].as_array().expect("customers") {
+                out.insert(c["customer_id"].as_str().expect("an id").to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return out,
+            }
+        }
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A CSV file as JSON objects, keeping only the given columns.
+fn csv_objects(path: &Path, keep: &[&str]) -> Vec<Value> {
+    let mut reader = csv::Reader::from_path(path).expect("a CSV file");
+    let headers = reader.headers().expect("headers").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a record");
+            let mut object = serde_json::Map::new();
+            for (h, v) in headers.iter().zip(r.iter()) {
+                if (keep.is_empty() || keep.contains(&h)) && !v.is_empty() {
+                    object.insert(h.to_owned(), Value::String(v.to_owned()));
+                }
+            }
+            Value::Object(object)
+        })
+        .collect()
+}
+
+/// Lines in batches of about 5,000 that never split an order: a batch
+/// without line numbers replaces the orders it holds.
+fn batches(lines: &[Value]) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = vec![Vec::new()];
+    let key = |l: &Value| (l["customer_id"].clone(), l["order_id"].clone());
+    for line in lines {
+        let current = out.last_mut().expect("a batch");
+        if current.len() >= 5000 && current.last().map(key) != Some(key(line)) {
+            out.push(Vec::new());
+        }
+        out.last_mut().expect("a batch").push(line.clone());
+    }
+    out
+}
+
+const LINE_FIELDS: [&str; 10] = [
+    "order_id",
+    "customer_id",
+    "date",
+    "amount",
+    "margin",
+    "agency",
+    "brand",
+    "category",
+    "status",
+    "due_date",
+];
+
+/// The whole scenario on one backend.
+fn scenario(files: &Files, storage: &[String]) {
+    let data = files.path("data");
+    let out = strata()
+        .args(["generate", "--customers", "400", "--out"])
+        .arg(&data)
+        .output()
+        .expect("strata generate runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/config.toml");
+    let config: Value = toml::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+
+    let acme_token = token(storage, "acme", "editor");
+    let acme_admin = token(storage, "acme", "admin");
+    let other_token = token(storage, "other", "admin");
+    let server = start(storage);
+    let acme = Client {
+        server: &server,
+        token: acme_token,
+    };
+    let admin = Client {
+        server: &server,
+        token: acme_admin,
+    };
+    let other = Client {
+        server: &server,
+        token: other_token,
+    };
+
+    // Settings and types, from the example configuration's JSON form.
+    let mut settings = config.clone();
+    settings.as_object_mut().unwrap().remove("types");
+    admin.ok("PUT", "/api/v1/settings", Some(settings));
+    assert_eq!(acme.call("PUT", "/api/v1/settings", Some(json!({}))).0, 403);
+    let types = config["types"].as_array().unwrap().clone();
+    let names: Vec<String> = types
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    for t in &types {
+        let name = t["name"].as_str().unwrap();
+        let (status, body) = acme.call(
+            "PUT",
+            &format!("/api/v1/segment-types/{}", encode(name)),
+            Some(t.clone()),
+        );
+        assert_eq!(status, 201, "{body}");
+        let (status, _) = acme.call(
+            "PUT",
+            &format!("/api/v1/segment-types/{}", encode(name)),
+            Some(body.clone()),
+        );
+        assert_eq!(status, 200, "GET's form is PUT's form");
+    }
+
+    // Customers and lines, in JSON batches.
+    let customers = csv_objects(&data.join("customers.csv"), &[]);
+    let lines = csv_objects(&data.join("transactions.csv"), &LINE_FIELDS);
+    acme.ok("POST", "/api/v1/customers", Some(Value::Array(customers)));
+    for batch in batches(&lines) {
+        acme.ok("POST", "/api/v1/transactions", Some(Value::Array(batch)));
+    }
+
+    // A bad batch is refused whole, every bad row listed.
+    let mut bad = lines[..3].to_vec();
+    bad[0]["amount"] = json!(12.5);
+    bad[2]["date"] = json!("31/12/2026");
+    bad.push(json!({"customer_id": "NEW", "order_id": "X", "date": "2026-01-01", "amount": "1"}));
+    let (status, body) = acme.call("POST", "/api/v1/transactions", Some(Value::Array(bad)));
+    assert_eq!(status, 422, "{body}");
+    let rows: Vec<(u64, &str)> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [(0, "amount"), (2, "date")]);
+    assert_eq!(
+        acme.call("GET", "/api/v1/customers/NEW", None).0,
+        404,
+        "nothing stored"
+    );
+
+    // Run every type, and compare with `strata segment` on the same files.
+    let (status, run) = acme.call(
+        "POST",
+        "/api/v1/runs",
+        Some(json!({"types": names, "as_of": AS_OF})),
+    );
+    assert_eq!(status, 202, "{run}");
+    let run = acme.wait(run["id"].as_i64().unwrap());
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let cli_out = files.path("cli-out");
+    let out = strata()
+        .args(["segment", "--no-report", "--as-of", AS_OF, "--transactions"])
+        .arg(data.join("transactions.csv"))
+        .arg("--customers")
+        .arg(data.join("customers.csv"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--out")
+        .arg(&cli_out)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut expected: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+        Default::default();
+    let mut reader = csv::Reader::from_path(cli_out.join("assignments.csv")).unwrap();
+    for r in reader.records() {
+        let r = r.unwrap();
+        expected
+            .entry((r[0].to_owned(), r[2].to_owned()))
+            .or_default()
+            .insert(r[1].to_owned());
+    }
+    assert!(expected.len() > 5, "the example gives many segments");
+    for ((type_name, segment), members) in &expected {
+        assert_eq!(
+            &acme.members(type_name, segment),
+            members,
+            "{type_name} / {segment}"
+        );
+    }
+
+    // The same lines again change nothing.
+    for batch in batches(&lines) {
+        let done = acme.ok("POST", "/api/v1/transactions", Some(Value::Array(batch)));
+        assert_eq!(done["changed"], 0);
+    }
+
+    // A manual tier wins until cleared.
+    let first = expected
+        .iter()
+        .find(|((t, s), _)| t == &names[0] && s == "C")
+        .map(|(_, m)| m.iter().next().unwrap().clone())
+        .expect("a C customer");
+    let path = format!("/api/v1/segment-types/{}/manual/{first}", encode(&names[0]));
+    acme.ok("PUT", &path, Some(json!({"segment": "A"})));
+    let effective = |c: &Client| {
+        let customer = c.ok("GET", &format!("/api/v1/customers/{first}"), None);
+        customer["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["segment_type"] == names[0].as_str())
+            .unwrap()["effective"]
+            .clone()
+    };
+    assert_eq!(effective(&acme), json!(["A"]));
+    acme.ok("DELETE", &path, None);
+    assert_eq!(effective(&acme), json!(["C"]));
+
+    // Another organisation sees nothing and changes nothing.
+    let run_id = run["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/v1/customers/{first}"),
+        format!("/api/v1/runs/{run_id}"),
+        format!("/api/v1/segment-types/{}", encode(&names[0])),
+    ] {
+        assert_eq!(other.call("GET", &path, None).0, 404, "{path}");
+    }
+    assert_eq!(
+        other.call("PUT", &path, Some(json!({"segment": "A"}))).0,
+        404
+    );
+    assert_eq!(
+        other
+            .call("POST", &format!("/api/v1/runs/{run_id}/cancel"), None)
+            .0,
+        404
+    );
+    let page = other.ok("GET", "/api/v1/customers", None);
+    assert_eq!(page["customers"], json!([]));
+    let mut theirs = types[0].clone();
+    theirs["period_months"] = json!(6);
+    let path = format!("/api/v1/segment-types/{}", encode(&names[0]));
+    let (status, _) = other.call("PUT", &path, Some(theirs));
+    assert_eq!(
+        status, 201,
+        "a separate type in the caller's own organisation"
+    );
+    assert_eq!(other.ok("GET", &path, None)["period_months"], 6);
+    assert_eq!(acme.ok("GET", &path, None)["period_months"], 12);
+    assert_eq!(acme.call("GET", "/api/v1/customers", None).0, 200);
+    assert_eq!(
+        Client {
+            server: &server,
+            token: "strata_wrong".into()
+        }
+        .call("GET", "/api/v1/customers", None)
+        .0,
+        401
+    );
+}
+
+#[test]
+fn serve_on_sqlite_matches_segment() {
+    let files = Files::new();
+    let storage = vec![
+        "--data".to_owned(),
+        files.path("strata-data").display().to_string(),
+    ];
+    scenario(&files, &storage);
+}
+
+#[test]
+fn serve_on_postgres_matches_segment() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(url) = runtime.block_on(strata_testkit::postgres::fresh_database(
+        "serve",
+        "serve_on_postgres_matches_segment",
+    )) else {
+        return;
+    };
+    let files = Files::new();
+    scenario(&files, &["--database".to_owned(), url]);
+}
