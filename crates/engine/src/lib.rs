@@ -13,6 +13,7 @@ pub mod overrides;
 pub mod parquet_input;
 pub mod progress;
 pub mod result;
+pub mod rows;
 pub mod rules_run;
 pub mod run;
 pub mod source;

@@ -451,3 +451,8 @@ pub fn read_string_table(path: &Path) -> Result<StringTable> {
         locations,
     })
 }
+
+/// The column names of a Parquet file, trimmed and lower-cased.
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    Ok(normalized_names(&open(path)?))
+}

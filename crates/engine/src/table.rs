@@ -88,6 +88,15 @@ pub fn is_parquet(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("parq"))
 }
 
+/// The column names of a CSV or Parquet file, trimmed and lower-cased.
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    if is_parquet(path) {
+        crate::parquet_input::column_names(path)
+    } else {
+        Ok(crate::csv_input::open_csv(path)?.headers)
+    }
+}
+
 /// Checks that a file exists before a long run starts reading others.
 pub fn check_readable(path: &Path) -> Result<()> {
     std::fs::metadata(path)

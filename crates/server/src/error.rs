@@ -24,6 +24,8 @@ pub enum ApiError {
     Invalid(Vec<Problem>),
     /// Rows of an import or batch that are wrong (422), up to 100.
     Rows(Vec<RowError>),
+    /// The body is over the route's limit, in bytes (413).
+    TooLarge(usize),
     /// The server failed (500); the details go to the log.
     Internal(String),
 }
@@ -76,6 +78,11 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_rows",
                 format!("{} bad row(s) listed; nothing was stored", rows.len()),
+            ),
+            ApiError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is over this route's limit of {limit} bytes"),
             ),
             ApiError::Internal(why) => {
                 tracing::error!(error = %why, "request failed");

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub workers: usize,
     /// The largest JSON body accepted, in bytes.
     pub max_json_bytes: usize,
+    /// The largest CSV or Parquet import accepted, in bytes.
+    pub max_import_bytes: usize,
     /// How long a run's lease lasts unless its worker renews it.
     pub lease: Duration,
     /// The name of this process in run leases.
@@ -37,6 +39,7 @@ impl Default for ServerConfig {
         ServerConfig {
             workers: 1,
             max_json_bytes: 16 << 20,
+            max_import_bytes: 4 << 30,
             lease: Duration::from_secs(30),
             owner: format!("{}-{}", hostname(), std::process::id()),
         }

@@ -329,11 +329,12 @@ fn inputs_of(snapshot: Snapshot, state: State) -> strata_engine::Result<Inputs> 
             .iter()
             .map(|c| {
                 std::iter::once(Some(c.id.as_str()))
-                    .chain(
-                        columns
-                            .iter()
-                            .map(|k| c.attributes.get(*k).map(String::as_str)),
-                    )
+                    .chain(columns.iter().map(|k| {
+                        c.attributes
+                            .get(*k)
+                            .map(String::as_str)
+                            .filter(|v| !v.is_empty())
+                    }))
                     .collect()
             })
             .collect();

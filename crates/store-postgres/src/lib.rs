@@ -332,6 +332,16 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    async fn attribute_names(&self, org: OrgId) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT k COLLATE \"C\" FROM customers, jsonb_object_keys(attributes) k WHERE org_id = $1 ORDER BY 1",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
     async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>> {
         sqlx::query(
             "SELECT customer_id, attributes FROM customers WHERE org_id = $1 AND customer_id = $2",

@@ -370,6 +370,16 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn attribute_names(&self, org: OrgId) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT a.key FROM customers c, json_each(c.attributes) a WHERE c.org_id = ? ORDER BY a.key",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)
+    }
+
     async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>> {
         sqlx::query(
             "SELECT customer_id, attributes FROM customers WHERE org_id = ? AND customer_id = ?",

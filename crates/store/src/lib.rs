@@ -63,6 +63,9 @@ pub trait Store: Send + Sync + 'static {
     /// A page of customers ordered by id, after `query.after`.
     async fn customers(&self, org: OrgId, query: &CustomerQuery) -> StoreResult<Vec<Customer>>;
 
+    /// Every attribute name any customer of the organisation has, sorted.
+    async fn attribute_names(&self, org: OrgId) -> StoreResult<Vec<String>>;
+
     /// One customer, with or without attributes (known from lines only).
     async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>>;
 

@@ -190,6 +190,12 @@ pub async fn customers_merge_and_page(store: &dyn Store) {
         );
     }
     assert_eq!(store.customer(acme, "C9").await.unwrap(), None);
+    assert_eq!(
+        store.attribute_names(acme).await.unwrap(),
+        ["city", "email", "name"]
+    );
+    let other = org(store, "other").await;
+    assert!(store.attribute_names(other).await.unwrap().is_empty());
 }
 
 /// Lines are identified by customer, order and line: sending them again

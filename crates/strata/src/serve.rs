@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// The largest JSON body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     max_json_bytes: usize,
+    /// The largest CSV or Parquet import accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
+    max_import_bytes: usize,
 }
 
 /// `strata token create`'s options.
@@ -117,6 +120,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         let config = ServerConfig {
             workers: args.workers.max(1),
             max_json_bytes: args.max_json_bytes,
+            max_import_bytes: args.max_import_bytes,
             ..ServerConfig::default()
         };
         strata_server::serve(store, config, listener, shutdown()).await?;

@@ -108,6 +108,32 @@ impl Client<'_> {
         )
     }
 
+    /// Sends a file as the body, as `curl --data-binary @FILE` does.
+    fn call_raw(&self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+        let url = format!("{}{path}", self.server.base);
+        let response = ureq::request(method, &url)
+            .set("Authorization", &format!("Bearer {}", self.token))
+            .send_bytes(body);
+        let response = match response {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().expect("a body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Posts a file and expects success.
+    fn send(&self, path: &str, body: &[u8]) -> Value {
+        let (status, value) = self.call_raw("POST", path, body);
+        assert_eq!(status, 200, "POST {path}: {value}");
+        value
+    }
+
     fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (status, value) = self.call(method, path, body);
         assert!(
@@ -129,8 +155,31 @@ impl Client<'_> {
         panic!("run {id} did not end in a minute");
     }
 
-    /// Every member of a segment, through the customer pages.
+    /// Every member of a segment, from the JSON lines export.
     fn members(&self, type_name: &str, segment: &str) -> BTreeSet<String> {
+        let path = format!(
+            "/api/v1/segment-types/{}/segments/{}/members?format=jsonl",
+            encode(type_name),
+            encode(segment)
+        );
+        let url = format!("{}{path}", self.server.base);
+        let text = ureq::get(&url)
+            .set("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .into_string()
+            .expect("a body");
+        text.lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("a JSON line");
+                assert_eq!(v["segment"], segment);
+                v["customer_id"].as_str().expect("an id").to_owned()
+            })
+            .collect()
+    }
+
+    /// Every customer of a segment, through the customer pages.
+    fn listed(&self, type_name: &str, segment: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -269,13 +318,33 @@ fn scenario(files: &Files, storage: &[String]) {
         assert_eq!(status, 200, "GET's form is PUT's form");
     }
 
-    // Customers and lines, in JSON batches.
-    let customers = csv_objects(&data.join("customers.csv"), &[]);
+    // Customers and lines, as the files the command line reads.
+    let customers_csv = std::fs::read(data.join("customers.csv")).unwrap();
+    let lines_csv = std::fs::read(data.join("transactions.csv")).unwrap();
+    let imported = acme.send("/api/v1/imports/customers", &customers_csv);
+    assert_eq!(imported["changed"], 400, "{imported}");
+    let imported = acme.send("/api/v1/imports/transactions", &lines_csv);
+    assert!(imported["changed"].as_u64().unwrap() > 1000, "{imported}");
     let lines = csv_objects(&data.join("transactions.csv"), &LINE_FIELDS);
-    acme.ok("POST", "/api/v1/customers", Some(Value::Array(customers)));
-    for batch in batches(&lines) {
-        acme.ok("POST", "/api/v1/transactions", Some(Value::Array(batch)));
-    }
+
+    // A bad file is refused whole, every bad line listed, nothing stored.
+    let mut bad_file = lines_csv.clone();
+    bad_file.extend_from_slice(b"O9,NEW1,2026-01-01,12.5,,,,,,,\nO9,NEW2,31/12/2026,1,,,,,,,\nO9,NEW3,2026-01-01,abc,,,,,,,\n");
+    let (status, body) = acme.call_raw("POST", "/api/v1/imports/transactions", &bad_file);
+    assert_eq!(status, 422, "{body}");
+    let n_lines = lines.len() as u64;
+    let rows: Vec<(u64, &str)> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [(n_lines + 3, "date"), (n_lines + 4, "amount")]);
+    assert_eq!(
+        acme.call("GET", "/api/v1/customers/NEW1", None).0,
+        404,
+        "nothing stored"
+    );
 
     // A bad batch is refused whole, every bad row listed.
     let mut bad = lines[..3].to_vec();
@@ -334,6 +403,8 @@ fn scenario(files: &Files, storage: &[String]) {
             .insert(r[1].to_owned());
     }
     assert!(expected.len() > 5, "the example gives many segments");
+    let ((first_type, first_segment), first_members) = expected.iter().next().unwrap();
+    assert_eq!(&acme.listed(first_type, first_segment), first_members);
     for ((type_name, segment), members) in &expected {
         assert_eq!(
             &acme.members(type_name, segment),
@@ -342,7 +413,11 @@ fn scenario(files: &Files, storage: &[String]) {
         );
     }
 
-    // The same lines again change nothing.
+    // The same file again, or the same lines as JSON, change nothing.
+    let again = acme.send("/api/v1/imports/transactions", &lines_csv);
+    assert_eq!(again["changed"], 0, "{again}");
+    let again = acme.send("/api/v1/imports/customers", &customers_csv);
+    assert_eq!(again["changed"], 0, "{again}");
     for batch in batches(&lines) {
         let done = acme.ok("POST", "/api/v1/transactions", Some(Value::Array(batch)));
         assert_eq!(done["changed"], 0);

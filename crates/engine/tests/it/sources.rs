@@ -270,3 +270,53 @@ fn state_in_memory_adds_list_entries_and_stands_for_stored_types() {
         "a stored result names the unknown type 'Nope'"
     );
 }
+
+/// `rows::read_all` gives back every line of a file as the test reads it,
+/// from CSV and from Parquet alike, and lists every bad cell.
+#[test]
+fn files_read_back_as_lines_equal_the_lines_they_hold() {
+    let f = Files::new();
+    for format in [Format::Csv, Format::Parquet] {
+        let spec = Spec {
+            shape: Shape::Classic,
+            customers: 60,
+            seed: 9,
+            end: d("2024-12-31"),
+            format,
+        };
+        let dir = f.path(&format!("{format:?}"));
+        let generated = generate(&spec, &dir).unwrap();
+        let source = strata_engine::source::FileLines {
+            path: generated.transactions_path.clone(),
+            decimal: None,
+        };
+        let read = strata_engine::rows::read_all(&source, NonZeroUsize::MIN).unwrap();
+        let csv = generate(
+            &Spec {
+                format: Format::Csv,
+                ..spec
+            },
+            &f.path(&format!("{format:?}-csv")),
+        )
+        .unwrap();
+        assert_eq!(read, lines_of(&csv.transactions_path), "{format:?}");
+    }
+    let bad = f.write(
+        "bad.csv",
+        "order_id,customer_id,date,amount\nO1,C1,2024-01-02,12.50\nO2,C2,02/01/2024,1\nO3,C3,2024-01-02,abc\n",
+    );
+    let source = strata_engine::source::FileLines {
+        path: bad,
+        decimal: None,
+    };
+    match strata_engine::rows::read_all(&source, NonZeroUsize::MIN) {
+        Err(strata_engine::Error::Cells(cells)) => {
+            let at: Vec<String> = cells
+                .iter()
+                .map(|c| format!("{} {}", c.location, c.column.as_deref().unwrap_or("")))
+                .collect();
+            assert_eq!(at, ["line 3 date", "line 4 amount"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

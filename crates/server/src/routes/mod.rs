@@ -3,6 +3,8 @@
 //! organisation: what belongs to another organisation is simply not found.
 
 mod data;
+mod imports;
+mod members;
 mod org;
 mod runs;
 mod types;
@@ -27,6 +29,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/customers/{id}", get(data::get_customer))
         .route("/transactions", post(data::post_transactions))
+        .route("/imports/customers", post(imports::import_customers))
+        .route("/imports/transactions", post(imports::import_transactions))
         .route("/segment-types", get(types::list_types))
         .route(
             "/segment-types/{name}",
@@ -42,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/segment-types/{name}/manual/{customer}",
             put(types::put_manual).delete(types::delete_manual),
+        )
+        .route(
+            "/segment-types/{name}/segments/{segment}/members",
+            get(members::export_members),
         )
         .route("/runs", post(runs::post_run))
         .route("/runs/{id}", get(runs::get_run))

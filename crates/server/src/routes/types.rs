@@ -107,7 +107,11 @@ pub async fn delete_type(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn segment_type(state: &AppState, caller: &Caller, name: &str) -> ApiResult<SegmentType> {
+pub(super) async fn segment_type(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<SegmentType> {
     record(state, caller, name).await?;
     let settings = state.store.settings(caller.org).await?;
     let types = state.store.types(caller.org).await?;

@@ -1,0 +1,263 @@
+//! File imports: a CSV or Parquet body (the command line's columns),
+//! streamed to a temporary file under a size limit, decoded by the
+//! engine's collecting decoder, stored all or nothing.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, RowError};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::path::Path;
+use strata_domain::columns::CustomerColumn;
+use strata_engine::error::{id_problem, Location};
+use strata_engine::rows::read_all;
+use strata_engine::source::{FileLines, FileTable, TableSource};
+use strata_store::{Customer, LineImport, Role, StoredLine};
+
+/// The first bytes of a Parquet file.
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// Streams a body to a temporary file named for its format (Parquet by
+/// its magic bytes, CSV otherwise), refusing bodies over `limit` bytes.
+async fn spool(body: Body, limit: usize) -> ApiResult<tempfile::TempPath> {
+    let mut stream = body.into_data_stream();
+    let mut first: Vec<u8> = Vec::new();
+    let mut file: Option<(std::fs::File, tempfile::TempPath)> = None;
+    let mut size = 0usize;
+    let internal = |e: std::io::Error| ApiError::Internal(format!("spooling an import: {e}"));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
+        size += chunk.len();
+        if size > limit {
+            return Err(ApiError::TooLarge(limit));
+        }
+        match &mut file {
+            Some((f, _)) => f.write_all(&chunk).map_err(internal)?,
+            None => {
+                first.extend_from_slice(&chunk);
+                if first.len() >= PARQUET_MAGIC.len() {
+                    let suffix = if first.starts_with(PARQUET_MAGIC) {
+                        ".parquet"
+                    } else {
+                        ".csv"
+                    };
+                    let (mut f, path) = tempfile::Builder::new()
+                        .prefix("strata-import-")
+                        .suffix(suffix)
+                        .tempfile()
+                        .map_err(internal)?
+                        .into_parts();
+                    f.write_all(&first).map_err(internal)?;
+                    file = Some((f, path));
+                }
+            }
+        }
+    }
+    match file {
+        Some((f, path)) => {
+            f.sync_all().map_err(internal)?;
+            Ok(path)
+        }
+        None => Err(ApiError::BadRequest(
+            "the body is empty: send a CSV or Parquet file".into(),
+        )),
+    }
+}
+
+/// The engine's error about an imported file as a 422 listing its rows.
+fn file_error(e: strata_engine::Error) -> ApiError {
+    let row = |location: &Location| match location {
+        Location::Line(n) | Location::Row(n) => *n,
+        Location::File | Location::Header => 0,
+    };
+    match e {
+        strata_engine::Error::Cells(cells) => ApiError::Rows(
+            cells
+                .into_iter()
+                .map(|c| RowError {
+                    row: row(&c.location),
+                    column: c.column,
+                    message: c.message,
+                })
+                .collect(),
+        ),
+        strata_engine::Error::Input(c) => ApiError::Rows(vec![RowError {
+            row: row(&c.location),
+            column: c.column,
+            message: c.message,
+        }]),
+        strata_engine::Error::Cancelled => ApiError::Internal("an import was cancelled".into()),
+        other => ApiError::Rows(vec![RowError {
+            row: 0,
+            column: None,
+            message: other.to_string(),
+        }]),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("an import stopped: {e}")))?
+}
+
+/// Imports sales lines from a CSV or Parquet body; each order it holds is
+/// replaced whole.
+pub async fn import_transactions(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Editor)?;
+    let path = spool(body, state.config.max_import_bytes).await?;
+    let lines = blocking(move || {
+        refuse_line_column(&path)?;
+        let source = FileLines {
+            path: path.to_path_buf(),
+            decimal: None,
+        };
+        let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+        read_all(&source, threads).map_err(file_error)
+    })
+    .await?;
+    let mut import = LineImport {
+        lines: Vec::with_capacity(lines.len()),
+        whole_orders: true,
+    };
+    let mut numbers: std::collections::HashMap<(String, String), i64> = Default::default();
+    let mut problems = Vec::new();
+    for (i, l) in lines.into_iter().enumerate() {
+        for (column, id) in [("customer_id", &l.customer_id), ("order_id", &l.order_id)] {
+            if let Some(problem) = id_problem(id) {
+                problems.push(RowError {
+                    row: i as u64 + 2,
+                    column: Some(column.into()),
+                    message: problem,
+                });
+            }
+        }
+        let n = numbers
+            .entry((l.customer_id.clone(), l.order_id.clone()))
+            .or_insert(0);
+        *n += 1;
+        import.lines.push(StoredLine {
+            customer_id: l.customer_id,
+            order_id: l.order_id,
+            line: *n,
+            date: l.date,
+            amount: l.amount,
+            margin: l.margin,
+            agency: l.agency,
+            brand: l.brand,
+            category: l.category,
+            status: l.status,
+            due_date: l.due_date,
+        });
+    }
+    if !problems.is_empty() {
+        problems.truncate(strata_engine::error::MAX_COLLECTED_ERRORS);
+        return Err(ApiError::Rows(problems));
+    }
+    let changed = state.store.import_lines(caller.org, &import).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"received": import.lines.len(), "changed": changed})),
+    ))
+}
+
+/// File imports number each order's lines themselves: a `line` column
+/// would be silently ignored, so it is refused.
+fn refuse_line_column(path: &Path) -> ApiResult<()> {
+    let table_headers = strata_engine::table::column_names(path).map_err(file_error)?;
+    if table_headers.iter().any(|h| h == crate::wire::LINE_FIELD) {
+        return Err(ApiError::Rows(vec![RowError {
+            row: 1,
+            column: Some(crate::wire::LINE_FIELD.into()),
+            message: "file imports replace each order whole and number its lines; send lines with their numbers as JSON (POST /api/v1/transactions)".into(),
+        }]));
+    }
+    Ok(())
+}
+
+/// Imports customers from a CSV or Parquet body: upserts by `customer_id`;
+/// columns absent from the file keep their values.
+pub async fn import_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Editor)?;
+    let path = spool(body, state.config.max_import_bytes).await?;
+    let customers = blocking(move || {
+        let table = FileTable {
+            path: path.to_path_buf(),
+        }
+        .read()
+        .map_err(file_error)?;
+        let id_column = table
+            .required_column(CustomerColumn::CustomerId.name())
+            .map_err(file_error)?;
+        let mut customers = Vec::with_capacity(table.n_rows());
+        let mut problems = Vec::new();
+        for row in 0..table.n_rows() {
+            let line = match &table.locations[row] {
+                Location::Line(n) | Location::Row(n) => *n,
+                _ => 0,
+            };
+            let id = table
+                .cell(row, id_column)
+                .map(str::trim)
+                .unwrap_or_default();
+            let problem = if id.is_empty() {
+                Some("empty; every customer needs an id".to_owned())
+            } else {
+                id_problem(id)
+            };
+            if let Some(message) = problem {
+                problems.push(RowError {
+                    row: line,
+                    column: Some(CustomerColumn::CustomerId.name().into()),
+                    message,
+                });
+                continue;
+            }
+            let attributes: BTreeMap<String, String> = table
+                .headers
+                .iter()
+                .enumerate()
+                .filter(|&(c, _)| c != id_column)
+                .map(|(c, h)| {
+                    (
+                        h.clone(),
+                        table.cell(row, c).unwrap_or_default().trim().to_owned(),
+                    )
+                })
+                .collect();
+            customers.push(Customer {
+                id: id.to_owned(),
+                attributes,
+            });
+        }
+        if problems.is_empty() {
+            Ok(customers)
+        } else {
+            problems.truncate(strata_engine::error::MAX_COLLECTED_ERRORS);
+            Err(ApiError::Rows(problems))
+        }
+    })
+    .await?;
+    let changed = state.store.upsert_customers(caller.org, &customers).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"received": customers.len(), "changed": changed})),
+    ))
+}
