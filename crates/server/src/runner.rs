@@ -52,9 +52,10 @@ impl Runner {
                 workers: Mutex::new(Vec::new()),
             }),
         };
-        let handles = (0..config.workers.max(1))
+        let mut handles: Vec<JoinHandle<()>> = (0..config.workers.max(1))
             .map(|_| tokio::spawn(worker(runner.inner.clone())))
             .collect();
+        handles.push(tokio::spawn(reaper(runner.inner.clone())));
         *runner.inner.workers.lock().expect("workers lock") = handles;
         runner
     }
@@ -102,6 +103,21 @@ async fn worker(inner: Arc<Inner>) {
                 tracing::error!(error = %e, "claiming a run failed");
                 tokio::time::sleep(poll).await;
             }
+        }
+    }
+}
+
+/// Marks failed, every half lease, the runs whose process stopped renewing
+/// their lease (killed, or on another machine that died).
+async fn reaper(inner: Arc<Inner>) {
+    let every = inner.config.lease / 2;
+    while !inner.stopping.load(Ordering::Relaxed) {
+        let wake = inner.wake.notified();
+        let _ = tokio::time::timeout(every, wake).await;
+        match inner.store.fail_expired_runs(now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(runs = n, "marked failed: runs whose process stopped"),
+            Err(e) => tracing::error!(error = %e, "failing expired runs failed"),
         }
     }
 }
@@ -223,39 +239,40 @@ async fn classify(
     let data_version = snapshot.data_version;
     let as_of = run.as_of;
     let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
-    let outcome = tokio::task::spawn_blocking(move || {
+    // The engine, and the formatting and parsing of its rows, keep a core
+    // busy: they run off the async threads, which renew the lease.
+    let (names, mut rows) = tokio::task::spawn_blocking(move || {
+        let engine = |e: strata_engine::Error| match e {
+            strata_engine::Error::Cancelled => Failure::Cancelled,
+            e => Failure::Failed(e.to_string()),
+        };
         let inputs = inputs_of(
             snapshot,
             State {
                 lists: Vec::new(),
                 stored,
             },
-        )?;
+        )
+        .map_err(engine)?;
         let control = Control {
             threads,
             progress: &*read,
             cancel: Some(&cancel),
             errors: ErrorMode::Stop,
         };
-        let run = segment(config, &inputs, as_of, &control)?;
+        let run = segment(config, &inputs, as_of, &control).map_err(engine)?;
         let mut csv = Vec::new();
         write_assignments(&run, AssignmentColumns::All, &mut csv)
-            .map_err(|e| strata_engine::Error::Usage(format!("formatting results: {e}")))?;
+            .map_err(|e| Failure::Failed(format!("formatting results: {e}")))?;
         let names: Vec<String> = run
             .types
             .iter()
             .map(|r| run.config.types[r.type_idx].name.clone())
             .collect();
-        Ok::<_, strata_engine::Error>((names, csv))
+        Ok::<_, Failure>((names, parse_rows(&csv)?))
     })
     .await
-    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")))?;
-    let (names, csv) = match outcome {
-        Ok(done) => done,
-        Err(strata_engine::Error::Cancelled) => return Err(Failure::Cancelled),
-        Err(e) => return Err(Failure::Failed(e.to_string())),
-    };
-    let mut rows = parse_rows(&csv)?;
+    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")))??;
     let mut results = RunResults {
         report: RunReport {
             types: Vec::new(),

@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// The largest CSV or Parquet import accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
     max_import_bytes: usize,
+    /// Seconds a run's lease lasts without renewal; a run whose process
+    /// stopped is marked failed once its lease has expired.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    lease_seconds: u64,
 }
 
 /// `strata token create`'s options.
@@ -121,6 +125,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             workers: args.workers.max(1),
             max_json_bytes: args.max_json_bytes,
             max_import_bytes: args.max_import_bytes,
+            lease: std::time::Duration::from_secs(args.lease_seconds),
             ..ServerConfig::default()
         };
         strata_server::serve(store, config, listener, shutdown()).await?;

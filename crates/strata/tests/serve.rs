@@ -34,9 +34,14 @@ fn storage_args(storage: &[String]) -> Vec<String> {
 }
 
 fn start(storage: &[String]) -> Server {
+    start_with(storage, &[])
+}
+
+fn start_with(storage: &[String], extra: &[&str]) -> Server {
     let mut child = strata()
         .arg("serve")
         .args(storage_args(storage))
+        .args(extra)
         .args(["--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .spawn()
@@ -486,6 +491,120 @@ fn scenario(files: &Files, storage: &[String]) {
         .0,
         401
     );
+}
+
+/// Waits until a run is running (it must not end first).
+fn wait_running(client: &Client, id: i64) {
+    for _ in 0..3000 {
+        let run = client.ok("GET", &format!("/api/v1/runs/{id}"), None);
+        match run["status"].as_str() {
+            Some("running") => return,
+            Some("queued") => std::thread::sleep(std::time::Duration::from_millis(5)),
+            _ => panic!("run {id} ended before it could be stopped: {run}"),
+        }
+    }
+    panic!("run {id} never started");
+}
+
+/// SIGTERM and `kill -9` in the middle of a run: the first exits 0 and
+/// cancels the run, the second loses it; either way the previous results
+/// stay in force, and the next run succeeds.
+fn interruptions(files: &Files, storage: &[String]) {
+    let data = files.path("data");
+    let out = strata()
+        .args(["generate", "--customers", "20000", "--out"])
+        .arg(&data)
+        .output()
+        .expect("strata generate runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = token(storage, "acme", "editor");
+    // A short lease, so that a killed run is found quickly; long enough
+    // for a debug build on two busy cores to renew it.
+    let extra = ["--lease-seconds", "3"];
+    let mut server = start_with(storage, &extra);
+    fn client<'a>(server: &'a Server, token: &str) -> Client<'a> {
+        Client {
+            server,
+            token: token.to_owned(),
+        }
+    }
+    let abc = json!({"method": "pareto", "segments": [
+        {"name": "A", "share": 80}, {"name": "B", "share": 15}, {"name": "C", "share": 5}]});
+    client(&server, &token).ok("PUT", "/api/v1/segment-types/ABC", Some(abc));
+    client(&server, &token).send(
+        "/api/v1/imports/transactions",
+        &std::fs::read(data.join("transactions.csv")).unwrap(),
+    );
+    let run = |server: &Server, as_of: &str| {
+        let (status, run) = client(server, &token).call(
+            "POST",
+            "/api/v1/runs",
+            Some(json!({"types": ["ABC"], "as_of": as_of})),
+        );
+        assert_eq!(status, 202, "{run}");
+        run["id"].as_i64().unwrap()
+    };
+    let first = run(&server, "2026-06-30");
+    let done = client(&server, &token).wait(first);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let before = client(&server, &token).members("ABC", "A");
+    assert!(!before.is_empty());
+
+    let stopped = run(&server, "2025-06-30");
+    wait_running(&client(&server, &token), stopped);
+    let pid = server.child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "SIGTERM exits 0: {exit:?}");
+    server = start_with(storage, &extra);
+    assert_eq!(client(&server, &token).wait(stopped)["status"], "cancelled");
+    assert_eq!(client(&server, &token).members("ABC", "A"), before);
+
+    let killed = run(&server, "2025-06-30");
+    wait_running(&client(&server, &token), killed);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    server = start_with(storage, &extra);
+    let lost = client(&server, &token).wait(killed);
+    assert_eq!(lost["status"], "failed", "{lost}");
+    assert!(
+        lost["error"].as_str().unwrap().contains("interrupted"),
+        "{lost}"
+    );
+    assert_eq!(client(&server, &token).members("ABC", "A"), before);
+
+    let last = run(&server, "2025-06-30");
+    let done = client(&server, &token).wait(last);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_ne!(client(&server, &token).members("ABC", "A"), before);
+}
+
+#[test]
+fn serve_on_sqlite_survives_sigterm_and_kill() {
+    let files = Files::new();
+    let storage = vec![
+        "--data".to_owned(),
+        files.path("strata-data").display().to_string(),
+    ];
+    interruptions(&files, &storage);
+}
+
+#[test]
+fn serve_on_postgres_survives_sigterm_and_kill() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(url) = runtime.block_on(strata_testkit::postgres::fresh_database(
+        "serve",
+        "serve_on_postgres_survives_sigterm_and_kill",
+    )) else {
+        return;
+    };
+    let files = Files::new();
+    interruptions(&files, &["--database".to_owned(), url]);
 }
 
 #[test]
