@@ -1,0 +1,440 @@
+//! Every route, called with another organisation's token on this
+//! organisation's records: nothing is read, nothing changes. On SQLite and
+//! on PostgreSQL.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use strata_server::{app, AppState, Runner, ServerConfig};
+use strata_store::{new_token, NewToken, Role, Store};
+use tower::ServiceExt;
+
+struct Api {
+    router: axum::Router,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(match body {
+                None => Body::empty(),
+                // A file's contents, as imports take them.
+                Some(Value::String(file)) => Body::from(file),
+                Some(json) => Body::from(json.to_string()),
+            })
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+}
+
+async fn token(store: &dyn Store, org: &str, role: Role) -> (String, i64) {
+    let (org, _) = store.ensure_org(org).await.unwrap();
+    let (secret, hash) = new_token();
+    let token = store
+        .create_token(&NewToken {
+            org: org.id,
+            role,
+            label: "test".into(),
+            hash,
+        })
+        .await
+        .unwrap();
+    (secret, token.id)
+}
+
+async fn wait(api: &Api, token: &str, id: i64) {
+    for _ in 0..500 {
+        let (_, run) = api
+            .call(token, Method::GET, &format!("/api/v1/runs/{id}"), None)
+            .await;
+        if run["status"] == "succeeded" {
+            return;
+        }
+        assert!(
+            matches!(run["status"].as_str(), Some("queued" | "running")),
+            "{run}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("run {id} did not end");
+}
+
+/// What the organisation sees of its own records.
+async fn snapshot(api: &Api, token: &str, run_id: i64) -> Vec<(StatusCode, Value)> {
+    let mut state = Vec::new();
+    for path in [
+        "/api/v1/settings".to_owned(),
+        "/api/v1/tokens".to_owned(),
+        "/api/v1/customers".to_owned(),
+        "/api/v1/customers/C1".to_owned(),
+        "/api/v1/segment-types".to_owned(),
+        format!("/api/v1/runs/{run_id}"),
+    ] {
+        state.push(api.call(token, Method::GET, &path, None).await);
+    }
+    state
+}
+
+async fn isolation(store: Arc<dyn Store>) {
+    let config = Arc::new(ServerConfig::default());
+    let runner = Runner::start(store.clone(), config.clone());
+    let api = Api {
+        router: app(AppState {
+            store: store.clone(),
+            runner: runner.clone(),
+            config,
+        }),
+    };
+    let (acme, acme_token_id) = token(&*store, "acme", Role::Admin).await;
+    let (other, _) = token(&*store, "other", Role::Admin).await;
+
+    // This organisation's records: a customer with lines, a type, a run, a
+    // manual segment, settings.
+    let abc = json!({"method": "pareto", "segments": [
+        {"name": "A", "share": 80}, {"name": "B", "share": 15}, {"name": "C", "share": 5}]});
+    let setup: [(Method, &str, Value); 5] = [
+        (Method::PUT, "/api/v1/settings", json!({"currency": "CHF"})),
+        (Method::PUT, "/api/v1/segment-types/ABC", abc.clone()),
+        (
+            Method::POST,
+            "/api/v1/customers",
+            json!([{"customer_id": "C1", "name": "Alpha"}]),
+        ),
+        (
+            Method::POST,
+            "/api/v1/transactions",
+            json!([{"customer_id": "C1", "order_id": "O1", "date": "2026-01-02", "amount": "10"}]),
+        ),
+        (
+            Method::POST,
+            "/api/v1/runs",
+            json!({"types": ["ABC"], "as_of": "2026-06-30"}),
+        ),
+    ];
+    let mut run_id = 0;
+    for (method, path, body) in setup {
+        let (status, value) = api.call(&acme, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {status} {value}");
+        if path == "/api/v1/runs" {
+            run_id = value["id"].as_i64().unwrap();
+        }
+    }
+    wait(&api, &acme, run_id).await;
+    let (status, _) = api
+        .call(
+            &acme,
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C1",
+            Some(json!({"segment": "B"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let before = snapshot(&api, &acme, run_id).await;
+
+    // Another organisation's token on every route.
+    let not_found = StatusCode::NOT_FOUND;
+    let cases: Vec<(Method, String, Option<Value>, StatusCode)> = vec![
+        (Method::GET, "/api/v1/customers/C1".into(), None, not_found),
+        (
+            Method::GET,
+            format!("/api/v1/runs/{run_id}"),
+            None,
+            not_found,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/runs/{run_id}/cancel"),
+            None,
+            not_found,
+        ),
+        (
+            Method::GET,
+            "/api/v1/segment-types/ABC".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/segment-types/ABC".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::POST,
+            "/api/v1/segment-types/ABC/runs".into(),
+            Some(json!({})),
+            not_found,
+        ),
+        (
+            Method::POST,
+            "/api/v1/runs".into(),
+            Some(json!({"types": ["ABC"]})),
+            not_found,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C1".into(),
+            Some(json!({"segment": "A"})),
+            not_found,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/segment-types/ABC/manual/C1".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/segment-types/ABC/manual".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::GET,
+            "/api/v1/segment-types/ABC/segments/A/members".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/tokens/{acme_token_id}"),
+            None,
+            not_found,
+        ),
+        // Lists show only the caller's own records; writes land in its own.
+        (
+            Method::GET,
+            "/api/v1/customers".into(),
+            None,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/customers?segment_type=ABC&segment=A".into(),
+            None,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/segment-types".into(),
+            None,
+            StatusCode::OK,
+        ),
+        (Method::GET, "/api/v1/tokens".into(), None, StatusCode::OK),
+        (Method::GET, "/api/v1/settings".into(), None, StatusCode::OK),
+        (
+            Method::PUT,
+            "/api/v1/settings".into(),
+            Some(json!({"currency": "USD"})),
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/customers".into(),
+            Some(json!([{"customer_id": "C1", "name": "Theirs"}])),
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/transactions".into(),
+            Some(
+                json!([{"customer_id": "C1", "order_id": "O1", "date": "2026-01-02", "amount": "99"}]),
+            ),
+            StatusCode::OK,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/segment-types/ABC".into(),
+            Some(abc.clone()),
+            StatusCode::CREATED,
+        ),
+    ];
+    for (method, path, body, expected) in cases {
+        let (status, value) = api.call(&other, method.clone(), &path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {value}");
+        if status == StatusCode::OK && method == Method::GET {
+            let text = value.to_string();
+            assert!(
+                !text.contains("Alpha")
+                    && !text.contains("CHF")
+                    && !text.contains(&format!("\"id\":{acme_token_id}")),
+                "{path} shows acme's records: {text}"
+            );
+        }
+    }
+    assert_eq!(
+        snapshot(&api, &acme, run_id).await,
+        before,
+        "acme's records are as they were"
+    );
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisation_sees_and_changes_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    isolation(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisation_sees_and_changes_nothing_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "isolation").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    isolation(Arc::new(store)).await;
+}
+
+/// Each role may do what the roles below it may, and no more.
+async fn roles(store: Arc<dyn Store>) {
+    let config = Arc::new(ServerConfig::default());
+    let runner = Runner::start(store.clone(), config.clone());
+    let api = Api {
+        router: app(AppState {
+            store: store.clone(),
+            runner: runner.clone(),
+            config,
+        }),
+    };
+    let (viewer, _) = token(&*store, "acme", Role::Viewer).await;
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let (admin, _) = token(&*store, "acme", Role::Admin).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let forbidden = StatusCode::FORBIDDEN;
+    let cases: Vec<(&str, Method, &str, Option<Value>, StatusCode)> = vec![
+        (
+            &viewer,
+            Method::PUT,
+            "/api/v1/segment-types/ABC",
+            Some(abc.clone()),
+            forbidden,
+        ),
+        (
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/ABC",
+            Some(abc.clone()),
+            StatusCode::CREATED,
+        ),
+        (
+            &viewer,
+            Method::GET,
+            "/api/v1/segment-types/ABC",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &viewer,
+            Method::POST,
+            "/api/v1/customers",
+            Some(json!([{"customer_id": "C1"}])),
+            forbidden,
+        ),
+        (
+            &editor,
+            Method::POST,
+            "/api/v1/customers",
+            Some(json!([{"customer_id": "C1"}])),
+            StatusCode::OK,
+        ),
+        (
+            &viewer,
+            Method::GET,
+            "/api/v1/customers/C1",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            &viewer,
+            Method::POST,
+            "/api/v1/runs",
+            Some(json!({"types": ["ABC"]})),
+            forbidden,
+        ),
+        (
+            &viewer,
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C1",
+            Some(json!({"segment": "A"})),
+            forbidden,
+        ),
+        (
+            &viewer,
+            Method::GET,
+            "/api/v1/segment-types/ABC/segments/A/members",
+            None,
+            forbidden,
+        ),
+        (&editor, Method::GET, "/api/v1/tokens", None, forbidden),
+        (
+            &editor,
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({})),
+            forbidden,
+        ),
+        (&admin, Method::GET, "/api/v1/tokens", None, StatusCode::OK),
+        (
+            &admin,
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"currency": "CHF"})),
+            StatusCode::OK,
+        ),
+        (
+            "strata_not_a_token",
+            Method::GET,
+            "/api/v1/customers",
+            None,
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (token, method, path, body, expected) in cases {
+        let (status, value) = api.call(token, method.clone(), path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {value}");
+    }
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_limit_what_tokens_do_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    roles(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_limit_what_tokens_do_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "roles").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    roles(Arc::new(store)).await;
+}
