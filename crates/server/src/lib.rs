@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod metrics;
 mod routes;
 mod runner;
 mod types;
@@ -67,6 +68,7 @@ pub struct AppState {
 
 /// The application: every route, with the state.
 pub fn app(state: AppState) -> Router {
+    metrics::install();
     routes::router(state)
 }
 

@@ -145,6 +145,7 @@ impl From<StoreError> for Failure {
 }
 
 async fn execute(inner: &Arc<Inner>, run: Run) {
+    let started = std::time::Instant::now();
     let cancel = Arc::new(AtomicBool::new(inner.stopping.load(Ordering::Relaxed)));
     inner
         .running
@@ -164,15 +165,23 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
     lease.abort();
     inner.running.lock().expect("running lock").remove(&run.id);
     let store = &inner.store;
-    let stored = match outcome {
-        Ok(results) => {
+    let (status, stored) = match outcome {
+        Ok(results) => (
+            RunStatus::Succeeded,
             store
                 .finish_run(run.id, &inner.config.owner, &results)
-                .await
-        }
-        Err(Failure::Cancelled) => store.end_run(run.id, RunStatus::Cancelled, None).await,
-        Err(Failure::Failed(why)) => store.end_run(run.id, RunStatus::Failed, Some(&why)).await,
+                .await,
+        ),
+        Err(Failure::Cancelled) => (
+            RunStatus::Cancelled,
+            store.end_run(run.id, RunStatus::Cancelled, None).await,
+        ),
+        Err(Failure::Failed(why)) => (
+            RunStatus::Failed,
+            store.end_run(run.id, RunStatus::Failed, Some(&why)).await,
+        ),
     };
+    crate::metrics::run_ended(status.as_str(), started.elapsed().as_secs_f64());
     if let Err(e) = stored {
         tracing::error!(run = run.id, error = %e, "recording the end of a run failed");
     }

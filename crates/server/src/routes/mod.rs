@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(org::healthz))
         .route("/readyz", get(org::readyz))
+        .route("/metrics", get(crate::metrics::render))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
-//! Every route, called with another organisation's token on this
-//! organisation's records: nothing is read, nothing changes. On SQLite and
-//! on PostgreSQL.
+//! The API in process, on SQLite and on PostgreSQL: every route called with
+//! another organisation's token on this organisation's records reads
+//! nothing and changes nothing; roles limit tokens; metrics name routes,
+//! never organisations.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
