@@ -31,7 +31,7 @@ pub enum ApiError {
 }
 
 /// A problem with one row of an import or a JSON batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// The row: the line of a file (1 is the header) or the 0-based index
     /// of a JSON array.
@@ -43,14 +43,21 @@ pub struct RowError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `bad_request`, `invalid`, `invalid_rows`, `too_large`, `internal`.
+    error: &'static str,
+    /// What went wrong, for people.
     message: String,
+    /// Problems of a definition or settings, each `{path, code, message}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    problems: Option<&'a [Problem]>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    problems: Option<Vec<Problem>>,
+    /// Bad rows of an import or batch.
     #[serde(skip_serializing_if = "Option::is_none")]
-    rows: Option<&'a [RowError]>,
+    rows: Option<Vec<RowError>>,
 }
 
 impl IntoResponse for ApiError {
@@ -93,17 +100,16 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let body = Body {
+        let (problems, rows) = match self {
+            ApiError::Invalid(p) => (Some(p), None),
+            ApiError::Rows(r) => (None, Some(r)),
+            _ => (None, None),
+        };
+        let body = ErrorBody {
             error: code,
             message,
-            problems: match &self {
-                ApiError::Invalid(p) => Some(p),
-                _ => None,
-            },
-            rows: match &self {
-                ApiError::Rows(r) => Some(r),
-                _ => None,
-            },
+            problems,
+            rows,
         };
         (status, Json(body)).into_response()
     }

@@ -10,6 +10,35 @@ use strata_domain::money::{Amount, ExtraDigits};
 use strata_engine::error::{id_problem, shown, MAX_COLLECTED_ERRORS};
 use strata_store::{Customer, LineImport, StoredLine};
 
+/// A sales line as JSON, as [`lines`] reads it: what the API documents.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "read by the OpenAPI document, never built")]
+pub struct LineJson {
+    /// The customer account.
+    customer_id: String,
+    /// The order.
+    order_id: String,
+    /// The line's number in its order, from 1: on every line of a batch or
+    /// on none (then each order sent is replaced whole).
+    line: Option<i64>,
+    /// `YYYY-MM-DD`.
+    date: String,
+    /// A decimal string such as `"12.50"`; negative for returns.
+    amount: String,
+    /// A decimal string.
+    margin: Option<String>,
+    /// The agency that sold the line.
+    agency: Option<String>,
+    /// The product brand.
+    brand: Option<String>,
+    /// The product category.
+    category: Option<String>,
+    /// The order's status.
+    status: Option<String>,
+    /// `YYYY-MM-DD`.
+    due_date: Option<String>,
+}
+
 /// The field of a line's number within its order, beside the engine's columns.
 pub const LINE_FIELD: &str = "line";
 

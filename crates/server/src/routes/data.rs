@@ -2,8 +2,9 @@
 
 use super::body;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::types::organisation_config;
+use crate::wire::LineJson;
 use crate::{wire, AppState};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -20,6 +21,7 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
 
 /// Upserts a JSON batch of customers, all or nothing.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "data", security(("bearer" = [])), request_body(content = Vec<Object>, description = "customer_id and attributes, all strings"), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn post_customers(
     State(state): State<AppState>,
     caller: Caller,
@@ -34,6 +36,7 @@ pub async fn post_customers(
 }
 
 /// Stores a JSON batch of sales lines, all or nothing.
+#[utoipa::path(post, path = "/api/v1/transactions", tag = "data", security(("bearer" = [])), request_body(content = Vec<LineJson>), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn post_transactions(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,6 +61,7 @@ pub struct ListQuery {
 }
 
 /// A page of customers ordered by id; `next_cursor` is null at the end.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "data", security(("bearer" = [])), params(("segment_type" = Option<String>, Query), ("segment" = Option<String>, Query), ("q" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500)), responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
 pub async fn list_customers(
     State(state): State<AppState>,
     caller: Caller,
@@ -130,6 +134,7 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
 
 /// A customer: attributes and, per type, its automatic, manual and
 /// effective segments with the figures that decided them.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "data", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get_customer(
     State(state): State<AppState>,
     caller: Caller,

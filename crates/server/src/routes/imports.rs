@@ -3,7 +3,7 @@
 //! engine's collecting decoder, stored all or nothing.
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, RowError};
+use crate::error::{ApiError, ApiResult, ErrorBody, RowError};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -112,6 +112,7 @@ async fn blocking<T: Send + 'static>(
 
 /// Imports sales lines from a CSV or Parquet body; each order it holds is
 /// replaced whole.
+#[utoipa::path(post, path = "/api/v1/imports/transactions", tag = "data", security(("bearer" = [])), request_body(content = String, content_type = "text/csv", description = "A CSV or Parquet file"), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_transactions(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,6 +191,7 @@ fn refuse_line_column(path: &Path) -> ApiResult<()> {
 
 /// Imports customers from a CSV or Parquet body: upserts by `customer_id`;
 /// columns absent from the file keep their values.
+#[utoipa::path(post, path = "/api/v1/imports/customers", tag = "data", security(("bearer" = [])), request_body(content = String, content_type = "text/csv", description = "A CSV or Parquet file"), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_customers(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,7 +4,7 @@
 
 use super::types::segment_type;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -117,6 +117,7 @@ fn render(members: &[Member], attributes: &[String], format: Format, header: boo
 }
 
 /// Streams the members of a segment in the type's latest result.
+#[utoipa::path(get, path = "/api/v1/segment-types/{name}/segments/{segment}/members", tag = "types", security(("bearer" = [])), params(("name" = String, Path), ("segment" = String, Path), ("format" = Option<String>, Query, description = "csv or jsonl"), ("locale" = Option<String>, Query, description = "en or fr")), responses((status = 200, body = String, content_type = "text/csv"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export_members(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,6 +5,7 @@
 mod data;
 mod imports;
 mod members;
+mod openapi;
 mod org;
 mod runs;
 mod types;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(org::healthz))
         .route("/readyz", get(org::readyz))
         .route("/metrics", get(crate::metrics::render))
+        .route("/api/openapi.json", get(openapi::document))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -2,7 +2,7 @@
 
 use super::body;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::types::organisation_config;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -15,11 +15,13 @@ use strata_domain::config::validate_settings;
 use strata_store::Role;
 
 /// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "probes", responses((status = 200, description = "The process is up", body = String)))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 /// The process can serve: its database answers.
+#[utoipa::path(get, path = "/readyz", tag = "probes", responses((status = 200, description = "The database answers", body = String), (status = 503, description = "The database does not answer", body = String)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready".into()),
@@ -28,6 +30,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
 }
 
 /// The organisation's settings as stored.
+#[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), responses((status = 200, description = "The organisation's settings", body = Object), (status = 401, body = ErrorBody)))]
 pub async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,6 +39,7 @@ pub async fn get_settings(
 }
 
 /// Replaces the settings, validated with the stored types.
+#[utoipa::path(put, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), request_body(content = Object, description = "currency, closed_statuses, attributes, time_zone"), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,6 +70,7 @@ fn serde_path_to_json(value: Value) -> ApiResult<SettingsInput> {
 }
 
 /// The organisation's tokens, without secrets.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), responses((status = 200, description = "Tokens without their secrets", body = Vec<Object>), (status = 403, body = ErrorBody)))]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     let tokens = state.store.tokens(caller.org).await?;
@@ -78,6 +83,7 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiRe
 }
 
 /// Revokes a token.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_token(
     State(state): State<AppState>,
     caller: Caller,

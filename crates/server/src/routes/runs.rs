@@ -2,7 +2,7 @@
 
 use super::body;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::types::{plan_run, PlanError};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -15,10 +15,12 @@ use strata_domain::date::Date;
 use strata_store::{NewRun, Role, Run};
 
 /// A run request.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    /// The types to classify, in any order.
     types: Vec<String>,
+    /// `YYYY-MM-DD`; default: today in the organisation's time zone.
     as_of: Option<String>,
 }
 
@@ -87,6 +89,7 @@ async fn queue(
 }
 
 /// Queues a run of some types.
+#[utoipa::path(post, path = "/api/v1/runs", tag = "runs", security(("bearer" = [])), request_body(content = RunRequest), responses((status = 202, body = Object), (status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn post_run(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,13 +100,15 @@ pub async fn post_run(
 }
 
 /// The body of a run of one type.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TypeRunRequest {
+    /// `YYYY-MM-DD`; default: today in the organisation's time zone.
     as_of: Option<String>,
 }
 
 /// Queues a run of one type.
+#[utoipa::path(post, path = "/api/v1/segment-types/{name}/runs", tag = "runs", security(("bearer" = [])), params(("name" = String, Path)), request_body(content = Option<TypeRunRequest>), responses((status = 202, body = Object), (status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn post_type_run(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +120,7 @@ pub async fn post_type_run(
 }
 
 /// One run.
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get_run(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,6 +135,7 @@ pub async fn get_run(
 }
 
 /// Asks a run to stop; its previous results stay in force.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/cancel", tag = "runs", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_run(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,7 +2,7 @@
 
 use super::body;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::types::{body_of, check_definition, organisation_config, split_body};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -25,12 +25,14 @@ async fn record(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Type
 }
 
 /// Every type, in the form `PUT` accepts.
+#[utoipa::path(get, path = "/api/v1/segment-types", tag = "types", security(("bearer" = [])), responses((status = 200, body = Vec<Object>)))]
 pub async fn list_types(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let types = state.store.types(caller.org).await?;
     Ok(Json(Value::Array(types.iter().map(body_of).collect())))
 }
 
 /// One type, exactly in the form `PUT` accepts.
+#[utoipa::path(get, path = "/api/v1/segment-types/{name}", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), responses((status = 200, description = "The form PUT accepts", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -40,6 +42,7 @@ pub async fn get_type(
 }
 
 /// Creates or replaces a type from the JSON form of one `[[types]]` entry.
+#[utoipa::path(put, path = "/api/v1/segment-types/{name}", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), request_body(content = Object, description = "One [[types]] entry as JSON, plus is_default"), responses((status = 200, body = Object), (status = 201, body = Object), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -76,6 +79,7 @@ pub async fn put_type(
 }
 
 /// Deletes a type, unless another type's rules read it.
+#[utoipa::path(delete, path = "/api/v1/segment-types/{name}", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,28 +127,32 @@ pub(super) async fn segment_type(
         .ok_or_else(|| ApiError::NotFound(format!("no segment type named '{name}'")))
 }
 
+/// A manual assignment: `segment` for a tiered type, `segments` for groups.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualBody {
+    /// The segment of a tiered type.
+    segment: Option<String>,
+    /// The groups of a group type.
+    segments: Option<Vec<String>>,
+}
+
 /// Sets a customer's manual segment (`{"segment": "A"}`) or, in a group
 /// type, manual groups (`{"segments": [...]}`).
+#[utoipa::path(put, path = "/api/v1/segment-types/{name}/manual/{customer}", tag = "types", security(("bearer" = [])), params(("name" = String, Path), ("customer" = String, Path)), request_body(content = ManualBody), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_manual(
     State(state): State<AppState>,
     caller: Caller,
     Path((name, customer)): Path<(String, String)>,
-    json: Result<Json<Value>, JsonRejection>,
+    json: Result<Json<ManualBody>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Editor)?;
     let ty = segment_type(&state, &caller, &name).await?;
-    let value = body(json)?;
+    let request = body(json)?;
     let groups = matches!(&ty.method, Method::Rules(spec) if !spec.exclusive);
-    let segments: Vec<String> = match (groups, value.get("segment"), value.get("segments")) {
-        (false, Some(Value::String(s)), None) => vec![s.clone()],
-        (true, None, Some(Value::Array(list))) => list
-            .iter()
-            .map(|v| {
-                v.as_str().map(str::to_owned).ok_or_else(|| {
-                    ApiError::BadRequest(format!("segments: expected names, found {v}"))
-                })
-            })
-            .collect::<ApiResult<_>>()?,
+    let segments: Vec<String> = match (groups, request.segment, request.segments) {
+        (false, Some(segment), None) => vec![segment],
+        (true, None, Some(list)) => list,
         (false, ..) => {
             return Err(ApiError::BadRequest(format!(
                 "'{name}' gives one segment per customer: send {{\"segment\": \"NAME\"}}"
@@ -181,6 +189,7 @@ pub async fn put_manual(
 }
 
 /// Clears a customer's manual segments in a type.
+#[utoipa::path(delete, path = "/api/v1/segment-types/{name}/manual/{customer}", tag = "types", security(("bearer" = [])), params(("name" = String, Path), ("customer" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_manual(
     State(state): State<AppState>,
     caller: Caller,
@@ -196,6 +205,7 @@ pub async fn delete_manual(
 }
 
 /// Clears every manual assignment of a type.
+#[utoipa::path(delete, path = "/api/v1/segment-types/{name}/manual", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn clear_manual(
     State(state): State<AppState>,
     caller: Caller,
