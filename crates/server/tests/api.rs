@@ -439,3 +439,106 @@ async fn roles_limit_what_tokens_do_on_postgres() {
         .unwrap();
     roles(Arc::new(store)).await;
 }
+
+/// Renaming a type keeps its id, manual assignments and results, and
+/// rewrites the rules that read it; a type that rules read cannot be deleted.
+async fn rename(store: Arc<dyn Store>) {
+    let config = Arc::new(ServerConfig::default());
+    let runner = Runner::start(store.clone(), config.clone());
+    let api = Api {
+        router: app(AppState {
+            store: store.clone(),
+            runner: runner.clone(),
+            config,
+        }),
+    };
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let vip = json!({"method": "rules", "segments": [
+        {"name": "Key", "rule": "segment('ABC') = 'A'"}, {"name": "Other", "default": true}]});
+    for (path, body) in [
+        ("/api/v1/segment-types/ABC", abc),
+        ("/api/v1/segment-types/VIP", vip),
+        ("/api/v1/customers", json!([{"customer_id": "C1"}])),
+    ] {
+        let method = if path.ends_with("customers") {
+            Method::POST
+        } else {
+            Method::PUT
+        };
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+    }
+    api.call(
+        &editor,
+        Method::PUT,
+        "/api/v1/segment-types/ABC/manual/C1",
+        Some(json!({"segment": "B"})),
+    )
+    .await;
+    let (status, value) = api
+        .call(&editor, Method::DELETE, "/api/v1/segment-types/ABC", None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{value}");
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/segment-types/ABC/rename",
+            Some(json!({"name": "Tiers"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(value["rewritten"], json!(["VIP"]));
+    let (_, vip) = api
+        .call(&editor, Method::GET, "/api/v1/segment-types/VIP", None)
+        .await;
+    assert_eq!(vip["segments"][0]["rule"], "segment('Tiers') = 'A'");
+    let (_, tiers) = api
+        .call(&editor, Method::GET, "/api/v1/segment-types/Tiers", None)
+        .await;
+    assert_eq!(tiers["id"], "abc", "the id stays the old name's slug");
+    let (status, _) = api
+        .call(&editor, Method::GET, "/api/v1/segment-types/ABC", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, customer) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(customer["segments"][0]["segment_type"], "Tiers");
+    assert_eq!(customer["segments"][0]["manual"], json!(["B"]));
+    let (status, _) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/segment-types/Tiers/rename",
+            Some(json!({"name": "vip"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "names are unique ignoring case"
+    );
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_type_rewrites_its_readers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    rename(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_type_rewrites_its_readers_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "rename").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    rename(Arc::new(store)).await;
+}

@@ -136,6 +136,18 @@ pub enum Condition {
 }
 
 impl Condition {
+    /// The operand the condition reads, to change it.
+    fn operand_mut(&mut self) -> &mut Operand {
+        match self {
+            Condition::Compare { operand, .. }
+            | Condition::In { operand, .. }
+            | Condition::Between { operand, .. }
+            | Condition::IsNull { operand, .. }
+            | Condition::Text { operand, .. }
+            | Condition::IsTrue { operand } => operand,
+        }
+    }
+
     /// The operand the condition reads.
     pub fn operand(&self) -> &Operand {
         match self {
@@ -162,6 +174,24 @@ impl Expr {
         }
         walk(self, &mut out);
         out
+    }
+
+    /// Renames the segment type the rule's `segment()` and `rfm()` read;
+    /// returns whether the rule referenced it.
+    pub fn rename_type(&mut self, from: &str, to: &str) -> bool {
+        match self {
+            Expr::And(parts) | Expr::Or(parts) => parts
+                .iter_mut()
+                .fold(false, |found, p| p.rename_type(from, to) | found),
+            Expr::Not(inner) => inner.rename_type(from, to),
+            Expr::Condition(c) => match c.operand_mut() {
+                Operand::Segment(t) | Operand::Rfm(t) if t == from => {
+                    *t = to.to_owned();
+                    true
+                }
+                _ => false,
+            },
+        }
     }
 
     /// The segment types the rule references, in text order.

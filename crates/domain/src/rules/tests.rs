@@ -464,3 +464,15 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn renaming_a_type_rewrites_only_its_references() {
+    let mut rule = parse(
+        "segment('ABC') = 'A' AND (rfm('RFM') = 'champions' OR NOT segment('ABC') IN ('B')) AND segment('ABCD') = 'x'",
+        None,
+    )
+    .unwrap();
+    assert!(rule.rename_type("ABC", "Tiers"));
+    assert_eq!(rule.referenced_types(), ["Tiers", "RFM", "Tiers", "ABCD"]);
+    assert!(!rule.rename_type("Nope", "X"));
+}

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(types::delete_type),
         )
         .route("/segment-types/{name}/runs", post(runs::post_type_run))
+        .route("/segment-types/{name}/rename", post(types::rename_type))
         .route(
             "/segment-types/{name}/manual",
             axum::routing::delete(types::clear_manual),

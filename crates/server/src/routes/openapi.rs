@@ -20,11 +20,11 @@ use utoipa::{Modify, OpenApi};
         data::post_customers, data::post_transactions, data::list_customers, data::get_customer,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,
-        types::put_manual, types::delete_manual, types::clear_manual,
+        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type,
         members::export_members,
         runs::post_run, runs::post_type_run, runs::get_run, runs::cancel_run,
     ),
-    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, runs::RunRequest, runs::TypeRunRequest)),
+    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, runs::RunRequest, runs::TypeRunRequest)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;

@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use strata_domain::config::references;
 use strata_domain::segment_type::{Method, SegmentType};
-use strata_store::{Change, PutType, Role, TypeRecord};
+use strata_store::{Change, PutType, RenameType, Role, TypeRecord};
 
 async fn record(state: &AppState, caller: &Caller, name: &str) -> ApiResult<TypeRecord> {
     state
@@ -215,4 +215,97 @@ pub async fn clear_manual(
     record(&state, &caller, &name).await?;
     let cleared = state.store.clear_manual(caller.org, &name).await?;
     Ok(Json(json!({"cleared": cleared})))
+}
+
+/// A rename.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBody {
+    /// The new name.
+    name: String,
+}
+
+/// Renames a type, keeping its id, and rewrites the rules that read it.
+#[utoipa::path(post, path = "/api/v1/segment-types/{name}/rename", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), request_body(content = RenameBody), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rename_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    json: Result<Json<RenameBody>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    let to = body(json)?.name.trim().to_owned();
+    let store = &state.store;
+    let settings = store.settings(caller.org).await?;
+    let types = store.types(caller.org).await?;
+    let ty = segment_type(&state, &caller, &name).await?;
+    if to.is_empty() {
+        return Err(ApiError::BadRequest("name: the new name is empty".into()));
+    }
+    if types
+        .iter()
+        .any(|t| t.name != name && t.name.eq_ignore_ascii_case(&to))
+    {
+        return Err(ApiError::Conflict(format!(
+            "a type named '{to}' already exists"
+        )));
+    }
+    let mut renamed = None;
+    let mut rewritten = Vec::new();
+    for record in &types {
+        let mut definition = record.definition.clone();
+        if record.name == name {
+            definition["name"] = Value::String(to.clone());
+            // The id stays what it was, even when it came from the old name.
+            definition["id"] = Value::String(ty.id.clone());
+            renamed = Some(definition);
+            continue;
+        }
+        let mut changed = false;
+        if let Some(segments) = definition.get_mut("segments").and_then(Value::as_array_mut) {
+            for segment in segments {
+                let Some(text) = segment.get("rule").and_then(Value::as_str) else {
+                    continue;
+                };
+                let Ok(mut rule) = strata_domain::rules::parse::parse(text, None) else {
+                    continue;
+                };
+                if rule.rename_type(&name, &to) {
+                    segment["rule"] = Value::String(rule.to_string());
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            rewritten.push((record.name.clone(), definition));
+        }
+    }
+    let renamed =
+        renamed.ok_or_else(|| ApiError::NotFound(format!("no segment type named '{name}'")))?;
+    let mut all: Vec<&Value> = Vec::new();
+    for record in &types {
+        if record.name == name {
+            all.push(&renamed);
+        } else if let Some((_, d)) = rewritten.iter().find(|(n, _)| *n == record.name) {
+            all.push(d);
+        } else {
+            all.push(&record.definition);
+        }
+    }
+    crate::types::config_of(&settings, &all).map_err(ApiError::Invalid)?;
+    store
+        .rename_type(
+            caller.org,
+            &RenameType {
+                from: name.clone(),
+                to: to.clone(),
+                definition: renamed,
+                rewritten: rewritten.clone(),
+            },
+        )
+        .await?;
+    Ok(Json(json!({
+        "renamed": {"from": name, "to": to},
+        "rewritten": rewritten.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+    })))
 }
