@@ -87,6 +87,7 @@ async fn snapshot(api: &Api, token: &str, run_id: i64) -> Vec<(StatusCode, Value
         "/api/v1/customers".to_owned(),
         "/api/v1/customers/C1".to_owned(),
         "/api/v1/segment-types".to_owned(),
+        "/api/v1/segment-types/ABC/status".to_owned(),
         format!("/api/v1/runs/{run_id}"),
     ] {
         state.push(api.call(token, Method::GET, &path, None).await);
@@ -139,6 +140,10 @@ async fn isolation(store: Arc<dyn Store>) {
         }
     }
     wait(&api, &acme, run_id).await;
+    let (_, fresh) = api
+        .call(&acme, Method::GET, "/api/v1/segment-types/ABC/status", None)
+        .await;
+    assert_eq!(fresh["stale"], false, "{fresh}");
     let (status, _) = api
         .call(
             &acme,

@@ -309,3 +309,36 @@ pub async fn rename_type(
         "rewritten": rewritten.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
     })))
 }
+
+/// Whether a type's latest result is stale, and why.
+#[utoipa::path(get, path = "/api/v1/segment-types/{name}/status", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn type_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let record = record(&state, &caller, &name).await?;
+    let store = &state.store;
+    let latest = store.latest_results(caller.org).await?;
+    let data_version = store.data_version(caller.org).await?;
+    let last = latest.iter().find(|s| s.type_name == name);
+    let mut reasons = Vec::new();
+    match last {
+        None => reasons.push("never run"),
+        Some(last) => {
+            if last.data_version < data_version {
+                reasons.push("data imported since its last successful run");
+            }
+            if last.version < record.version {
+                reasons.push("definition changed since its last successful run");
+            }
+        }
+    }
+    Ok(Json(json!({
+        "segment_type": name,
+        "version": record.version,
+        "last_run": last.map(|l| l.run_id),
+        "stale": !reasons.is_empty(),
+        "reasons": reasons,
+    })))
+}
