@@ -4,18 +4,18 @@
 
 use crate::error::ApiError;
 use serde_json::{Map, Value};
-use strata_domain::config::input::SettingsInput;
+use strata_domain::config::input::{ServerKey, SettingsInput};
 use strata_domain::config::problem::{Problem, ProblemCode};
 use strata_domain::config::{parse_config_json, Config};
 use strata_domain::segment_type::SegmentType;
 use strata_store::TypeRecord;
 
 /// The server's key beside a definition's: the type shown first.
-pub const IS_DEFAULT: &str = "is_default";
+const IS_DEFAULT: ServerKey = ServerKey::IsDefault;
 
 /// Keys that belong to the server but that this server does not act on
 /// yet: refused, never ignored.
-const NOT_YET: [&str; 2] = ["notify", "recompute"];
+const NOT_YET: [ServerKey; 2] = [ServerKey::Notify, ServerKey::Recompute];
 
 fn problem(path: &str, code: ProblemCode, message: String) -> Problem {
     Problem {
@@ -45,19 +45,19 @@ pub fn split_body(name: &str, body: Value) -> Result<TypeBody, ApiError> {
         )]));
     };
     let mut problems = Vec::new();
-    let is_default = match object.remove(IS_DEFAULT) {
+    let is_default = match object.remove(IS_DEFAULT.name()) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => b,
         Some(other) => {
             problems.push(problem(
-                IS_DEFAULT,
+                IS_DEFAULT.name(),
                 ProblemCode::Malformed,
                 format!("expected true or false, found {other}"),
             ));
             false
         }
     };
-    for key in NOT_YET {
+    for key in NOT_YET.map(ServerKey::name) {
         if object.contains_key(key) {
             problems.push(problem(
                 key,
@@ -95,7 +95,7 @@ pub fn body_of(record: &TypeRecord) -> Value {
         Value::Object(o) => o.clone(),
         _ => Map::new(),
     };
-    object.insert(IS_DEFAULT.into(), Value::Bool(record.is_default));
+    object.insert(IS_DEFAULT.name().into(), Value::Bool(record.is_default));
     Value::Object(object)
 }
 

@@ -137,6 +137,9 @@ fn the_readme_documents_every_configuration_key_and_problem_code() {
         monetary: Some(vec![Number::Integer(1)]),
         exclusive: Some(true),
         segments: vec![segment.clone()],
+        is_default: Some(serde_json::Value::Bool(true)),
+        notify: Some(serde_json::Value::Bool(true)),
+        recompute: Some(serde_json::Value::Bool(true)),
     };
     let config = ConfigInput {
         currency: Some(String::new()),

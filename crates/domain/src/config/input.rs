@@ -113,6 +113,54 @@ pub struct TypeInput {
     /// The segments, best to worst.
     #[serde(default)]
     pub segments: Vec<SegmentInput>,
+    /// [`ServerKey::IsDefault`]: read to be refused in files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<serde_json::Value>,
+    /// [`ServerKey::Notify`]: read to be refused in files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<serde_json::Value>,
+    /// [`ServerKey::Recompute`]: read to be refused in files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recompute: Option<serde_json::Value>,
+}
+
+/// Keys of a type that a server keeps beside its definition: a server's
+/// `PUT` takes them out of the body, a file cannot set them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ServerKey {
+    /// The type shown first in customer lists.
+    IsDefault,
+    /// Who is told about changes (see the server's reports).
+    Notify,
+    /// When the server classifies the type again on its own.
+    Recompute,
+}
+
+impl ServerKey {
+    /// Every server key.
+    pub const ALL: [ServerKey; 3] = [
+        ServerKey::IsDefault,
+        ServerKey::Notify,
+        ServerKey::Recompute,
+    ];
+
+    /// The key as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKey::IsDefault => "is_default",
+            ServerKey::Notify => "notify",
+            ServerKey::Recompute => "recompute",
+        }
+    }
+
+    /// Whether a type as written sets this key.
+    pub fn is_set(self, t: &TypeInput) -> bool {
+        match self {
+            ServerKey::IsDefault => t.is_default.is_some(),
+            ServerKey::Notify => t.notify.is_some(),
+            ServerKey::Recompute => t.recompute.is_some(),
+        }
+    }
 }
 
 /// One segment as written.

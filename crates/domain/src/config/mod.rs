@@ -153,6 +153,18 @@ fn parse_amount(value: &Number) -> Result<Amount, AmountError> {
 }
 
 fn convert_type(raw: TypeInput, p: &mut Problems<'_>) -> Option<SegmentType> {
+    for key in input::ServerKey::ALL {
+        if key.is_set(&raw) {
+            p.at(
+                key.name(),
+                ProblemCode::NotApplicable,
+                format!(
+                    "'{}' belongs to the server (strata serve keeps it beside the type); a file cannot set it",
+                    key.name()
+                ),
+            );
+        }
+    }
     let identity = match raw.identity.as_deref().unwrap_or("customer") {
         "customer" => Identity::Customer,
         "vat" => Identity::Vat,

@@ -392,3 +392,28 @@ fn settings_validate_alone() {
         .collect();
     assert_eq!(paths, ["currency", "time_zone"]);
 }
+
+#[test]
+fn server_keys_are_refused_in_files() {
+    let text = r#"
+[[types]]
+name = "ABC"
+method = "pareto"
+is_default = true
+recompute = "daily"
+[[types.segments]]
+name = "A"
+share = 100
+"#;
+    let problems = parse_config(text).unwrap_err().problems;
+    let found: Vec<(&str, ProblemCode)> =
+        problems.iter().map(|p| (p.path.as_str(), p.code)).collect();
+    assert_eq!(
+        found,
+        [
+            ("types[0].is_default", ProblemCode::NotApplicable),
+            ("types[0].recompute", ProblemCode::NotApplicable)
+        ]
+    );
+    assert!(problems[0].message.contains("belongs to the server"));
+}
