@@ -1,6 +1,7 @@
 //! The `strata` command line: `segment`, `compare`, `preview`, `explain`, `generate`, and `serve` with `token create`.
 
 mod progress;
+mod remote;
 mod serve;
 mod summary;
 
@@ -224,6 +225,9 @@ enum Command {
     /// Manage the server's API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Move settings and segment types between a file and a server.
+    #[command(subcommand)]
+    Config(remote::ConfigCommand),
     /// Write a synthetic sales history (customers and transactions).
     Generate {
         /// Number of customer accounts.
@@ -554,7 +558,9 @@ fn run(cli: Cli) -> Result<()> {
                 )
             })?;
         }
-        Command::Serve(_) | Command::Token(_) => unreachable!("handled in main"),
+        Command::Serve(_) | Command::Token(_) | Command::Config(_) => {
+            unreachable!("handled in main")
+        }
         Command::Generate {
             customers,
             out,
@@ -596,6 +602,7 @@ fn main() -> ExitCode {
         // The server handles its own signals: it stops taking requests first.
         Command::Serve(args) => serve::serve(args),
         Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
+        Command::Config(command) => remote::run(command),
         _ => stop_on_signals().and_then(|()| run(cli)),
     };
     match outcome {

@@ -297,31 +297,62 @@ fn scenario(files: &Files, storage: &[String]) {
         token: other_token,
     };
 
-    // Settings and types, from the example configuration's JSON form.
-    let mut settings = config.clone();
-    settings.as_object_mut().unwrap().remove("types");
-    admin.ok("PUT", "/api/v1/settings", Some(settings));
-    assert_eq!(acme.call("PUT", "/api/v1/settings", Some(json!({}))).0, 403);
+    // Settings and types, from the example configuration, by the command
+    // line; the editor may not change settings, the admin may.
+    let apply = |token: &str| {
+        strata()
+            .args(["config", "apply"])
+            .arg(&config_path)
+            .args(["--server", &server.base, "--token", token])
+            .output()
+            .unwrap()
+    };
+    let refused = apply(&acme.token);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("403"));
+    let applied = apply(&admin.token);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
     let types = config["types"].as_array().unwrap().clone();
     let names: Vec<String> = types
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect();
-    for t in &types {
-        let name = t["name"].as_str().unwrap();
-        let (status, body) = acme.call(
-            "PUT",
-            &format!("/api/v1/segment-types/{}", encode(name)),
-            Some(t.clone()),
-        );
-        assert_eq!(status, 201, "{body}");
-        let (status, _) = acme.call(
-            "PUT",
-            &format!("/api/v1/segment-types/{}", encode(name)),
-            Some(body.clone()),
-        );
-        assert_eq!(status, 200, "GET's form is PUT's form");
+    for name in &names {
+        let path = format!("/api/v1/segment-types/{}", encode(name));
+        let body = acme.ok("GET", &path, None);
+        let (status, again) = acme.call("PUT", &path, Some(body.clone()));
+        assert_eq!(status, 200, "GET's form is PUT's form: {again}");
+        assert_eq!(again, body);
     }
+    let exported = strata()
+        .args([
+            "config",
+            "export",
+            "--server",
+            &server.base,
+            "--token",
+            &acme.token,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let original =
+        strata_domain::config::parse_config(&std::fs::read_to_string(&config_path).unwrap())
+            .unwrap();
+    let round_trip =
+        strata_domain::config::parse_config(&String::from_utf8(exported.stdout).unwrap()).unwrap();
+    assert_eq!(
+        round_trip, original,
+        "export gives back the applied configuration"
+    );
 
     // Customers and lines, as the files the command line reads.
     let customers_csv = std::fs::read(data.join("customers.csv")).unwrap();
