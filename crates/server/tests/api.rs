@@ -525,6 +525,23 @@ async fn rename(store: Arc<dyn Store>) {
         StatusCode::CONFLICT,
         "names are unique ignoring case"
     );
+
+    // A segment removed from the type takes its manual assignments along.
+    let without_b =
+        json!({"method": "pareto", "id": "abc", "segments": [{"name": "A", "share": 100}]});
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/Tiers",
+            Some(without_b),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    let (_, customer) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(customer["segments"][0]["manual"], json!([]));
     runner.stop().await;
 }
 
