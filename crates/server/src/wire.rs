@@ -3,7 +3,7 @@
 
 use crate::error::RowError;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use strata_domain::columns::{CustomerColumn, LineColumn};
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, ExtraDigits};
@@ -37,6 +37,23 @@ pub struct LineJson {
     status: Option<String>,
     /// `YYYY-MM-DD`.
     due_date: Option<String>,
+}
+
+/// Numbers the lines of each order 1..n in the order they come: what an
+/// import without line numbers does, JSON or file.
+#[derive(Default)]
+pub struct OrderNumbers(HashMap<(String, String), i64>);
+
+impl OrderNumbers {
+    /// The number of the next line of this customer's order.
+    pub fn next(&mut self, customer_id: &str, order_id: &str) -> i64 {
+        let n = self
+            .0
+            .entry((customer_id.to_owned(), order_id.to_owned()))
+            .or_insert(0);
+        *n += 1;
+        *n
+    }
 }
 
 /// The field of a line's number within its order, beside the engine's columns.
@@ -182,7 +199,7 @@ pub fn customers(body: &Value) -> Result<Vec<Customer>, Vec<RowError>> {
 pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
     let mut errors = Errors(Vec::new());
     let rows = rows(body)?;
-    let known: HashSet<&str> = LineColumn::ALL
+    let known: BTreeSet<&str> = LineColumn::ALL
         .iter()
         .map(|c| c.name())
         .chain([LINE_FIELD])
@@ -202,7 +219,7 @@ pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
         }]);
     }
     let mut out = Vec::with_capacity(rows.len());
-    let mut next_number: HashMap<(String, String), i64> = HashMap::new();
+    let mut numbers = OrderNumbers::default();
     let mut seen: HashMap<(String, String, i64), usize> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         if errors.full() {
@@ -219,13 +236,7 @@ pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
                     Some(field),
                     format!(
                         "unknown field; expected one of {}",
-                        known
-                            .iter()
-                            .copied()
-                            .collect::<std::collections::BTreeSet<_>>()
-                            .into_iter()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        known.iter().copied().collect::<Vec<_>>().join(", ")
                     ),
                 );
             }
@@ -287,14 +298,9 @@ pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
         else {
             continue;
         };
-        let key = (customer_id.clone(), order_id.clone());
         let line = match number {
             Some(n) => n,
-            None => {
-                let next = next_number.entry(key).or_insert(0);
-                *next += 1;
-                *next
-            }
+            None => numbers.next(&customer_id, &order_id),
         };
         if let Some(first) = seen.insert((customer_id.clone(), order_id.clone(), line), i) {
             errors.push(

@@ -16,6 +16,18 @@ struct Api {
 }
 
 impl Api {
+    /// The router over a store, with its workers running.
+    fn start(store: &Arc<dyn Store>) -> (Api, Runner) {
+        let config = Arc::new(ServerConfig::default());
+        let runner = Runner::start(store.clone(), config.clone());
+        let router = app(AppState {
+            store: store.clone(),
+            runner: runner.clone(),
+            config,
+        });
+        (Api { router }, runner)
+    }
+
     async fn call(
         &self,
         token: &str,
@@ -96,15 +108,7 @@ async fn snapshot(api: &Api, token: &str, run_id: i64) -> Vec<(StatusCode, Value
 }
 
 async fn isolation(store: Arc<dyn Store>) {
-    let config = Arc::new(ServerConfig::default());
-    let runner = Runner::start(store.clone(), config.clone());
-    let api = Api {
-        router: app(AppState {
-            store: store.clone(),
-            runner: runner.clone(),
-            config,
-        }),
-    };
+    let (api, runner) = Api::start(&store);
     let (acme, acme_token_id) = token(&*store, "acme", Role::Admin).await;
     let (other, _) = token(&*store, "other", Role::Admin).await;
 
@@ -316,15 +320,7 @@ async fn another_organisation_sees_and_changes_nothing_on_postgres() {
 
 /// Each role may do what the roles below it may, and no more.
 async fn roles(store: Arc<dyn Store>) {
-    let config = Arc::new(ServerConfig::default());
-    let runner = Runner::start(store.clone(), config.clone());
-    let api = Api {
-        router: app(AppState {
-            store: store.clone(),
-            runner: runner.clone(),
-            config,
-        }),
-    };
+    let (api, runner) = Api::start(&store);
     let (viewer, _) = token(&*store, "acme", Role::Viewer).await;
     let (editor, _) = token(&*store, "acme", Role::Editor).await;
     let (admin, _) = token(&*store, "acme", Role::Admin).await;
@@ -448,15 +444,7 @@ async fn roles_limit_what_tokens_do_on_postgres() {
 /// Renaming a type keeps its id, manual assignments and results, and
 /// rewrites the rules that read it; a type that rules read cannot be deleted.
 async fn rename(store: Arc<dyn Store>) {
-    let config = Arc::new(ServerConfig::default());
-    let runner = Runner::start(store.clone(), config.clone());
-    let api = Api {
-        router: app(AppState {
-            store: store.clone(),
-            runner: runner.clone(),
-            config,
-        }),
-    };
+    let (api, runner) = Api::start(&store);
     let (editor, _) = token(&*store, "acme", Role::Editor).await;
     let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
     let vip = json!({"method": "rules", "segments": [

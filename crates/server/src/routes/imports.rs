@@ -71,12 +71,17 @@ async fn spool(body: Body, limit: usize) -> ApiResult<tempfile::TempPath> {
     }
 }
 
-/// The engine's error about an imported file as a 422 listing its rows.
-fn file_error(e: strata_engine::Error) -> ApiError {
-    let row = |location: &Location| match location {
+/// The row a location names: a file's line or a Parquet row, 0 for the
+/// whole file or its header.
+fn row(location: &Location) -> u64 {
+    match location {
         Location::Line(n) | Location::Row(n) => *n,
         Location::File | Location::Header => 0,
-    };
+    }
+}
+
+/// The engine's error about an imported file as a 422 listing its rows.
+fn file_error(e: strata_engine::Error) -> ApiError {
     match e {
         strata_engine::Error::Cells(cells) => ApiError::Rows(
             cells
@@ -134,26 +139,14 @@ pub async fn import_transactions(
         lines: Vec::with_capacity(lines.len()),
         whole_orders: true,
     };
-    let mut numbers: std::collections::HashMap<(String, String), i64> = Default::default();
-    let mut problems = Vec::new();
-    for (i, l) in lines.into_iter().enumerate() {
-        for (column, id) in [("customer_id", &l.customer_id), ("order_id", &l.order_id)] {
-            if let Some(problem) = id_problem(id) {
-                problems.push(RowError {
-                    row: i as u64 + 2,
-                    column: Some(column.into()),
-                    message: problem,
-                });
-            }
-        }
-        let n = numbers
-            .entry((l.customer_id.clone(), l.order_id.clone()))
-            .or_insert(0);
-        *n += 1;
+    // The decoders already refused empty ids and ids holding a NUL byte.
+    let mut numbers = crate::wire::OrderNumbers::default();
+    for l in lines {
+        let line = numbers.next(&l.customer_id, &l.order_id);
         import.lines.push(StoredLine {
             customer_id: l.customer_id,
             order_id: l.order_id,
-            line: *n,
+            line,
             date: l.date,
             amount: l.amount,
             margin: l.margin,
@@ -163,10 +156,6 @@ pub async fn import_transactions(
             status: l.status,
             due_date: l.due_date,
         });
-    }
-    if !problems.is_empty() {
-        problems.truncate(strata_engine::error::MAX_COLLECTED_ERRORS);
-        return Err(ApiError::Rows(problems));
     }
     let changed = state.store.import_lines(caller.org, &import).await?;
     Ok((
@@ -210,15 +199,9 @@ pub async fn import_customers(
             .map_err(file_error)?;
         let mut customers = Vec::with_capacity(table.n_rows());
         let mut problems = Vec::new();
-        for row in 0..table.n_rows() {
-            let line = match &table.locations[row] {
-                Location::Line(n) | Location::Row(n) => *n,
-                _ => 0,
-            };
-            let id = table
-                .cell(row, id_column)
-                .map(str::trim)
-                .unwrap_or_default();
+        for i in 0..table.n_rows() {
+            let line = row(&table.locations[i]);
+            let id = table.cell(i, id_column).map(str::trim).unwrap_or_default();
             let problem = if id.is_empty() {
                 Some("empty; every customer needs an id".to_owned())
             } else {
@@ -240,7 +223,7 @@ pub async fn import_customers(
                 .map(|(c, h)| {
                     (
                         h.clone(),
-                        table.cell(row, c).unwrap_or_default().trim().to_owned(),
+                        table.cell(i, c).unwrap_or_default().trim().to_owned(),
                     )
                 })
                 .collect();

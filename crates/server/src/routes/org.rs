@@ -47,7 +47,7 @@ pub async fn put_settings(
 ) -> ApiResult<Json<SettingsInput>> {
     caller.require(Role::Admin)?;
     let value = body(json)?;
-    let settings: SettingsInput = serde_path_to_json(value)?;
+    let settings: SettingsInput = settings_of(value)?;
     validate_settings(settings.clone()).map_err(|e| ApiError::Invalid(e.problems))?;
     let types = state.store.types(caller.org).await?;
     if !types.is_empty() {
@@ -57,8 +57,8 @@ pub async fn put_settings(
     Ok(Json(settings))
 }
 
-/// A settings body, or its problem with a path.
-fn serde_path_to_json(value: Value) -> ApiResult<SettingsInput> {
+/// A settings body, or why it is not one.
+fn settings_of(value: Value) -> ApiResult<SettingsInput> {
     serde_json::from_value(value).map_err(|e| {
         ApiError::Invalid(vec![strata_domain::config::problem::Problem {
             path: String::new(),
