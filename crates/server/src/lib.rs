@@ -64,6 +64,20 @@ pub struct AppState {
     pub runner: Runner,
     /// The server's settings.
     pub config: Arc<ServerConfig>,
+    /// Validated configurations per organisation.
+    pub configs: Arc<types::Configs>,
+}
+
+impl AppState {
+    /// The state of a server over `store` whose workers are `runner`.
+    pub fn new(store: Arc<dyn Store>, runner: Runner, config: Arc<ServerConfig>) -> AppState {
+        AppState {
+            store,
+            runner,
+            config,
+            configs: Arc::default(),
+        }
+    }
 }
 
 /// The application: every route, with the state.
@@ -90,11 +104,7 @@ pub async fn serve(
         tracing::warn!(runs = expired, "marked failed: runs whose process stopped");
     }
     let runner = Runner::start(store.clone(), config.clone());
-    let state = AppState {
-        store,
-        runner: runner.clone(),
-        config,
-    };
+    let state = AppState::new(store, runner.clone(), config);
     let address: SocketAddr = listener.local_addr()?;
     tracing::info!(%address, "listening");
     axum::serve(listener, app(state))

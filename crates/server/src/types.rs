@@ -2,13 +2,16 @@
 //! `[[types]]` entry plus the server's own keys, validated by the domain
 //! together with the organisation's settings and other types.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use strata_domain::config::input::{ServerKey, SettingsInput};
 use strata_domain::config::problem::{Problem, ProblemCode};
 use strata_domain::config::{parse_config_json, Config};
 use strata_domain::segment_type::SegmentType;
 use strata_store::TypeRecord;
+use strata_store::{OrgId, Store};
 
 /// The server's key beside a definition's: the type shown first.
 const IS_DEFAULT: ServerKey = ServerKey::IsDefault;
@@ -108,6 +111,44 @@ pub fn organisation_config(
         settings,
         &types.iter().map(|t| &t.definition).collect::<Vec<_>>(),
     )
+}
+
+/// Each organisation's validated configuration, kept while its
+/// definitions do not change (their version says when they do), so that a
+/// request reading segments does not validate every type again.
+#[derive(Default)]
+pub struct Configs {
+    cached: Mutex<HashMap<OrgId, (i64, Arc<Config>)>>,
+}
+
+impl Configs {
+    /// The organisation's configuration at `version` or later.
+    pub async fn get(&self, store: &dyn Store, org: OrgId, version: i64) -> ApiResult<Arc<Config>> {
+        if let Some((cached, config)) = self.lock().get(&org) {
+            if *cached >= version {
+                return Ok(config.clone());
+            }
+        }
+        let definitions = store.definitions(org).await?;
+        let config = Arc::new(
+            organisation_config(&definitions.settings, &definitions.types)
+                .map_err(|p| ApiError::Internal(format!("stored types do not validate: {p:?}")))?,
+        );
+        let mut cached = self.lock();
+        let keep = cached
+            .get(&org)
+            .is_none_or(|(v, _)| *v < definitions.config_version);
+        if keep {
+            cached.insert(org, (definitions.config_version, config.clone()));
+        }
+        Ok(config)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, (i64, Arc<Config>)>> {
+        self.cached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A configuration of the organisation's settings and some definitions,

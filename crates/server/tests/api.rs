@@ -20,11 +20,7 @@ impl Api {
     fn start(store: &Arc<dyn Store>) -> (Api, Runner) {
         let config = Arc::new(ServerConfig::default());
         let runner = Runner::start(store.clone(), config.clone());
-        let router = app(AppState {
-            store: store.clone(),
-            runner: runner.clone(),
-            config,
-        });
+        let router = app(AppState::new(store.clone(), runner.clone(), config));
         (Api { router }, runner)
     }
 
@@ -469,6 +465,12 @@ async fn rename(store: Arc<dyn Store>) {
         Some(json!({"segment": "B"})),
     )
     .await;
+    // Read once before the rename: the organisation's configuration is
+    // cached by the server and must follow the rename.
+    let (_, customer) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(customer["segments"][0]["segment_type"], "ABC");
     let (status, value) = api
         .call(&editor, Method::DELETE, "/api/v1/segment-types/ABC", None)
         .await;

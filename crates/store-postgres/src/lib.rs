@@ -160,7 +160,7 @@ impl Store for PostgresStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+        parse_settings(json)
     }
 
     async fn set_settings(&self, org: OrgId, settings: &SettingsInput) -> StoreResult<()> {
@@ -360,6 +360,84 @@ impl Store for PostgresStore {
         .transpose()
     }
 
+    async fn customer_detail(&self, org: OrgId, id: &str) -> StoreResult<Option<CustomerDetail>> {
+        // One statement, so one round trip and one consistent view.
+        let Some(row) = sqlx::query(
+            "SELECT c.attributes, o.config_version,
+                (SELECT COALESCE(jsonb_agg(jsonb_build_array(r.type_name, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures)
+                                 ORDER BY r.type_name, r.segment), '[]')
+                 FROM result_rows r WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id),
+                (SELECT COALESCE(jsonb_agg(jsonb_build_array(m.type_name, m.segment) ORDER BY m.type_name, m.segment), '[]')
+                 FROM manual_segments m WHERE m.org_id = c.org_id AND m.customer_id = c.customer_id)
+             FROM customers c JOIN orgs o ON o.id = c.org_id
+             WHERE c.org_id = $1 AND c.customer_id = $2",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        type Packed = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            BTreeMap<String, String>,
+        );
+        let packed: Json<Vec<Packed>> = row.try_get(2).map_err(db)?;
+        let manual: Json<Vec<(String, String)>> = row.try_get(3).map_err(db)?;
+        Ok(Some(CustomerDetail {
+            customer: Customer {
+                id: id.to_owned(),
+                attributes: attributes(&row, 0)?,
+            },
+            results: packed
+                .0
+                .into_iter()
+                .map(
+                    |(type_name, segment, source, auto_segment, manual_segment, figures)| {
+                        ResultRow {
+                            type_name,
+                            customer_id: id.to_owned(),
+                            segment,
+                            source,
+                            auto_segment,
+                            manual_segment,
+                            figures,
+                        }
+                    },
+                )
+                .collect(),
+            manual: manual.0,
+            config_version: row.get(1),
+        }))
+    }
+
+    async fn definitions(&self, org: OrgId) -> StoreResult<Definitions> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let (settings, config_version): (serde_json::Value, i64) =
+            sqlx::query_as("SELECT settings, config_version FROM orgs WHERE id = $1")
+                .bind(org)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        let types = types_in(&mut tx, org).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Definitions {
+            config_version,
+            settings: parse_settings(settings)?,
+            types,
+        })
+    }
+
     async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -405,22 +483,8 @@ impl Store for PostgresStore {
     }
 
     async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
-        Ok(sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp)>(
-            "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = $1 ORDER BY position",
-        )
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .into_iter()
-        .map(|(name, definition, version, is_default, updated_at)| TypeRecord {
-            name,
-            definition,
-            version,
-            is_default,
-            updated_at,
-        })
-        .collect())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        types_in(&mut conn, org).await
     }
 
     async fn put_type(&self, org: OrgId, put: &PutType) -> StoreResult<(TypeRecord, Change)> {
@@ -648,18 +712,6 @@ impl Store for PostgresStore {
         .rows_affected())
     }
 
-    async fn manual_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<(String, String)>> {
-        sqlx::query_as(
-            "SELECT type_name, segment FROM manual_segments WHERE org_id = $1 AND customer_id = $2
-             ORDER BY type_name, segment",
-        )
-        .bind(org)
-        .bind(customer_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)
-    }
-
     async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         lock_org(&mut tx, org).await?;
@@ -858,21 +910,6 @@ impl Store for PostgresStore {
         .collect())
     }
 
-    async fn results_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<ResultRow>> {
-        sqlx::query(
-            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
-             FROM result_rows WHERE org_id = $1 AND customer_id = $2 ORDER BY type_name, segment",
-        )
-        .bind(org)
-        .bind(customer_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::result_from_row)
-        .collect()
-    }
-
     async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>> {
         let mut select = QueryBuilder::<Postgres>::new(
             "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, c.attributes
@@ -955,4 +992,28 @@ async fn bump_data_version(
         .await
         .map_err(db)?;
     Ok(())
+}
+
+fn parse_settings(json: serde_json::Value) -> StoreResult<SettingsInput> {
+    serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+}
+
+/// An organisation's types, in the order they were created.
+async fn types_in(conn: &mut sqlx::PgConnection, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
+    Ok(sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp)>(
+        "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = $1 ORDER BY position",
+    )
+    .bind(org)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .map(|(name, definition, version, is_default, updated_at)| TypeRecord {
+        name,
+        definition,
+        version,
+        is_default,
+        updated_at,
+    })
+    .collect())
 }

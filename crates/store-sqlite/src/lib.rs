@@ -179,7 +179,7 @@ impl Store for SqliteStore {
             .fetch_one(&self.read)
             .await
             .map_err(db)?;
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+        parse_settings(&json)
     }
 
     async fn set_settings(&self, org: OrgId, settings: &SettingsInput) -> StoreResult<()> {
@@ -398,6 +398,70 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn customer_detail(&self, org: OrgId, id: &str) -> StoreResult<Option<CustomerDetail>> {
+        let mut tx = self.read.begin().await.map_err(db)?;
+        let Some(row) = sqlx::query(
+            "SELECT c.attributes, o.config_version FROM customers c JOIN orgs o ON o.id = c.org_id
+             WHERE c.org_id = ? AND c.customer_id = ?",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let results = sqlx::query(
+            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
+             FROM result_rows WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::result_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let manual = sqlx::query_as(
+            "SELECT type_name, segment FROM manual_segments WHERE org_id = ? AND customer_id = ?
+             ORDER BY type_name, segment",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(CustomerDetail {
+            customer: Customer {
+                id: id.to_owned(),
+                attributes: parse_attributes(row.get(0))?,
+            },
+            results,
+            manual,
+            config_version: row.get(1),
+        }))
+    }
+
+    async fn definitions(&self, org: OrgId) -> StoreResult<Definitions> {
+        let mut tx = self.read.begin().await.map_err(db)?;
+        let (settings, config_version): (String, i64) =
+            sqlx::query_as("SELECT settings, config_version FROM orgs WHERE id = ?")
+                .bind(org)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        let types = types_in(&mut tx, org).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Definitions {
+            config_version,
+            settings: parse_settings(&settings)?,
+            types,
+        })
+    }
+
     async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot> {
         let mut tx = self.read.begin().await.map_err(db)?;
         let data_version: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = ?")
@@ -464,25 +528,8 @@ impl Store for SqliteStore {
     }
 
     async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
-        sqlx::query(
-            "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = ? ORDER BY position",
-        )
-        .bind(org)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|row| {
-            Ok(TypeRecord {
-                name: row.get(0),
-                definition: serde_json::from_str(row.get(1))
-                    .map_err(|e| StoreError::Corrupt(format!("type definition: {e}")))?,
-                version: row.get(2),
-                is_default: row.get(3),
-                updated_at: row.get(4),
-            })
-        })
-        .collect()
+        let mut conn = self.read.acquire().await.map_err(db)?;
+        types_in(&mut conn, org).await
     }
 
     async fn put_type(&self, org: OrgId, put: &PutType) -> StoreResult<(TypeRecord, Change)> {
@@ -720,17 +767,6 @@ impl Store for SqliteStore {
             .rows_affected())
     }
 
-    async fn manual_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<(String, String)>> {
-        sqlx::query_as(
-            "SELECT type_name, segment FROM manual_segments WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
-        )
-        .bind(org)
-        .bind(customer_id)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)
-    }
-
     async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)> {
         let mut tx = self.write.begin().await.map_err(db)?;
         let active = sqlx::query(&format!(
@@ -960,21 +996,6 @@ impl Store for SqliteStore {
         .collect())
     }
 
-    async fn results_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<ResultRow>> {
-        sqlx::query(
-            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
-             FROM result_rows WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
-        )
-        .bind(org)
-        .bind(customer_id)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::result_from_row)
-        .collect()
-    }
-
     async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>> {
         let mut select = QueryBuilder::<Sqlite>::new(
             "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, c.attributes
@@ -1034,6 +1055,33 @@ impl Store for SqliteStore {
             .await
             .map_err(db)
     }
+}
+
+fn parse_settings(json: &str) -> StoreResult<SettingsInput> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("settings: {e}")))
+}
+
+/// An organisation's types, in the order they were created.
+async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
+    sqlx::query(
+        "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = ? ORDER BY position",
+    )
+    .bind(org)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(|row| {
+        Ok(TypeRecord {
+            name: row.get(0),
+            definition: serde_json::from_str(row.get(1))
+                .map_err(|e| StoreError::Corrupt(format!("type definition: {e}")))?,
+            version: row.get(2),
+            is_default: row.get(3),
+            updated_at: row.get(4),
+        })
+    })
+    .collect()
 }
 
 async fn bump_data_version(tx: &mut sqlx::Transaction<'_, Sqlite>, org: OrgId) -> StoreResult<()> {

@@ -69,6 +69,13 @@ pub trait Store: Send + Sync + 'static {
     /// One customer, with or without attributes (known from lines only).
     async fn customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Customer>>;
 
+    /// A customer with its latest results and manual segments, from one
+    /// consistent state; `None` when the organisation has no such customer.
+    async fn customer_detail(&self, org: OrgId, id: &str) -> StoreResult<Option<CustomerDetail>>;
+
+    /// The settings and segment types with their version, read together.
+    async fn definitions(&self, org: OrgId) -> StoreResult<Definitions>;
+
     /// Everything a run reads, from one consistent snapshot.
     async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot>;
 
@@ -107,9 +114,6 @@ pub trait Store: Send + Sync + 'static {
         type_name: &str,
         segments: &[String],
     ) -> StoreResult<u64>;
-
-    /// A customer's manual segments in every type: `(type, segment)`.
-    async fn manual_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<(String, String)>>;
 
     /// Queues a run, or returns the queued or running run of the same
     /// types and as-of date; a run in progress of one of the types at
@@ -150,9 +154,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// The latest successful result of each type that has one.
     async fn latest_results(&self, org: OrgId) -> StoreResult<Vec<TypeState>>;
-
-    /// A customer's stored rows in every type's latest result.
-    async fn results_of(&self, org: OrgId, customer_id: &str) -> StoreResult<Vec<ResultRow>>;
 
     /// A page of a segment's members in a type's latest result, by customer id.
     async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>>;

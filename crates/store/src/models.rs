@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use strata_domain::config::input::SettingsInput;
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
 
@@ -162,6 +163,31 @@ pub struct Snapshot {
     pub manual: Vec<(String, String, String)>,
     /// The data version the snapshot shows.
     pub data_version: i64,
+}
+
+/// An organisation's definitions, read together: what the server
+/// validates into a configuration, and the version it caches it by.
+#[derive(Clone, Debug, Default)]
+pub struct Definitions {
+    /// Grows with every change of the settings or of a type.
+    pub config_version: i64,
+    /// The settings as stored.
+    pub settings: SettingsInput,
+    /// The segment types, in the order they were created.
+    pub types: Vec<TypeRecord>,
+}
+
+/// A customer as one request shows it, read from one consistent state.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerDetail {
+    /// The customer and its attributes.
+    pub customer: Customer,
+    /// Its rows in every type's latest result, by type then segment.
+    pub results: Vec<ResultRow>,
+    /// Its manual segments: `(type, segment)`, sorted.
+    pub manual: Vec<(String, String)>,
+    /// The organisation's [`Definitions::config_version`] at that moment.
+    pub config_version: i64,
 }
 
 /// A stored segment type: its definition and the server's settings of it.

@@ -16,7 +16,8 @@ macro_rules! store_suite {
             orgs_and_tokens, settings_round_trip, customers_merge_and_page,
             lines_upsert_and_replace_whole_orders, types_versions_and_default,
             rename_and_delete_types, runs_queue_claim_and_lease, finished_runs_replace_results,
-            manual_assignments, organisations_are_isolated, snapshot_reads_everything);
+            manual_assignments, organisations_are_isolated, snapshot_reads_everything,
+            definitions_version_follows_every_change, customer_detail_reads_one_state);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -61,6 +62,24 @@ fn customer(id: &str, attributes: &[(&str, &str)]) -> Customer {
 
 async fn org(store: &dyn Store, name: &str) -> OrgId {
     store.ensure_org(name).await.expect("an organisation").0.id
+}
+
+/// A customer's manual segments, through its detail; the customer must exist.
+async fn manual_of(store: &dyn Store, org: OrgId, id: &str) -> Vec<(String, String)> {
+    detail(store, org, id).await.manual
+}
+
+/// A customer's rows in the latest results; the customer must exist.
+async fn results_of(store: &dyn Store, org: OrgId, id: &str) -> Vec<ResultRow> {
+    detail(store, org, id).await.results
+}
+
+async fn detail(store: &dyn Store, org: OrgId, id: &str) -> CustomerDetail {
+    store
+        .customer_detail(org, id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no customer {id}"))
 }
 
 fn page(limit: u32) -> CustomerQuery {
@@ -274,6 +293,10 @@ pub async fn types_versions_and_default(store: &dyn Store) {
 /// deleting removes a type with its manual assignments.
 pub async fn rename_and_delete_types(store: &dyn Store) {
     let acme = org(store, "acme").await;
+    store
+        .upsert_customers(acme, &[customer("C1", &[])])
+        .await
+        .unwrap();
     for name in ["ABC", "VIP"] {
         store
             .put_type(
@@ -311,7 +334,7 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
     );
     assert_eq!(types[1].definition["reads"], "Tiers");
     assert_eq!(
-        store.manual_of(acme, "C1").await.unwrap(),
+        manual_of(store, acme, "C1").await,
         [("Tiers".to_owned(), "A".to_owned())]
     );
     let clash = RenameType {
@@ -326,7 +349,7 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
     ));
     assert!(store.delete_type(acme, "Tiers").await.unwrap());
     assert!(!store.delete_type(acme, "Tiers").await.unwrap());
-    assert!(store.manual_of(acme, "C1").await.unwrap().is_empty());
+    assert!(manual_of(store, acme, "C1").await.is_empty());
 }
 
 /// A run is queued once per types and date; a worker claims it with a
@@ -477,7 +500,7 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
         store.result_pairs(acme, "ABC").await.unwrap(),
         [("C2".to_owned(), "A".to_owned())]
     );
-    assert!(store.results_of(acme, "C1").await.unwrap().is_empty());
+    assert!(results_of(store, acme, "C1").await.is_empty());
     let members = store
         .members(
             acme,
@@ -498,6 +521,10 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
 pub async fn manual_assignments(store: &dyn Store) {
     let acme = org(store, "acme").await;
     store
+        .upsert_customers(acme, &[customer("C1", &[])])
+        .await
+        .unwrap();
+    store
         .set_manual(acme, "Groups", "C1", &["X".into(), "Y".into()])
         .await
         .unwrap();
@@ -515,7 +542,7 @@ pub async fn manual_assignments(store: &dyn Store) {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        store.manual_of(acme, "C1").await.unwrap(),
+        manual_of(store, acme, "C1").await,
         pairs(&[("ABC", "B"), ("Groups", "X"), ("Groups", "Y")])
     );
     assert_eq!(
@@ -527,11 +554,11 @@ pub async fn manual_assignments(store: &dyn Store) {
     );
     assert_eq!(store.clear_manual(acme, "ABC").await.unwrap(), 1);
     assert_eq!(
-        store.manual_of(acme, "C1").await.unwrap(),
+        manual_of(store, acme, "C1").await,
         pairs(&[("Groups", "Y")])
     );
     store.set_manual(acme, "Groups", "C1", &[]).await.unwrap();
-    assert!(store.manual_of(acme, "C1").await.unwrap().is_empty());
+    assert!(manual_of(store, acme, "C1").await.is_empty());
 }
 
 /// Nothing of one organisation is visible to another.
@@ -580,7 +607,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
     assert_eq!(store.customer(other, "C1").await.unwrap(), None);
     assert!(store.customers(other, &page(10)).await.unwrap().is_empty());
     assert!(store.types(other).await.unwrap().is_empty());
-    assert!(store.manual_of(other, "C1").await.unwrap().is_empty());
+    assert!(store.customer_detail(other, "C1").await.unwrap().is_none());
     assert_eq!(store.run(other, run.id).await.unwrap(), None);
     assert!(!store.cancel_run(other, run.id).await.unwrap());
     assert!(!store.delete_type(other, "ABC").await.unwrap());
@@ -641,4 +668,144 @@ pub async fn snapshot_reads_everything(store: &dyn Store) {
         snapshot.manual,
         [("ABC".to_owned(), "C2".to_owned(), "A".to_owned())]
     );
+}
+
+/// The definitions' version grows with every change of the settings or of
+/// a type (created, changed, made default, renamed, deleted) and only then.
+pub async fn definitions_version_follows_every_change(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    let version = || async { store.definitions(acme).await.unwrap().config_version };
+    let mut seen = version().await;
+    let mut grew = |now: i64, what: &str| {
+        assert!(now > seen, "{what}: version {now} after {seen}");
+        seen = now;
+    };
+    let put = |name: &str, share: u32, is_default: bool| PutType {
+        name: name.into(),
+        definition: serde_json::json!({"name": name, "share": share}),
+        is_default,
+    };
+    store.put_type(acme, &put("ABC", 80, false)).await.unwrap();
+    grew(version().await, "created");
+    store.put_type(acme, &put("ABC", 70, false)).await.unwrap();
+    grew(version().await, "changed");
+    store.put_type(acme, &put("ABC", 70, true)).await.unwrap();
+    grew(version().await, "made default");
+    let settings = SettingsInput {
+        currency: Some("EUR".into()),
+        ..SettingsInput::default()
+    };
+    store.set_settings(acme, &settings).await.unwrap();
+    grew(version().await, "settings");
+    let rename = RenameType {
+        from: "ABC".into(),
+        to: "Tiers".into(),
+        definition: serde_json::json!({"name": "Tiers"}),
+        rewritten: vec![],
+    };
+    store.rename_type(acme, &rename).await.unwrap();
+    grew(version().await, "renamed");
+    store.delete_type(acme, "Tiers").await.unwrap();
+    grew(version().await, "deleted");
+    let before = version().await;
+    store.put_type(other, &put("ABC", 80, false)).await.unwrap();
+    store
+        .upsert_customers(acme, &[customer("C1", &[])])
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .await
+        .unwrap();
+    assert_eq!(version().await, before, "data and other organisations");
+    let definitions = store.definitions(acme).await.unwrap();
+    assert_eq!(definitions.settings, settings);
+    assert!(definitions.types.is_empty());
+}
+
+/// A customer's detail: attributes, its rows of every type by type then
+/// segment, its manual segments; nothing of another customer or
+/// organisation.
+pub async fn customer_detail_reads_one_state(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    store
+        .upsert_customers(
+            acme,
+            &[customer("C1", &[("name", "Alpha")]), customer("C2", &[])],
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_customers(other, &[customer("C3", &[])])
+        .await
+        .unwrap();
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let (run, _) = store
+        .create_run(
+            acme,
+            &NewRun {
+                types: vec!["Groups".into(), "ABC".into()],
+                as_of: day("2026-01-31"),
+            },
+        )
+        .await
+        .unwrap();
+    store.claim_run("w", soon).await.unwrap().unwrap();
+    let results = RunResults {
+        types: vec![
+            (
+                "Groups".into(),
+                1,
+                vec![
+                    result_row("Groups", "C1", "Y"),
+                    result_row("Groups", "C1", "X"),
+                ],
+            ),
+            (
+                "ABC".into(),
+                1,
+                vec![result_row("ABC", "C1", "A"), result_row("ABC", "C2", "B")],
+            ),
+        ],
+        ..RunResults::default()
+    };
+    store.finish_run(run.id, "w", &results).await.unwrap();
+    store
+        .set_manual(acme, "Groups", "C1", &["Z".into()])
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C1", &["B".into()])
+        .await
+        .unwrap();
+    store
+        .set_manual(acme, "ABC", "C2", &["C".into()])
+        .await
+        .unwrap();
+    let detail = store.customer_detail(acme, "C1").await.unwrap().unwrap();
+    assert_eq!(detail.customer, customer("C1", &[("name", "Alpha")]));
+    assert_eq!(
+        detail.results,
+        [
+            result_row("ABC", "C1", "A"),
+            result_row("Groups", "C1", "X"),
+            result_row("Groups", "C1", "Y")
+        ]
+    );
+    assert_eq!(
+        detail.manual,
+        [
+            ("ABC".to_owned(), "B".to_owned()),
+            ("Groups".to_owned(), "Z".to_owned())
+        ]
+    );
+    assert_eq!(
+        detail.config_version,
+        store.definitions(acme).await.unwrap().config_version
+    );
+    assert!(store.customer_detail(acme, "C3").await.unwrap().is_none());
+    assert!(store.customer_detail(other, "C1").await.unwrap().is_none());
+    assert!(store.customer_detail(acme, "C9").await.unwrap().is_none());
 }

@@ -3,7 +3,6 @@
 use super::body;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::types::organisation_config;
 use crate::wire::LineJson;
 use crate::{wire, AppState};
 use axum::extract::rejection::JsonRejection;
@@ -140,17 +139,16 @@ pub async fn get_customer(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let store = &state.store;
-    let customer = store
-        .customer(caller.org, &id)
+    let detail = state
+        .store
+        .customer_detail(caller.org, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no customer '{id}'")))?;
-    let rows = store.results_of(caller.org, &id).await?;
-    let manual = store.manual_of(caller.org, &id).await?;
-    let settings = store.settings(caller.org).await?;
-    let types = store.types(caller.org).await?;
-    let config = organisation_config(&settings, &types)
-        .map_err(|p| ApiError::Internal(format!("stored types do not validate: {p:?}")))?;
+    let config = state
+        .configs
+        .get(&*state.store, caller.org, detail.config_version)
+        .await?;
+    let (customer, rows, manual) = (detail.customer, detail.results, detail.manual);
     let mut segments = Vec::new();
     for ty in &config.types {
         let own: Vec<_> = rows.iter().filter(|r| r.type_name == ty.name).collect();
