@@ -5,7 +5,8 @@
 #   - a run of ABC + RFM + rules (bench/abc_rfm_rules.toml) on the stored
 #     lines, against `strata segment` on a Parquet file of the same lines;
 #   - customer lookups (GET /api/v1/customers/{id}) under 64 concurrent
-#     connections: wrk pinned to core 1, the server to core 0.
+#     connections, as many as the server answers and then paced at 1,000
+#     per second: wrk pinned to core 1, the server to core 0.
 #
 #   bench/serve.sh [LINES]   (default 1000000; the issue's figure is 10000000)
 #
@@ -41,8 +42,8 @@ $S segment --transactions "$data/parquet/transactions.parquet" --customers "$dat
     --config bench/abc_rfm_rules.toml --as-of "$as_of" --out "$data/cli-out" --no-report --force 2>/dev/null
 cli=$(python3 -c "print(f'{$(seconds) - $started:.1f}')")
 
-echo "| backend | lines | import customers (s) | import lines (s) | lines/s | run (s) | strata segment on Parquet (s) | run / segment | lookups/s | p50 (ms) | p99 (ms) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| backend | lines | import customers (s) | import lines (s) | lines/s | run (s) | strata segment on Parquet (s) | run / segment | lookups/s, most | p50 (ms) | p99 (ms) | lookups/s, paced | p50 (ms) | p99 (ms) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for backend in sqlite postgres; do
     case $backend in
         sqlite)
@@ -75,16 +76,22 @@ for backend in sqlite postgres; do
     done
     [ "$status" = succeeded ] || { echo "run $id: $state" >&2; exit 1; }
     run_s=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['duration_seconds'])" "$state")
-    wrk_out=$(CUSTOMERS=$customers taskset -c 1 wrk -t1 -c64 -d15s --latency -s bench/lookup.lua -H "$auth" "$base")
-    rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
-    p50=$(echo "$wrk_out" | awk '$1 == "50%" {print $2}')
-    p99=$(echo "$wrk_out" | awk '$1 == "99%" {print $2}')
+    # As fast as the server answers, then at 1,000 requests per second.
+    lookups() {
+        taskset -c 1 env CUSTOMERS=$customers "$@" wrk -t1 -c64 -d15s --latency -s bench/lookup.lua -H "$auth" "$base"
+    }
+    stat() { echo "$1" | awk -v k="$2" '$1 == k {print $2}'; }
+    full=$(lookups)
+    paced=$(lookups RATE=1000)
     kill $server; wait $server 2>/dev/null || true
-    python3 - "$backend" "$n_lines" "$t_customers" "$t_lines" "$run_s" "$cli" "$rps" "$p50" "$p99" <<'PY'
+    python3 - "$backend" "$n_lines" "$t_customers" "$t_lines" "$run_s" "$cli" \
+        "$(stat "$full" Requests/sec:)" "$(stat "$full" 50%)" "$(stat "$full" 99%)" \
+        "$(stat "$paced" Requests/sec:)" "$(stat "$paced" 50%)" "$(stat "$paced" 99%)" <<'PY'
 import sys
-b, n, tc, tl, run, cli, rps, p50, p99 = sys.argv[1:]
+b, n, tc, tl, run, cli, rps, p50, p99, rps2, q50, q99 = sys.argv[1:]
 def ms(t):
     return float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
-print(f"| {b} | {int(n):,} | {float(tc):.1f} | {float(tl):.1f} | {int(n) / float(tl):,.0f} | {float(run):.1f} | {float(cli):.1f} | {float(run) / float(cli):.1f}x | {float(rps):,.0f} | {ms(p50):.2f} | {ms(p99):.2f} |")
+print(f"| {b} | {int(n):,} | {float(tc):.1f} | {float(tl):.1f} | {int(n) / float(tl):,.0f} | {float(run):.1f} | {float(cli):.1f} | {float(run) / float(cli):.1f}x "
+      f"| {float(rps):,.0f} | {ms(p50):.2f} | {ms(p99):.2f} | {float(rps2):,.0f} | {ms(q50):.2f} | {ms(q99):.2f} |")
 PY
 done

@@ -345,7 +345,7 @@ impl Store for SqliteStore {
         }
         if let Some((type_name, segment)) = &query.segment {
             select
-                .push(" AND EXISTS (SELECT 1 FROM result_rows r WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id AND r.type_name = ")
+                .push(" AND EXISTS (SELECT 1 FROM result_rows r INDEXED BY result_rows_by_customer WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id AND r.type_name = ")
                 .push_bind(type_name);
             if let Some(segment) = segment {
                 select.push(" AND r.segment = ").push_bind(segment);
@@ -398,6 +398,9 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    // `INDEXED BY`: without statistics SQLite took the primary key
+    // (org_id, type_name, ...) to avoid a sort, scanning every row of the
+    // organisation (15 ms a lookup at 150,000 rows).
     async fn customer_detail(&self, org: OrgId, id: &str) -> StoreResult<Option<CustomerDetail>> {
         let mut tx = self.read.begin().await.map_err(db)?;
         let Some(row) = sqlx::query(
@@ -414,7 +417,8 @@ impl Store for SqliteStore {
         };
         let results = sqlx::query(
             "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
-             FROM result_rows WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
+             FROM result_rows INDEXED BY result_rows_by_customer
+             WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
         )
         .bind(org)
         .bind(id)
