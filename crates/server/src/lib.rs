@@ -9,6 +9,7 @@ mod error;
 mod metrics;
 mod routes;
 mod runner;
+mod stored;
 mod types;
 mod wire;
 

@@ -4,6 +4,7 @@
 //! fails, is cancelled or whose process dies leaves the previous results
 //! in force.
 
+use crate::stored::StoredLines;
 use crate::types::{config_of, plan_run, PlanError};
 use crate::ServerConfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -13,16 +14,19 @@ use std::sync::{Arc, Mutex};
 use strata_engine::output::{write_assignments, AssignmentColumns, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
 use strata_engine::run::{segment, Inputs, State, StoredResult};
-use strata_engine::source::{Line, MemoryLines};
 use strata_engine::table::StringTable;
 use strata_store::{
-    now, ResultRow, Run, RunReport, RunResults, RunStatus, Snapshot, Store, StoreError, TypeReport,
+    now, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead, Store, StoreError,
+    TypeReport,
 };
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 /// Lines handed to the engine per batch.
 const BATCH_LINES: usize = 64 * 1024;
+
+/// Batches read ahead of the engine.
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// The workers of this process.
 #[derive(Clone)]
@@ -181,6 +185,12 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
             store.end_run(run.id, RunStatus::Failed, Some(&why)).await,
         ),
     };
+    tracing::info!(
+        run = run.id,
+        status = status.as_str(),
+        seconds = started.elapsed().as_secs_f64(),
+        "run ended"
+    );
     crate::metrics::run_ended(status.as_str(), started.elapsed().as_secs_f64());
     if let Err(e) = stored {
         tracing::error!(run = run.id, error = %e, "recording the end of a run failed");
@@ -231,6 +241,13 @@ async fn classify(
     let settings = store.settings(run.org).await?;
     let types = store.types(run.org).await?;
     let latest = store.latest_results(run.org).await?;
+    // Progress counts against the lines the last run read: a count of
+    // the stored lines would cost a scan of them.
+    if let Some(last) = latest.iter().map(|t| t.run_id).max() {
+        if let Some(report) = store.run(run.org, last).await?.and_then(|r| r.report) {
+            total.store(report.lines, Ordering::Relaxed);
+        }
+    }
     let plan = plan_run(&settings, &types, &latest, &run.types)
         .map_err(|e| Failure::Failed(e.message()))?;
     let mut stored = Vec::new();
@@ -243,20 +260,40 @@ async fn classify(
     let config = config_of(&settings, &plan.definitions)
         .map_err(|p| Failure::Failed(PlanError::Invalid(p).message()))?;
     let report_read = plan.read;
-    let snapshot = store.snapshot(run.org).await?;
-    total.store(snapshot.lines.len() as u64, Ordering::Relaxed);
-    let data_version = snapshot.data_version;
+    let started = std::time::Instant::now();
+    let (head_tx, head_rx) = oneshot::channel();
+    let (lines_tx, lines_rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+    let reading = {
+        let store = store.clone();
+        let org = run.org;
+        tokio::spawn(async move { store.snapshot(org, BATCH_LINES, head_tx, lines_tx).await })
+    };
+    let read_failed =
+        |e: tokio::task::JoinError| Failure::Failed(format!("reading the data stopped: {e}"));
+    let head = match head_rx.await {
+        Ok(head) => head,
+        Err(_) => {
+            reading.await.map_err(read_failed)??;
+            return Err(Failure::Failed(
+                "the snapshot ended before its start".into(),
+            ));
+        }
+    };
+    let data_version = head.data_version;
     let as_of = run.as_of;
     let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
     // The engine, and the formatting and parsing of its rows, keep a core
-    // busy: they run off the async threads, which renew the lease.
-    let (names, mut rows) = tokio::task::spawn_blocking(move || {
+    // busy: they run off the async threads, which renew the lease and
+    // receive the lines.
+    let lines_read = read.clone();
+    let classified = tokio::task::spawn_blocking(move || {
         let engine = |e: strata_engine::Error| match e {
             strata_engine::Error::Cancelled => Failure::Cancelled,
             e => Failure::Failed(e.to_string()),
         };
         let inputs = inputs_of(
-            snapshot,
+            head,
+            StoredLines::new(lines_rx),
             State {
                 lists: Vec::new(),
                 stored,
@@ -281,11 +318,23 @@ async fn classify(
         Ok::<_, Failure>((names, parse_rows(&csv)?))
     })
     .await
-    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")))??;
+    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")));
+    let read_outcome = reading.await;
+    // A failed or cancelled engine stops the reading early: its own
+    // failure is the run's. A snapshot that failed part way cut the lines
+    // short: whatever the engine made of them is not a result.
+    let (names, mut rows) = classified??;
+    read_outcome.map_err(read_failed)??;
+    tracing::info!(
+        run = run.id,
+        seconds = started.elapsed().as_secs_f64(),
+        "classified"
+    );
     let mut results = RunResults {
         report: RunReport {
             types: Vec::new(),
             read: report_read,
+            lines: lines_read.0.load(Ordering::Relaxed),
         },
         types: Vec::new(),
         data_version,
@@ -337,9 +386,13 @@ fn changed_customers(previous: &BTreeSet<(String, String)>, rows: &[ResultRow]) 
         .count() as u64
 }
 
-/// The engine's inputs from a snapshot: lines in memory, customers and
-/// manual assignments as tables.
-fn inputs_of(snapshot: Snapshot, state: State) -> strata_engine::Result<Inputs> {
+/// The engine's inputs from a snapshot: the lines as they arrive,
+/// customers and manual assignments as tables.
+fn inputs_of(
+    snapshot: SnapshotHead,
+    lines: StoredLines,
+    state: State,
+) -> strata_engine::Result<Inputs> {
     let columns: BTreeSet<&str> = snapshot
         .customers
         .iter()
@@ -383,28 +436,8 @@ fn inputs_of(snapshot: Snapshot, state: State) -> strata_engine::Result<Inputs> 
             &rows,
         )?) as Box<dyn strata_engine::source::TableSource>)
     };
-    let lines = snapshot
-        .lines
-        .into_iter()
-        .map(|l| Line {
-            order_id: l.order_id,
-            customer_id: l.customer_id,
-            date: l.date,
-            amount: l.amount,
-            margin: l.margin,
-            agency: l.agency,
-            brand: l.brand,
-            category: l.category,
-            status: l.status,
-            due_date: l.due_date,
-        })
-        .collect();
     Ok(Inputs {
-        lines: Box::new(MemoryLines {
-            name: "stored lines".into(),
-            lines,
-            batch_lines: NonZeroUsize::new(BATCH_LINES).expect("not zero"),
-        }),
+        lines: Box::new(lines),
         customers,
         overrides,
         state,

@@ -2,11 +2,15 @@
 //! rows in. An empty unquoted CSV field is NULL.
 
 use crate::db;
+use bytes::Bytes;
 use futures::TryStreamExt;
 use sqlx::{Postgres, Transaction};
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
-use strata_store::{OrgId, ResultRow, StoreError, StoreResult, StoredLine};
+use strata_store::{
+    LineBatch, LineBatchBuilder, LineRef, OrgId, ResultRow, StoreError, StoreResult, StoredLine,
+};
+use tokio::sync::mpsc;
 
 /// Records sent to the server per `COPY` message.
 const RECORDS_PER_MESSAGE: usize = 16 * 1024;
@@ -94,47 +98,104 @@ pub async fn results_in(
     .await
 }
 
-/// Reads every line of an organisation through `COPY ... TO STDOUT`.
+/// Sends every line of an organisation, read through `COPY ... TO STDOUT`,
+/// in batches of `batch_lines`. The CSV is parsed on a blocking thread
+/// while this task receives the next chunks. Returns `false` when it
+/// stopped early because `lines` was dropped.
 pub async fn lines_out(
     tx: &mut Transaction<'_, Postgres>,
     org: OrgId,
-) -> StoreResult<Vec<StoredLine>> {
+    batch_lines: usize,
+    lines: mpsc::Sender<LineBatch>,
+) -> StoreResult<bool> {
     let statement = format!(
         "COPY (SELECT customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date
                FROM lines WHERE org_id = {org} ORDER BY customer_id, order_id, line) TO STDOUT (FORMAT csv)"
     );
     let mut stream = tx.copy_out_raw(&statement).await.map_err(db)?;
-    let mut bytes = Vec::new();
+    let (chunks, received) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
+    let parser = tokio::task::spawn_blocking(move || parse_lines(received, batch_lines, lines));
+    let mut complete = true;
     while let Some(chunk) = stream.try_next().await.map_err(db)? {
-        bytes.extend_from_slice(&chunk);
+        if chunks.send(chunk).await.is_err() {
+            complete = false;
+            break;
+        }
     }
+    drop(chunks);
+    Ok(parser.await.map_err(db)?? && complete)
+}
+
+/// Chunks of `COPY` output waiting for the parser.
+const CHUNKS_IN_FLIGHT: usize = 64;
+
+/// The chunks of a `COPY` as one byte stream, for a CSV reader.
+struct Chunks {
+    received: mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl std::io::Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.received.blocking_recv() {
+                Some(next) => self.current = next,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// Parses the lines of a `COPY` into batches; `false` when `lines` was
+/// dropped before the end.
+fn parse_lines(
+    received: mpsc::Receiver<Bytes>,
+    batch_lines: usize,
+    lines: mpsc::Sender<LineBatch>,
+) -> StoreResult<bool> {
     let corrupt = |what: &str, text: &str| StoreError::Corrupt(format!("line {what}: {text:?}"));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
-        .from_reader(bytes.as_slice());
-    let mut lines = Vec::new();
-    for record in reader.records() {
-        let r = record.map_err(db)?;
-        let optional = |i: usize| Some(&r[i]).filter(|t| !t.is_empty()).map(str::to_owned);
+        .from_reader(Chunks {
+            received,
+            current: Bytes::new(),
+        });
+    let mut record = csv::StringRecord::new();
+    let mut batch = LineBatchBuilder::new(batch_lines);
+    while reader.read_record(&mut record).map_err(db)? {
+        let r = &record;
+        let optional = |i: usize| Some(&r[i]).filter(|t| !t.is_empty());
         let date = |text: &str| Date::parse_iso(text).ok_or_else(|| corrupt("date", text));
         let amount = |text: &str| {
             text.parse::<i64>()
                 .map(Amount)
                 .map_err(|_| corrupt("amount", text))
         };
-        lines.push(StoredLine {
-            customer_id: r[0].to_owned(),
-            order_id: r[1].to_owned(),
+        let full = batch.push(LineRef {
+            customer_id: &r[0],
+            order_id: &r[1],
             line: r[2].parse().map_err(|_| corrupt("number", &r[2]))?,
             date: date(&r[3])?,
             amount: amount(&r[4])?,
-            margin: optional(5).map(|t| amount(&t)).transpose()?,
+            margin: optional(5).map(amount).transpose()?,
             agency: optional(6),
             brand: optional(7),
             category: optional(8),
             status: optional(9),
-            due_date: optional(10).map(|t| date(&t)).transpose()?,
+            due_date: optional(10).map(date).transpose()?,
         });
+        if let Some(full) = full {
+            if lines.blocking_send(full).is_err() {
+                return Ok(false);
+            }
+        }
     }
-    Ok(lines)
+    if let Some(last) = batch.finish() {
+        // A receiver gone at the end has nothing left to miss.
+        let _ = lines.blocking_send(last);
+    }
+    Ok(true)
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use strata_domain::config::input::SettingsInput;
 use strata_store::*;
+use tokio::sync::{mpsc, oneshot};
 
 static MIGRATOR: Migrator = sqlx::migrate!();
 
@@ -438,7 +439,13 @@ impl Store for PostgresStore {
         })
     }
 
-    async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot> {
+    async fn snapshot(
+        &self,
+        org: OrgId,
+        batch_lines: usize,
+        head: oneshot::Sender<SnapshotHead>,
+        lines: mpsc::Sender<LineBatch>,
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
@@ -464,7 +471,6 @@ impl Store for PostgresStore {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-        let lines = copy::lines_out(&mut tx, org).await?;
         let manual = sqlx::query_as::<_, (String, String, String)>(
             "SELECT type_name, customer_id, segment FROM manual_segments WHERE org_id = $1
              ORDER BY type_name, customer_id, segment",
@@ -473,13 +479,19 @@ impl Store for PostgresStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(Snapshot {
+        let head_value = SnapshotHead {
             customers,
-            lines,
             manual,
             data_version,
-        })
+        };
+        if head.send(head_value).is_ok()
+            && copy::lines_out(&mut tx, org, batch_lines, lines).await?
+        {
+            tx.commit().await.map_err(db)?;
+        }
+        // Stopped early: the transaction, left in the middle of its `COPY`,
+        // is dropped (rolled back or its connection closed).
+        Ok(())
     }
 
     async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>> {

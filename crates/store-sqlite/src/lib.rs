@@ -6,19 +6,21 @@
 //! in WAL mode loses nothing but to a power cut).
 
 mod rows;
+mod snapshot;
 
 use async_trait::async_trait;
-use rows::{date, parse_attributes, run_from_row, token_from_row, RUN_COLUMNS};
+use rows::{parse_attributes, run_from_row, token_from_row, RUN_COLUMNS};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use strata_domain::config::input::SettingsInput;
 use strata_store::*;
+use tokio::sync::{mpsc, oneshot};
 
 static MIGRATOR: Migrator = sqlx::migrate!();
 
@@ -27,6 +29,7 @@ const ROWS_PER_INSERT: usize = 500;
 
 /// The store in one SQLite file.
 pub struct SqliteStore {
+    path: PathBuf,
     read: SqlitePool,
     write: SqlitePool,
 }
@@ -66,7 +69,11 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(db)?;
-        Ok(SqliteStore { read, write })
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            read,
+            write,
+        })
     }
 
     /// Closes every connection.
@@ -466,69 +473,17 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot> {
-        let mut tx = self.read.begin().await.map_err(db)?;
-        let data_version: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = ?")
-            .bind(org)
-            .fetch_one(&mut *tx)
+    async fn snapshot(
+        &self,
+        org: OrgId,
+        batch_lines: usize,
+        head: oneshot::Sender<SnapshotHead>,
+        lines: mpsc::Sender<LineBatch>,
+    ) -> StoreResult<()> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || snapshot::read(&path, org, batch_lines, head, lines))
             .await
-            .map_err(db)?;
-        let customers = sqlx::query(
-            "SELECT customer_id, attributes FROM customers WHERE org_id = ? AND attributes <> '{}' ORDER BY customer_id",
-        )
-        .bind(org)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|row| {
-            Ok(Customer {
-                id: row.get(0),
-                attributes: parse_attributes(row.get(1))?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-        let lines = sqlx::query(
-            "SELECT customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date
-             FROM lines WHERE org_id = ? ORDER BY customer_id, order_id, line",
-        )
-        .bind(org)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|row| {
-            Ok(StoredLine {
-                customer_id: row.get(0),
-                order_id: row.get(1),
-                line: row.get(2),
-                date: date(row.get(3))?,
-                amount: strata_domain::money::Amount(row.get(4)),
-                margin: row
-                    .get::<Option<i64>, _>(5)
-                    .map(strata_domain::money::Amount),
-                agency: row.get(6),
-                brand: row.get(7),
-                category: row.get(8),
-                status: row.get(9),
-                due_date: row.get::<Option<&str>, _>(10).map(date).transpose()?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-        let manual = sqlx::query_as::<_, (String, String, String)>(
-            "SELECT type_name, customer_id, segment FROM manual_segments WHERE org_id = ? ORDER BY type_name, customer_id, segment",
-        )
-        .bind(org)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(Snapshot {
-            customers,
-            lines,
-            manual,
-            data_version,
-        })
+            .map_err(db)?
     }
 
     async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>> {

@@ -5,6 +5,7 @@
 //! writes SQL; `strata-store-sqlite` and `strata-store-postgres` implement
 //! it, each with its own migrations, and both pass [`suite`].
 
+mod batch;
 mod error;
 mod models;
 mod prepare;
@@ -13,6 +14,7 @@ mod token;
 #[cfg(feature = "suite")]
 pub mod suite;
 
+pub use batch::{LineBatch, LineBatchBuilder, LineRef};
 pub use error::{StoreError, StoreResult};
 pub use models::*;
 pub use prepare::{active_overlap, merge_attributes, order_sizes, search_query, search_text};
@@ -20,6 +22,7 @@ pub use token::{hash_token, new_token};
 
 use async_trait::async_trait;
 use strata_domain::config::input::SettingsInput;
+use tokio::sync::{mpsc, oneshot};
 
 /// Everything the server stores, scoped by organisation.
 #[async_trait]
@@ -76,8 +79,18 @@ pub trait Store: Send + Sync + 'static {
     /// The settings and segment types with their version, read together.
     async fn definitions(&self, org: OrgId) -> StoreResult<Definitions>;
 
-    /// Everything a run reads, from one consistent snapshot.
-    async fn snapshot(&self, org: OrgId) -> StoreResult<Snapshot>;
+    /// Everything a run reads, from one consistent snapshot: first the
+    /// customers, manual assignments and data version on `head`, then every
+    /// line on `lines` in batches of `batch_lines`, in (customer, order,
+    /// line) order. Stops early, without an error, when a receiver is
+    /// dropped; a reader must check the result before trusting what it got.
+    async fn snapshot(
+        &self,
+        org: OrgId,
+        batch_lines: usize,
+        head: oneshot::Sender<SnapshotHead>,
+        lines: mpsc::Sender<LineBatch>,
+    ) -> StoreResult<()>;
 
     /// An organisation's segment types, in the order they were created.
     async fn types(&self, org: OrgId) -> StoreResult<Vec<TypeRecord>>;

@@ -152,13 +152,11 @@ pub struct CustomerQuery {
     pub search: Option<String>,
 }
 
-/// Everything a run reads, as of one moment.
+/// What a run reads besides the lines, as of one moment.
 #[derive(Clone, Debug, Default)]
-pub struct Snapshot {
+pub struct SnapshotHead {
     /// Every customer with attributes.
     pub customers: Vec<Customer>,
-    /// Every sales line.
-    pub lines: Vec<StoredLine>,
     /// Every manual assignment: `(type, customer, segment)`.
     pub manual: Vec<(String, String, String)>,
     /// The data version the snapshot shows.
@@ -333,6 +331,10 @@ pub struct RunReport {
     /// read: `(type, run id)`.
     #[serde(default)]
     pub read: Vec<(String, i64)>,
+    /// How many stored lines the run read (the next run's progress
+    /// counts against it).
+    #[serde(default)]
+    pub lines: u64,
 }
 
 /// What a run produced for one type.

@@ -82,6 +82,23 @@ async fn detail(store: &dyn Store, org: OrgId, id: &str) -> CustomerDetail {
         .unwrap_or_else(|| panic!("no customer {id}"))
 }
 
+/// A whole snapshot, read in batches of two lines.
+async fn snapshot(store: &dyn Store, org: OrgId) -> (SnapshotHead, Vec<StoredLine>) {
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::channel::<LineBatch>(1);
+    let collect = async {
+        let mut lines = Vec::new();
+        while let Some(batch) = lines_rx.recv().await {
+            assert!(batch.len() <= 2, "a batch of {} lines", batch.len());
+            lines.extend((0..batch.len()).map(|i| batch.line(i)));
+        }
+        lines
+    };
+    let (read, lines) = tokio::join!(store.snapshot(org, 2, head_tx, lines_tx), collect);
+    read.unwrap();
+    (head_rx.await.unwrap(), lines)
+}
+
 fn page(limit: u32) -> CustomerQuery {
     CustomerQuery {
         limit,
@@ -252,12 +269,12 @@ pub async fn lines_upsert_and_replace_whole_orders(store: &dyn Store) {
         whole_orders: false,
     };
     assert_eq!(store.import_lines(acme, &keyed).await.unwrap(), 2);
-    let snapshot = store.snapshot(acme).await.unwrap();
+    let (head, lines) = snapshot(store, acme).await;
     assert_eq!(
-        snapshot.lines,
+        lines,
         vec![line("C1", "O1", 1, 10), changed, line("C2", "O2", 7, 1)]
     );
-    assert!(snapshot.data_version > version);
+    assert!(head.data_version > version);
 }
 
 /// A type's version grows only when its definition changes; one type at
@@ -473,6 +490,7 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
                     ..TypeReport::default()
                 }],
                 read: vec![],
+                lines: 12,
             },
             types: vec![("ABC".into(), 1, rows)],
             data_version: 3,
@@ -611,10 +629,8 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
     assert_eq!(store.run(other, run.id).await.unwrap(), None);
     assert!(!store.cancel_run(other, run.id).await.unwrap());
     assert!(!store.delete_type(other, "ABC").await.unwrap());
-    let snapshot = store.snapshot(other).await.unwrap();
-    assert!(
-        snapshot.lines.is_empty() && snapshot.customers.is_empty() && snapshot.manual.is_empty()
-    );
+    let (head, lines) = snapshot(store, other).await;
+    assert!(lines.is_empty() && head.customers.is_empty() && head.manual.is_empty());
     let (separate, _) = store
         .put_type(
             other,
@@ -633,8 +649,8 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
     );
 }
 
-/// A snapshot holds the customers with attributes, every line and every
-/// manual assignment.
+/// A snapshot holds the customers with attributes, every line (in batches
+/// of the size asked, in order) and every manual assignment.
 pub async fn snapshot_reads_everything(store: &dyn Store) {
     let acme = org(store, "acme").await;
     store
@@ -661,11 +677,25 @@ pub async fn snapshot_reads_everything(store: &dyn Store) {
         .set_manual(acme, "ABC", "C2", &["A".into()])
         .await
         .unwrap();
-    let snapshot = store.snapshot(acme).await.unwrap();
-    assert_eq!(snapshot.customers, [customer("C1", &[("vat", "FR1")])]);
-    assert_eq!(snapshot.lines, [full]);
+    let mut more = vec![full.clone()];
+    for n in 2..=4 {
+        more.push(line("C3", "O9", n, n));
+    }
+    store
+        .import_lines(
+            acme,
+            &LineImport {
+                lines: more.clone(),
+                whole_orders: false,
+            },
+        )
+        .await
+        .unwrap();
+    let (head, lines) = snapshot(store, acme).await;
+    assert_eq!(head.customers, [customer("C1", &[("vat", "FR1")])]);
+    assert_eq!(lines, more, "every line, in batches, in order");
     assert_eq!(
-        snapshot.manual,
+        head.manual,
         [("ABC".to_owned(), "C2".to_owned(), "A".to_owned())]
     );
 }

@@ -411,6 +411,12 @@ fn scenario(files: &Files, storage: &[String]) {
     assert_eq!(status, 202, "{run}");
     let run = acme.wait(run["id"].as_i64().unwrap());
     assert_eq!(run["status"], "succeeded", "{run}");
+    let file_lines = std::fs::read_to_string(data.join("transactions.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(run["report"]["lines"], json!(file_lines), "{run}");
     let cli_out = files.path("cli-out");
     let out = strata()
         .args(["segment", "--no-report", "--as-of", AS_OF, "--transactions"])
