@@ -189,7 +189,8 @@ impl Store for PostgresStore {
         {
             old.insert(row.get(0), attributes(&row, 1)?);
         }
-        let mut changed: Vec<Customer> = Vec::new();
+        // By id: a customer listed twice is merged twice and written once.
+        let mut changed: BTreeMap<&str, Customer> = BTreeMap::new();
         for customer in customers {
             let existing = old.get(&customer.id);
             let merged =
@@ -198,12 +199,15 @@ impl Store for PostgresStore {
                 continue;
             }
             old.insert(customer.id.clone(), merged.clone());
-            changed.retain(|c| c.id != customer.id);
-            changed.push(Customer {
-                id: customer.id.clone(),
-                attributes: merged,
-            });
+            changed.insert(
+                &customer.id,
+                Customer {
+                    id: customer.id.clone(),
+                    attributes: merged,
+                },
+            );
         }
+        let changed: Vec<Customer> = changed.into_values().collect();
         if !changed.is_empty() {
             let ids: Vec<&str> = changed.iter().map(|c| c.id.as_str()).collect();
             let values: Vec<Json<&BTreeMap<String, String>>> =

@@ -202,7 +202,8 @@ impl Store for SqliteStore {
 
     async fn upsert_customers(&self, org: OrgId, customers: &[Customer]) -> StoreResult<u64> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let mut changed = 0;
+        // By id: a customer listed twice counts once.
+        let mut changed: HashSet<&str> = HashSet::new();
         for batch in customers.chunks(ROWS_PER_INSERT) {
             let mut select = QueryBuilder::<Sqlite>::new(
                 "SELECT customer_id, attributes FROM customers WHERE org_id = ",
@@ -241,14 +242,14 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db)?;
                 old.insert(merged.id.clone(), merged.attributes);
-                changed += 1;
+                changed.insert(&customer.id);
             }
         }
-        if changed > 0 {
+        if !changed.is_empty() {
             bump_data_version(&mut tx, org).await?;
         }
         tx.commit().await.map_err(db)?;
-        Ok(changed)
+        Ok(changed.len() as u64)
     }
 
     async fn import_lines(&self, org: OrgId, import: &LineImport) -> StoreResult<u64> {

@@ -179,6 +179,20 @@ pub async fn customers_merge_and_page(store: &dyn Store) {
         1
     );
     assert!(store.data_version(acme).await.unwrap() > version);
+    let twice = [
+        customer("C4", &[("name", "Delta")]),
+        customer("C4", &[("vat", "FR4")]),
+    ];
+    let beta = org(store, "beta").await;
+    assert_eq!(
+        store.upsert_customers(beta, &twice).await.unwrap(),
+        1,
+        "a customer listed twice changes once"
+    );
+    assert_eq!(
+        store.customer(beta, "C4").await.unwrap().unwrap(),
+        customer("C4", &[("name", "Delta"), ("vat", "FR4")])
+    );
     let c2 = store.customer(acme, "C2").await.unwrap().unwrap();
     assert_eq!(
         c2.attributes,
