@@ -112,6 +112,32 @@ impl Source {
             Source::Include => "include",
         }
     }
+
+    /// The source written as `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<Source> {
+        [
+            Source::Computed,
+            Source::Default,
+            Source::Manual,
+            Source::Include,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// The segment a stored assignment row holds apart from manual
+/// assignments: a manual row keeps the computed segment it replaced, if
+/// any; any other row is what the method (or a list) gave.
+pub fn automatic_segment<'a>(
+    source: Source,
+    segment: &'a str,
+    computed: Option<&'a str>,
+) -> Option<&'a str> {
+    match source {
+        Source::Manual => computed,
+        Source::Computed | Source::Default | Source::Include => Some(segment),
+    }
 }
 
 /// The computed segment of a unit, before manual assignments.
@@ -207,6 +233,27 @@ pub fn combine(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_row_is_automatic_unless_manual_which_keeps_what_it_replaced() {
+        for (source, computed, expected) in [
+            ("computed", Some("A"), Some("B")),
+            ("default", None, Some("B")),
+            ("include", None, Some("B")),
+            ("manual", Some("A"), Some("A")),
+            ("manual", None, None),
+        ] {
+            let name = source;
+            let source = Source::from_name(name).expect("a source name");
+            assert_eq!(source.as_str(), name, "names round-trip");
+            assert_eq!(
+                automatic_segment(source, "B", computed),
+                expected,
+                "{source:?} {computed:?}"
+            );
+        }
+        assert_eq!(Source::from_name("hand"), None);
+    }
 
     #[test]
     fn manual_segments_replace_tiers_and_join_groups() {

@@ -5,19 +5,21 @@
 //! in force.
 
 use crate::stored::StoredLines;
-use crate::types::{config_of, plan_run, PlanError};
+use crate::types::{automatic_of, config_of, one_per_account, plan_run, PlanError};
 use crate::ServerConfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use strata_domain::classify::effective_segments;
+use strata_domain::config::Config;
 use strata_engine::output::{write_assignments, AssignmentColumns, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
 use strata_engine::run::{segment, Inputs, State, StoredResult};
 use strata_engine::table::StringTable;
 use strata_store::{
-    now, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead, Store, StoreError,
-    TypeReport,
+    now, Assignment, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead, Store,
+    StoreError, TypeReport,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -172,9 +174,7 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
     let (status, stored) = match outcome {
         Ok(results) => (
             RunStatus::Succeeded,
-            store
-                .finish_run(run.id, &inner.config.owner, &results)
-                .await,
+            store.finish_run(run.id, &inner.config.owner, results).await,
         ),
         Err(Failure::Cancelled) => (
             RunStatus::Cancelled,
@@ -250,12 +250,9 @@ async fn classify(
     }
     let plan = plan_run(&settings, &types, &latest, &run.types)
         .map_err(|e| Failure::Failed(e.message()))?;
-    let mut stored = Vec::new();
+    let mut read_results = Vec::new();
     for (name, _) in &plan.read {
-        stored.push(StoredResult {
-            type_name: name.clone(),
-            rows: store.result_pairs(run.org, name).await?,
-        });
+        read_results.push((name.clone(), store.assignments(run.org, name).await?));
     }
     let config = config_of(&settings, &plan.definitions)
         .map_err(|p| Failure::Failed(PlanError::Invalid(p).message()))?;
@@ -279,6 +276,10 @@ async fn classify(
             ));
         }
     };
+    let stored = read_results
+        .iter()
+        .map(|(name, rows)| stored_result(&config, name, rows, &head.manual))
+        .collect::<Result<Vec<_>, _>>()?;
     let data_version = head.data_version;
     let as_of = run.as_of;
     let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
@@ -349,41 +350,58 @@ async fn classify(
         for row in &rows {
             *counts.entry(row.segment.clone()).or_default() += 1;
         }
-        let previous: BTreeSet<(String, String)> = store
-            .result_pairs(run.org, &name)
-            .await?
-            .into_iter()
-            .collect();
-        let changed = changed_customers(&previous, &rows);
         results.report.types.push(TypeReport {
             name: name.clone(),
             version,
             counts,
-            changed,
+            // Counted by the store against the result the run replaces.
+            changed: 0,
         });
         results.types.push((name, version, rows));
     }
     Ok(results)
 }
 
-/// How many customers' sets of segments differ between two results.
-fn changed_customers(previous: &BTreeSet<(String, String)>, rows: &[ResultRow]) -> u64 {
-    let mut before: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (customer, segment) in previous {
-        before.entry(customer).or_default().insert(segment);
-    }
-    let mut after: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+/// What the rules of a run read of a type it does not classify: the
+/// type's latest result with the current manual assignments, by the
+/// domain's precedence.
+fn stored_result(
+    config: &Config,
+    name: &str,
+    rows: &[Assignment],
+    manual: &[(String, String, String)],
+) -> Result<StoredResult, Failure> {
+    let ty = config
+        .types
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| {
+            Failure::Failed(format!("the run reads '{name}', which has no definition"))
+        })?;
+    let mut customers: BTreeMap<&str, (Vec<&Assignment>, Vec<&str>)> = BTreeMap::new();
     for row in rows {
-        after
-            .entry(&row.customer_id)
-            .or_default()
-            .insert(&row.segment);
+        customers.entry(&row.customer_id).or_default().0.push(row);
     }
-    let customers: BTreeSet<&str> = before.keys().chain(after.keys()).copied().collect();
-    customers
-        .into_iter()
-        .filter(|c| before.get(c) != after.get(c))
-        .count() as u64
+    for (_, customer, segment) in manual.iter().filter(|(t, _, _)| t == name) {
+        customers.entry(customer).or_default().1.push(segment);
+    }
+    let mut out = Vec::new();
+    for (customer, (rows, manual)) in customers {
+        let automatic = automatic_of(rows.iter().map(|r| {
+            (
+                r.source.as_str(),
+                r.segment.as_str(),
+                r.auto_segment.as_deref(),
+            )
+        }));
+        for segment in effective_segments(one_per_account(ty), &automatic, &manual) {
+            out.push((customer.to_owned(), segment.to_owned()));
+        }
+    }
+    Ok(StoredResult {
+        type_name: name.to_owned(),
+        rows: out,
+    })
 }
 
 /// The engine's inputs from a snapshot: the lines as they arrive,

@@ -554,3 +554,92 @@ async fn renaming_a_type_rewrites_its_readers_on_postgres() {
         .unwrap();
     rename(Arc::new(store)).await;
 }
+
+/// A run that reads a type it does not classify reads that type's latest
+/// result with the manual assignments made since.
+async fn reading_a_stored_type(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let vip = json!({"method": "rules", "segments": [
+        {"name": "Key", "rule": "segment('ABC') = 'A'"}, {"name": "Other", "default": true}]});
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-01-02", "amount": "900"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-01-03", "amount": "100"}]);
+    for (method, path, body) in [
+        (Method::PUT, "/api/v1/segment-types/ABC", abc),
+        (Method::PUT, "/api/v1/segment-types/VIP", vip),
+        (Method::POST, "/api/v1/transactions", lines),
+    ] {
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+    }
+    let run = |types: serde_json::Value| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            let (status, run) = api
+                .call(
+                    editor,
+                    Method::POST,
+                    "/api/v1/runs",
+                    Some(json!({"types": types, "as_of": "2026-06-30"})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+            wait(api, editor, run["id"].as_i64().unwrap()).await;
+        }
+    };
+    let vip_of = |id: &'static str| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            let (_, customer) = api
+                .call(
+                    editor,
+                    Method::GET,
+                    &format!("/api/v1/customers/{id}"),
+                    None,
+                )
+                .await;
+            customer["segments"][1]["effective"].clone()
+        }
+    };
+    run(json!(["ABC", "VIP"])).await;
+    assert_eq!(vip_of("C1").await, json!(["Key"]));
+    assert_eq!(vip_of("C2").await, json!(["Other"]));
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C2",
+            Some(json!({"segment": "A"})),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    run(json!(["VIP"])).await;
+    assert_eq!(vip_of("C2").await, json!(["Key"]), "the manual A is read");
+    assert_eq!(vip_of("C1").await, json!(["Key"]));
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_reads_stored_types_with_current_manual_segments_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    reading_a_stored_type(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_reads_stored_types_with_current_manual_segments_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "stored_manual").await
+    else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    reading_a_stored_type(Arc::new(store)).await;
+}

@@ -833,7 +833,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn finish_run(&self, id: i64, owner: &str, results: &RunResults) -> StoreResult<()> {
+    async fn finish_run(&self, id: i64, owner: &str, mut results: RunResults) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let org: Option<i64> = sqlx::query_scalar(
             "SELECT org_id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
@@ -849,6 +849,24 @@ impl Store for PostgresStore {
             )));
         };
         for (type_name, version, rows) in &results.types {
+            let previous: Vec<(String, String)> = sqlx::query_as(
+                "SELECT customer_id, segment FROM result_rows WHERE org_id = $1 AND type_name = $2",
+            )
+            .bind(org)
+            .bind(type_name)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            let changed =
+                changed_customers(previous.iter().map(|(c, s)| (c.as_str(), s.as_str())), rows);
+            if let Some(report) = results
+                .report
+                .types
+                .iter_mut()
+                .find(|t| &t.name == type_name)
+            {
+                report.changed = changed;
+            }
             sqlx::query("DELETE FROM result_rows WHERE org_id = $1 AND type_name = $2")
                 .bind(org)
                 .bind(type_name)
@@ -962,20 +980,26 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    async fn result_pairs(
-        &self,
-        org: OrgId,
-        type_name: &str,
-    ) -> StoreResult<Vec<(String, String)>> {
-        sqlx::query_as(
-            "SELECT customer_id, segment FROM result_rows WHERE org_id = $1 AND type_name = $2
-             ORDER BY customer_id, segment",
+    async fn assignments(&self, org: OrgId, type_name: &str) -> StoreResult<Vec<Assignment>> {
+        Ok(
+            sqlx::query_as::<_, (String, String, String, Option<String>)>(
+                "SELECT customer_id, segment, source, auto_segment FROM result_rows
+             WHERE org_id = $1 AND type_name = $2 ORDER BY customer_id, segment",
+            )
+            .bind(org)
+            .bind(type_name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|(customer_id, segment, source, auto_segment)| Assignment {
+                customer_id,
+                segment,
+                source,
+                auto_segment,
+            })
+            .collect(),
         )
-        .bind(org)
-        .bind(type_name)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)
     }
 
     async fn data_version(&self, org: OrgId) -> StoreResult<i64> {

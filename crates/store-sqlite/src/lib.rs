@@ -5,8 +5,8 @@
 //! transactions survive the process being killed (`synchronous = NORMAL`
 //! in WAL mode loses nothing but to a power cut).
 
+mod bulk;
 mod rows;
-mod snapshot;
 
 use async_trait::async_trait;
 use rows::{parse_attributes, run_from_row, token_from_row, RUN_COLUMNS};
@@ -482,7 +482,7 @@ impl Store for SqliteStore {
         lines: mpsc::Sender<LineBatch>,
     ) -> StoreResult<()> {
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || snapshot::read(&path, org, batch_lines, head, lines))
+        tokio::task::spawn_blocking(move || bulk::snapshot(&path, org, batch_lines, head, lines))
             .await
             .map_err(db)?
     }
@@ -843,72 +843,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn finish_run(&self, id: i64, owner: &str, results: &RunResults) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.map_err(db)?;
-        let org: Option<i64> = sqlx::query_scalar(
-            "SELECT org_id FROM runs WHERE id = ? AND lease_owner = ? AND status = 'running'",
-        )
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(org) = org else {
-            return Err(StoreError::Conflict(format!(
-                "run {id} is no longer held by this process"
-            )));
-        };
-        for (type_name, version, rows) in &results.types {
-            sqlx::query("DELETE FROM result_rows WHERE org_id = ? AND type_name = ?")
-                .bind(org)
-                .bind(type_name)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            for batch in rows.chunks(ROWS_PER_INSERT) {
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures) ",
-                );
-                let mut figures = Vec::with_capacity(batch.len());
-                for row in batch {
-                    figures.push(serde_json::to_string(&row.figures).map_err(db)?);
-                }
-                insert.push_values(batch.iter().zip(&figures), |mut b, (row, figures)| {
-                    b.push_bind(org)
-                        .push_bind(type_name)
-                        .push_bind(&row.segment)
-                        .push_bind(&row.customer_id)
-                        .push_bind(&row.source)
-                        .push_bind(&row.auto_segment)
-                        .push_bind(&row.manual_segment)
-                        .push_bind(figures);
-                });
-                insert.build().execute(&mut *tx).await.map_err(db)?;
-            }
-            sqlx::query(
-                "INSERT INTO type_results (org_id, type_name, run_id, version, data_version) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (org_id, type_name) DO UPDATE SET run_id = excluded.run_id, version = excluded.version, data_version = excluded.data_version",
-            )
-            .bind(org)
-            .bind(type_name)
-            .bind(id)
-            .bind(version)
-            .bind(results.data_version)
-            .execute(&mut *tx)
+    async fn finish_run(&self, id: i64, owner: &str, results: RunResults) -> StoreResult<()> {
+        // Holding the writer connection keeps this process's other writes
+        // out while the results are written on a connection of their own.
+        let _writer = self.write.acquire().await.map_err(db)?;
+        let path = self.path.clone();
+        let owner = owner.to_owned();
+        tokio::task::spawn_blocking(move || bulk::finish_run(&path, id, &owner, results))
             .await
-            .map_err(db)?;
-        }
-        sqlx::query(
-            "UPDATE runs SET status = 'succeeded', progress = 1, report = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-        )
-        .bind(serde_json::to_string(&results.report).map_err(db)?)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(())
+            .map_err(db)?
     }
 
     async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()> {
@@ -993,19 +936,26 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn result_pairs(
-        &self,
-        org: OrgId,
-        type_name: &str,
-    ) -> StoreResult<Vec<(String, String)>> {
-        sqlx::query_as(
-            "SELECT customer_id, segment FROM result_rows WHERE org_id = ? AND type_name = ? ORDER BY customer_id, segment",
+    async fn assignments(&self, org: OrgId, type_name: &str) -> StoreResult<Vec<Assignment>> {
+        Ok(
+            sqlx::query_as::<_, (String, String, String, Option<String>)>(
+                "SELECT customer_id, segment, source, auto_segment FROM result_rows
+             WHERE org_id = ? AND type_name = ? ORDER BY customer_id, segment",
+            )
+            .bind(org)
+            .bind(type_name)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|(customer_id, segment, source, auto_segment)| Assignment {
+                customer_id,
+                segment,
+                source,
+                auto_segment,
+            })
+            .collect(),
         )
-        .bind(org)
-        .bind(type_name)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)
     }
 
     async fn data_version(&self, org: OrgId) -> StoreResult<i64> {

@@ -17,7 +17,9 @@ pub mod suite;
 pub use batch::{LineBatch, LineBatchBuilder, LineRef};
 pub use error::{StoreError, StoreResult};
 pub use models::*;
-pub use prepare::{active_overlap, merge_attributes, order_sizes, search_query, search_text};
+pub use prepare::{
+    active_overlap, changed_customers, merge_attributes, order_sizes, search_query, search_text,
+};
 pub use token::{hash_token, new_token};
 
 use async_trait::async_trait;
@@ -155,8 +157,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_progress(&self, id: i64, progress: f64) -> StoreResult<()>;
 
     /// Stores a successful run's results and marks it succeeded, in one
-    /// transaction; the results replace each type's previous ones.
-    async fn finish_run(&self, id: i64, owner: &str, results: &RunResults) -> StoreResult<()>;
+    /// transaction; the results replace each type's previous ones, and the
+    /// report's `changed` counts are filled from them.
+    async fn finish_run(&self, id: i64, owner: &str, results: RunResults) -> StoreResult<()>;
 
     /// Marks a run failed or cancelled; earlier results stay in force.
     async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()>;
@@ -171,10 +174,9 @@ pub trait Store: Send + Sync + 'static {
     /// A page of a segment's members in a type's latest result, by customer id.
     async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>>;
 
-    /// The rows of a type's latest result, `(customer, segment)`: what a
-    /// run that does not classify the type again reads.
-    async fn result_pairs(&self, org: OrgId, type_name: &str)
-        -> StoreResult<Vec<(String, String)>>;
+    /// The memberships of a type's latest result, by customer then
+    /// segment: what a run that does not classify the type again reads.
+    async fn assignments(&self, org: OrgId, type_name: &str) -> StoreResult<Vec<Assignment>>;
 
     /// The version of an organisation's data, for staleness: it grows with
     /// every import that changes something.

@@ -370,6 +370,19 @@ pub struct ResultRow {
     pub figures: BTreeMap<String, String>,
 }
 
+/// One membership of a stored result, without its figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assignment {
+    /// The customer.
+    pub customer_id: String,
+    /// The segment at the time of the run.
+    pub segment: String,
+    /// Where it came from: computed, default, manual, include.
+    pub source: String,
+    /// The computed segment, if any.
+    pub auto_segment: Option<String>,
+}
+
 /// The results of a successful run.
 #[derive(Clone, Debug, Default)]
 pub struct RunResults {

@@ -1,8 +1,8 @@
 //! What every backend computes the same way before writing: merged
 //! attributes and the folded text customers are searched by.
 
-use crate::{Customer, NewRun, Run, StoreError, StoreResult, StoredLine};
-use std::collections::{BTreeMap, HashMap};
+use crate::{Customer, NewRun, ResultRow, Run, StoreError, StoreResult, StoredLine};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use strata_domain::columns::CustomerColumn;
 use strata_domain::features::fold;
 
@@ -80,6 +80,31 @@ pub fn active_overlap(active: &[Run], new: &NewRun) -> StoreResult<Option<Run>> 
     Ok(None)
 }
 
+/// How many customers' sets of segments differ between a type's previous
+/// result, `(customer, segment)` pairs, and its new rows.
+pub fn changed_customers<'a>(
+    previous: impl IntoIterator<Item = (&'a str, &'a str)>,
+    rows: &'a [ResultRow],
+) -> u64 {
+    let mut before: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (customer, segment) in previous {
+        before.entry(customer).or_default().insert(segment);
+    }
+    let mut after: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for row in rows {
+        after
+            .entry(&row.customer_id)
+            .or_default()
+            .insert(&row.segment);
+    }
+    let gone = before.keys().filter(|c| !after.contains_key(*c)).count();
+    let differ = after
+        .iter()
+        .filter(|(c, segments)| before.get(*c) != Some(*segments))
+        .count();
+    (gone + differ) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +134,36 @@ mod tests {
             merged.into_iter().collect::<Vec<_>>(),
             [("a", "1"), ("b", "3"), ("c", "4")].map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
+    }
+
+    fn row(customer: &str, segment: &str) -> ResultRow {
+        ResultRow {
+            customer_id: customer.into(),
+            segment: segment.into(),
+            ..ResultRow::default()
+        }
+    }
+
+    #[test]
+    fn changed_customers_counts_gone_new_and_different_sets_once_each() {
+        let previous = [
+            ("C1", "A"),
+            ("C2", "X"),
+            ("C2", "Y"),
+            ("C3", "B"),
+            ("C4", "A"),
+        ];
+        let rows = [
+            row("C2", "Y"),
+            row("C2", "X"),
+            row("C3", "A"),
+            row("C4", "A"),
+            row("C5", "A"),
+        ];
+        // C1 gone, C3 moved, C5 new; C2 (the same groups in another order)
+        // and C4 unchanged.
+        assert_eq!(changed_customers(previous, &rows), 3);
+        assert_eq!(changed_customers([], &rows), 4);
+        assert_eq!(changed_customers(previous, &[]), 4);
     }
 }

@@ -478,12 +478,19 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
         .unwrap();
     let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
     let mut run_ids = Vec::new();
-    for (as_of, rows) in [
+    // The third run: C1 gone, C2 the same, C3 new.
+    for (as_of, rows, changed) in [
         (
             "2026-01-31",
             vec![result_row("ABC", "C1", "A"), result_row("ABC", "C2", "B")],
+            2,
         ),
-        ("2026-02-28", vec![result_row("ABC", "C2", "A")]),
+        (
+            "2026-02-15",
+            vec![result_row("ABC", "C2", "B"), result_row("ABC", "C3", "A")],
+            2,
+        ),
+        ("2026-02-28", vec![result_row("ABC", "C2", "A")], 2),
     ] {
         let (run, _) = store
             .create_run(
@@ -510,27 +517,39 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
             data_version: 3,
         };
         assert!(matches!(
-            store.finish_run(run.id, "someone else", &results).await,
+            store
+                .finish_run(run.id, "someone else", results.clone())
+                .await,
             Err(StoreError::Conflict(_))
         ));
-        store.finish_run(run.id, "w", &results).await.unwrap();
+        store
+            .finish_run(run.id, "w", results.clone())
+            .await
+            .unwrap();
         let done = store.run(acme, run.id).await.unwrap().unwrap();
         assert_eq!(done.status, RunStatus::Succeeded);
-        assert_eq!(done.report, Some(results.report));
+        let mut report = results.report;
+        report.types[0].changed = changed;
+        assert_eq!(done.report, Some(report), "run as of {as_of}");
         run_ids.push(run.id);
     }
     assert_eq!(
         store.latest_results(acme).await.unwrap(),
         [TypeState {
             type_name: "ABC".into(),
-            run_id: run_ids[1],
+            run_id: run_ids[2],
             version: 1,
             data_version: 3
         }]
     );
     assert_eq!(
-        store.result_pairs(acme, "ABC").await.unwrap(),
-        [("C2".to_owned(), "A".to_owned())]
+        store.assignments(acme, "ABC").await.unwrap(),
+        [Assignment {
+            customer_id: "C2".into(),
+            segment: "A".into(),
+            source: "computed".into(),
+            auto_segment: Some("A".into()),
+        }]
     );
     assert!(results_of(store, acme, "C1").await.is_empty());
     let members = store
@@ -815,7 +834,7 @@ pub async fn customer_detail_reads_one_state(store: &dyn Store) {
         ],
         ..RunResults::default()
     };
-    store.finish_run(run.id, "w", &results).await.unwrap();
+    store.finish_run(run.id, "w", results).await.unwrap();
     store
         .set_manual(acme, "Groups", "C1", &["Z".into()])
         .await

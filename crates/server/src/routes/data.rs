@@ -3,6 +3,7 @@
 use super::body;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::types::{automatic_of, one_per_account};
 use crate::wire::LineJson;
 use crate::{wire, AppState};
 use axum::extract::rejection::JsonRejection;
@@ -12,7 +13,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use strata_domain::classify::effective_segments;
-use strata_domain::segment_type::Method;
 use strata_store::{search_query, CustomerQuery, Role};
 
 /// Customers per page by default, and at most.
@@ -152,14 +152,19 @@ pub async fn get_customer(
     let mut segments = Vec::new();
     for ty in &config.types {
         let own: Vec<_> = rows.iter().filter(|r| r.type_name == ty.name).collect();
-        let automatic: Vec<String> = own.iter().filter_map(|r| r.auto_segment.clone()).collect();
-        let manual: Vec<String> = manual
+        let automatic = automatic_of(own.iter().map(|r| {
+            (
+                r.source.as_str(),
+                r.segment.as_str(),
+                r.auto_segment.as_deref(),
+            )
+        }));
+        let manual: Vec<&str> = manual
             .iter()
             .filter(|(t, _)| *t == ty.name)
-            .map(|(_, s)| s.clone())
+            .map(|(_, s)| s.as_str())
             .collect();
-        let one_per_account = !matches!(&ty.method, Method::Rules(spec) if !spec.exclusive);
-        let effective = effective_segments(one_per_account, &automatic, &manual);
+        let effective = effective_segments(one_per_account(ty), &automatic, &manual);
         let figures: BTreeMap<&str, &BTreeMap<String, String>> = own
             .iter()
             .map(|r| (r.segment.as_str(), &r.figures))
