@@ -6,7 +6,8 @@
 #     lines, against `strata segment` on a Parquet file of the same lines;
 #   - customer lookups (GET /api/v1/customers/{id}) under 64 concurrent
 #     connections, as many as the server answers and then paced at 1,000
-#     per second: wrk pinned to core 1, the server to core 0.
+#     per second: wrk pinned to core 1, the server to core 0 (it is not
+#     pinned during the imports and the run).
 #
 #   bench/serve.sh [LINES]   (default 1000000; the figure is 10000000)
 #
@@ -54,7 +55,9 @@ for backend in sqlite postgres; do
             storage=(--database "$server_url/strata_bench") ;;
     esac
     token=$($S token create --org bench --role admin "${storage[@]}" 2>/dev/null | tail -1)
-    taskset -c 0 $S serve "${storage[@]}" --listen "127.0.0.1:$port" 2>"$data/serve-$backend.log" &
+    # Imports and the run use every core, as `strata segment` does; the
+    # server is pinned to core 0 for the lookups only.
+    $S serve "${storage[@]}" --listen "127.0.0.1:$port" 2>"$data/serve-$backend.log" &
     server=$!
     trap 'kill $server 2>/dev/null' EXIT
     for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
@@ -81,6 +84,7 @@ for backend in sqlite postgres; do
         taskset -c 1 env CUSTOMERS=$customers "$@" wrk -t1 -c64 -d15s --latency -s bench/lookup.lua -H "$auth" "$base"
     }
     stat() { echo "$1" | awk -v k="$2" '$1 == k {print $2}'; }
+    taskset -a -p -c 0 $server >/dev/null
     full=$(lookups)
     paced=$(lookups RATE=1000)
     kill $server; wait $server 2>/dev/null || true

@@ -368,80 +368,105 @@ fn format_rows(
     // Fields are written one by one through one reused buffer: a million
     // rows would otherwise cost fourteen allocations each.
     let mut number = String::new();
-    let name = |s: Option<u16>| s.map_or("", |s| ty.segment_name(s));
     for row in rows {
-        let a = row.assignment;
-        for text in [
-            ty.name.as_str(),
-            run.dicts.customers.name(row.customer),
-            name(a.segment),
-        ] {
-            csv.write_field(text)?;
-        }
-        if columns == AssignmentColumns::Segments {
-            csv.write_record(None::<&[u8]>)?;
-            continue;
-        }
-        for text in [
-            a.source.map_or("", |s| s.as_str()),
-            name(a.auto_segment),
-            name(a.manual_segment),
-        ] {
-            csv.write_field(text)?;
-        }
-        let mut field = |value: Option<&dyn fmt::Display>| {
-            number.clear();
-            if let Some(value) = value {
-                write!(number, "{value}").expect("writing to a String cannot fail");
-            }
-            csv.write_field(&number)
-        };
-        // What the effective segment asks of the sales team.
-        let segment = a.segment.map(|s| &ty.segments[usize::from(s)]);
-        field(
-            segment
-                .and_then(|s| s.visit_every_days.as_ref())
-                .map(|d| d as &dyn fmt::Display),
-        )?;
-        field(
-            segment
-                .and_then(|s| s.priority.as_ref())
-                .map(|p| p as &dyn fmt::Display),
-        )?;
-        match &row.explanation {
-            Explanation::Pareto {
-                eligible_sales,
-                share_before,
-            } => {
-                field(Some(eligible_sales))?;
-                field(share_before.as_ref().map(|f| f as &dyn fmt::Display))?;
-                for _ in 0..6 {
-                    field(None)?;
+        row_cells(run, ty, row, columns, &mut |cell| match cell {
+            Cell::Text(text) => csv.write_field(text),
+            Cell::Value(value) => {
+                number.clear();
+                if let Some(value) = value {
+                    write!(number, "{value}").expect("writing to a String cannot fail");
                 }
+                csv.write_field(&number)
             }
-            Explanation::Rfm(Some(score)) => {
-                field(None)?;
-                field(None)?;
-                for value in [
-                    &score.recency_days as &dyn fmt::Display,
-                    &score.frequency,
-                    &score.monetary,
-                    &score.r,
-                    &score.f,
-                    &score.m,
-                ] {
-                    field(Some(value))?;
-                }
-            }
-            Explanation::Rfm(None) | Explanation::Rules => {
-                for _ in 0..8 {
-                    field(None)?;
-                }
-            }
-        }
+        })?;
         csv.write_record(None::<&[u8]>)?;
     }
     csv.into_inner().map_err(|e| e.into_error())
+}
+
+/// One cell of a row of `assignments.csv`.
+pub enum Cell<'a> {
+    /// A text, written as it is (empty for none).
+    Text(&'a str),
+    /// A value to format, `None` for an empty cell.
+    Value(Option<&'a dyn fmt::Display>),
+}
+
+/// Hands the cells of one row of `assignments.csv` to `cell`, in the order
+/// of `columns`: what the file holds, for callers that store rows
+/// elsewhere (the server) without formatting and parsing a file.
+pub fn row_cells<E>(
+    run: &SegmentRun,
+    ty: &SegmentType,
+    row: &AssignmentRow,
+    columns: AssignmentColumns,
+    cell: &mut dyn FnMut(Cell<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let name = |s: Option<u16>| s.map_or("", |s| ty.segment_name(s));
+    let a = row.assignment;
+    for text in [
+        ty.name.as_str(),
+        run.dicts.customers.name(row.customer),
+        name(a.segment),
+    ] {
+        cell(Cell::Text(text))?;
+    }
+    if columns == AssignmentColumns::Segments {
+        return Ok(());
+    }
+    for text in [
+        a.source.map_or("", |s| s.as_str()),
+        name(a.auto_segment),
+        name(a.manual_segment),
+    ] {
+        cell(Cell::Text(text))?;
+    }
+    // What the effective segment asks of the sales team.
+    let segment = a.segment.map(|s| &ty.segments[usize::from(s)]);
+    cell(Cell::Value(
+        segment
+            .and_then(|s| s.visit_every_days.as_ref())
+            .map(|d| d as &dyn fmt::Display),
+    ))?;
+    cell(Cell::Value(
+        segment
+            .and_then(|s| s.priority.as_ref())
+            .map(|p| p as &dyn fmt::Display),
+    ))?;
+    match &row.explanation {
+        Explanation::Pareto {
+            eligible_sales,
+            share_before,
+        } => {
+            cell(Cell::Value(Some(eligible_sales)))?;
+            cell(Cell::Value(
+                share_before.as_ref().map(|f| f as &dyn fmt::Display),
+            ))?;
+            for _ in 0..6 {
+                cell(Cell::Value(None))?;
+            }
+        }
+        Explanation::Rfm(Some(score)) => {
+            cell(Cell::Value(None))?;
+            cell(Cell::Value(None))?;
+            for value in [
+                &score.recency_days as &dyn fmt::Display,
+                &score.frequency,
+                &score.monetary,
+                &score.r,
+                &score.f,
+                &score.m,
+            ] {
+                cell(Cell::Value(Some(value)))?;
+            }
+        }
+        Explanation::Rfm(None) | Explanation::Rules => {
+            for _ in 0..8 {
+                cell(Cell::Value(None))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes `transitions.csv`: one row per customer with a segment in either period.

@@ -8,14 +8,15 @@ use crate::stored::StoredLines;
 use crate::types::{automatic_of, config_of, one_per_account, plan_run, PlanError};
 use crate::ServerConfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use strata_domain::classify::effective_segments;
 use strata_domain::config::Config;
-use strata_engine::output::{write_assignments, AssignmentColumns, ASSIGNMENT_COLUMNS};
+use strata_engine::output::{row_cells, AssignmentColumns, Cell, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
-use strata_engine::run::{segment, Inputs, State, StoredResult};
+use strata_engine::run::{segment, Inputs, SegmentRun, State, StoredResult};
 use strata_engine::table::StringTable;
 use strata_store::{
     now, Assignment, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead, Store,
@@ -308,15 +309,13 @@ async fn classify(
             errors: ErrorMode::Stop,
         };
         let run = segment(config, &inputs, as_of, &control).map_err(engine)?;
-        let mut csv = Vec::new();
-        write_assignments(&run, AssignmentColumns::All, &mut csv)
-            .map_err(|e| Failure::Failed(format!("formatting results: {e}")))?;
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "engine done");
         let names: Vec<String> = run
             .types
             .iter()
             .map(|r| run.config.types[r.type_idx].name.clone())
             .collect();
-        Ok::<_, Failure>((names, parse_rows(&csv)?))
+        Ok::<_, Failure>((names, result_rows(&run)?))
     })
     .await
     .map_err(|e| Failure::Failed(format!("the run stopped: {e}")));
@@ -462,29 +461,51 @@ fn inputs_of(
     })
 }
 
-/// The rows of `assignments.csv` as the engine wrote them, per type.
-fn parse_rows(csv: &[u8]) -> Result<HashMap<String, Vec<ResultRow>>, Failure> {
-    let mut reader = csv::Reader::from_reader(csv);
-    let mut out: HashMap<String, Vec<ResultRow>> = HashMap::new();
-    let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    for record in reader.records() {
-        let r = record.map_err(|e| Failure::Failed(format!("reading results back: {e}")))?;
-        let figures = ASSIGNMENT_COLUMNS
-            .iter()
-            .zip(r.iter())
-            .skip(6)
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
-            .collect();
-        out.entry(r[0].to_owned()).or_default().push(ResultRow {
-            type_name: r[0].to_owned(),
-            customer_id: r[1].to_owned(),
-            segment: r[2].to_owned(),
-            source: r[3].to_owned(),
-            auto_segment: optional(&r[4]),
-            manual_segment: optional(&r[5]),
-            figures,
-        });
+/// The rows of `assignments.csv`, per type, as the engine would write
+/// them: the same cells, without a file in between.
+fn result_rows(run: &SegmentRun) -> Result<HashMap<String, Vec<ResultRow>>, Failure> {
+    let mut out = HashMap::new();
+    let mut number = String::new();
+    for result in &run.types {
+        let ty = &run.config.types[result.type_idx];
+        let mut rows = Vec::with_capacity(result.rows.len());
+        for row in &result.rows {
+            let mut stored = ResultRow::default();
+            let mut column = 0;
+            row_cells(run, ty, row, AssignmentColumns::All, &mut |cell| {
+                let text = match cell {
+                    Cell::Text(text) => text,
+                    Cell::Value(value) => {
+                        number.clear();
+                        if let Some(value) = value {
+                            write!(number, "{value}")?;
+                        }
+                        number.as_str()
+                    }
+                };
+                let optional = || (!text.is_empty()).then(|| text.to_owned());
+                match column {
+                    0 => stored.type_name = text.to_owned(),
+                    1 => stored.customer_id = text.to_owned(),
+                    2 => stored.segment = text.to_owned(),
+                    3 => stored.source = text.to_owned(),
+                    4 => stored.auto_segment = optional(),
+                    5 => stored.manual_segment = optional(),
+                    _ => {
+                        if !text.is_empty() {
+                            stored
+                                .figures
+                                .insert(ASSIGNMENT_COLUMNS[column].to_owned(), text.to_owned());
+                        }
+                    }
+                }
+                column += 1;
+                Ok::<(), std::fmt::Error>(())
+            })
+            .map_err(|e| Failure::Failed(format!("formatting results: {e}")))?;
+            rows.push(stored);
+        }
+        out.insert(ty.name.clone(), rows);
     }
     Ok(out)
 }

@@ -72,7 +72,13 @@ impl LineReader for StoredReader {
 
     fn read(mut self: Box<Self>, emit: &mut Emit<'_>) -> strata_engine::Result<()> {
         let mut position = 0u64;
-        while let Some(batch) = self.batches.blocking_recv() {
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            let asked = std::time::Instant::now();
+            let Some(batch) = self.batches.blocking_recv() else {
+                break;
+            };
+            waited += asked.elapsed();
             if let Some(reason) = &self.margin_needed_by {
                 if let Some(i) = batch.margin.iter().position(Option::is_none) {
                     let line = batch.line(i);
@@ -113,6 +119,11 @@ impl LineReader for StoredReader {
                 break;
             }
         }
+        tracing::debug!(
+            lines = position,
+            waited_s = waited.as_secs_f64(),
+            "stored lines read"
+        );
         Ok(())
     }
 }

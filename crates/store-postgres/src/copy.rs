@@ -99,7 +99,8 @@ pub async fn results_in(
 }
 
 /// Sends every line of an organisation, read through `COPY ... TO STDOUT`,
-/// in batches of `batch_lines`. The CSV is parsed on a blocking thread
+/// in batches of `batch_lines`, in the table's order: sorting ten million
+/// lines cost PostgreSQL 4 s, and no result depends on the order. The CSV is parsed on a blocking thread
 /// while this task receives the next chunks. Returns `false` when it
 /// stopped early because `lines` was dropped.
 pub async fn lines_out(
@@ -110,7 +111,7 @@ pub async fn lines_out(
 ) -> StoreResult<bool> {
     let statement = format!(
         "COPY (SELECT customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date
-               FROM lines WHERE org_id = {org} ORDER BY customer_id, order_id, line) TO STDOUT (FORMAT csv)"
+               FROM lines WHERE org_id = {org}) TO STDOUT (FORMAT csv)"
     );
     let mut stream = tx.copy_out_raw(&statement).await.map_err(db)?;
     let (chunks, received) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);

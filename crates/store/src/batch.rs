@@ -8,7 +8,7 @@ use arrow_array::{Array, StringArray};
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
 
-/// Stored lines, column by column, in (customer, order, line) order.
+/// Stored lines, column by column.
 #[derive(Debug)]
 pub struct LineBatch {
     /// Customer ids.

@@ -83,8 +83,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Everything a run reads, from one consistent snapshot: first the
     /// customers, manual assignments and data version on `head`, then every
-    /// line on `lines` in batches of `batch_lines`, in (customer, order,
-    /// line) order. Stops early, without an error, when a receiver is
+    /// line on `lines` in batches of `batch_lines`, in no particular order
+    /// (no result depends on it). Stops early, without an error, when a receiver is
     /// dropped; a reader must check the result before trusting what it got.
     async fn snapshot(
         &self,

@@ -436,13 +436,48 @@ fn scenario(files: &Files, storage: &[String]) {
     );
     let mut expected: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
         Default::default();
+    // The figures of each row, as `strata segment` wrote them.
+    let mut figures: std::collections::BTreeMap<(String, String), Value> = Default::default();
     let mut reader = csv::Reader::from_path(cli_out.join("assignments.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
     for r in reader.records() {
         let r = r.unwrap();
         expected
             .entry((r[0].to_owned(), r[2].to_owned()))
             .or_default()
             .insert(r[1].to_owned());
+        let row: serde_json::Map<String, Value> = header
+            .iter()
+            .zip(r.iter())
+            .skip(6)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_owned(), json!(v)))
+            .collect();
+        figures
+            .entry((r[1].to_owned(), r[0].to_owned()))
+            .or_insert_with(|| json!({}))[&r[2]] = Value::Object(row);
+    }
+    // A few customers' figures, every type: the server's rows are the file's.
+    for customer in figures
+        .keys()
+        .map(|(c, _)| c.clone())
+        .collect::<BTreeSet<_>>()
+        .iter()
+        .step_by(97)
+    {
+        let detail = acme.ok(
+            "GET",
+            &format!("/api/v1/customers/{}", encode(customer)),
+            None,
+        );
+        for ty in detail["segments"].as_array().unwrap() {
+            let name = ty["segment_type"].as_str().unwrap().to_owned();
+            let want = figures
+                .get(&(customer.clone(), name.clone()))
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            assert_eq!(ty["figures"], want, "{customer} in {name}");
+        }
     }
     assert!(expected.len() > 5, "the example gives many segments");
     let ((first_type, first_segment), first_members) = expected.iter().next().unwrap();
