@@ -2,17 +2,20 @@
 //! one customer is in each segment.
 
 use crate::error::{Error, Result};
+use crate::output::Figure;
 use crate::run::{Explanation, InspectRun};
+use std::collections::BTreeMap;
+use std::fmt;
 use strata_domain::classify::Source;
-use strata_domain::date::Window;
-use strata_domain::money::{Amount, Fraction, Percent};
+use strata_domain::date::{Date, Window};
+use strata_domain::money::{Amount, ExtraDigits, Fraction, Percent};
 use strata_domain::rfm::RfmScore;
 use strata_domain::rules::ast::Expr;
 use strata_domain::rules::eval::{
     all_rows, evaluate, explain as explain_rule, ClauseExplanation, Truth,
 };
 use strata_domain::rules::parse::parse;
-use strata_domain::segment_type::{Method, MethodKind, SegmentType};
+use strata_domain::segment_type::{Method, MethodKind, RfmSpec, SegmentType};
 
 /// How many matches a preview lists.
 pub const PREVIEW_ROWS: usize = 20;
@@ -137,7 +140,7 @@ pub enum Reason {
         /// Eligible sales in the window (of the VAT group for `identity = "vat"`).
         eligible_sales: Option<Amount>,
         /// `before / T` when ranked.
-        share_before: Option<Fraction>,
+        share_before: Option<Share>,
         /// Each ranked tier with its cumulative share `C`.
         tiers: Vec<(String, Percent)>,
         /// The type's `min_sales`.
@@ -158,6 +161,25 @@ pub enum Reason {
         /// Per segment, in order.
         segments: Vec<RuleSegmentExplanation>,
     },
+}
+
+/// `before / T`: exact when the engine just ranked the customer, as
+/// `assignments.csv` printed it when read back from a stored result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Share {
+    /// The exact fraction.
+    Exact(Fraction),
+    /// Six decimals, truncated toward zero.
+    Printed(String),
+}
+
+impl fmt::Display for Share {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Share::Exact(fraction) => fraction.fmt(f),
+            Share::Printed(text) => f.write_str(text),
+        }
+    }
 }
 
 /// Why a rules segment takes a customer or not.
@@ -183,6 +205,95 @@ fn cumulative_tiers(ty: &SegmentType) -> Vec<(String, Percent)> {
             (s.name.clone(), running)
         })
         .collect()
+}
+
+/// Explains a customer's place in a Pareto or RFM type from the figures
+/// of its row in a stored `assignments.csv` (`figures` by column name;
+/// empty without a row), without reading any line: `None` for a rules
+/// type, whose conditions need the customer's lines (`explain`).
+pub fn explain_figures(
+    ty: &SegmentType,
+    as_of: Date,
+    rows: Vec<RowExplanation>,
+    figures: &BTreeMap<String, String>,
+) -> std::result::Result<Option<TypeExplanation>, String> {
+    let text = |figure: Figure| figures.get(figure.name()).map(String::as_str);
+    let amount = |figure: Figure| {
+        text(figure)
+            .map(|t| {
+                Amount::parse(t, false, ExtraDigits::Reject)
+                    .map_err(|e| format!("{}: {t:?}: {e}", figure.name()))
+            })
+            .transpose()
+    };
+    fn number<T: std::str::FromStr>(
+        figure: Figure,
+        text: Option<&str>,
+    ) -> std::result::Result<Option<T>, String> {
+        text.map(|t| {
+            t.parse()
+                .map_err(|_| format!("{}: {t:?} is not a whole number", figure.name()))
+        })
+        .transpose()
+    }
+    let reason = match &ty.method {
+        Method::Pareto(spec) => Reason::Pareto {
+            eligible_sales: amount(Figure::EligibleSales)?,
+            share_before: text(Figure::ShareBefore).map(|t| Share::Printed(t.to_owned())),
+            tiers: cumulative_tiers(ty),
+            min_sales: spec.min_sales,
+        },
+        Method::Rfm(spec) => {
+            let parts = (
+                number(Figure::RecencyDays, text(Figure::RecencyDays))?,
+                number(Figure::Frequency, text(Figure::Frequency))?,
+                amount(Figure::Monetary)?,
+                number(Figure::R, text(Figure::R))?,
+                number(Figure::F, text(Figure::F))?,
+                number(Figure::M, text(Figure::M))?,
+            );
+            let score = match parts {
+                (
+                    Some(recency_days),
+                    Some(frequency),
+                    Some(monetary),
+                    Some(r),
+                    Some(f),
+                    Some(m),
+                ) => Some(RfmScore {
+                    recency_days,
+                    frequency,
+                    monetary,
+                    r,
+                    f,
+                    m,
+                }),
+                (None, None, None, None, None, None) => None,
+                _ => return Err("some of the RFM figures are missing".into()),
+            };
+            Reason::Rfm {
+                score,
+                fixed: fixed_scores(spec),
+            }
+        }
+        Method::Rules(_) => return Ok(None),
+    };
+    Ok(Some(TypeExplanation {
+        type_name: ty.name.clone(),
+        method: ty.method.kind(),
+        window: Some(ty.interval.window(as_of)),
+        rows,
+        reason,
+    }))
+}
+
+/// Which RFM scores come from fixed thresholds (else quantiles).
+fn fixed_scores(spec: &RfmSpec) -> [bool; 3] {
+    [
+        spec.recency_days.is_some(),
+        spec.frequency.is_some(),
+        spec.monetary.is_some(),
+    ]
 }
 
 /// Explains, for each type, the customer's segment and why.
@@ -221,7 +332,7 @@ pub fn explain(run: &InspectRun, customer_id: &str) -> Result<Vec<TypeExplanatio
                     Some(Explanation::Pareto {
                         eligible_sales,
                         share_before,
-                    }) => (Some(eligible_sales), share_before),
+                    }) => (Some(eligible_sales), share_before.map(Share::Exact)),
                     _ => (None, None),
                 };
                 Reason::Pareto {
@@ -236,11 +347,7 @@ pub fn explain(run: &InspectRun, customer_id: &str) -> Result<Vec<TypeExplanatio
                     Some(Explanation::Rfm(score)) => score,
                     _ => None,
                 },
-                fixed: [
-                    spec.recency_days.is_some(),
-                    spec.frequency.is_some(),
-                    spec.monetary.is_some(),
-                ],
+                fixed: fixed_scores(spec),
             },
             Method::Rules(_) => Reason::Rules {
                 considered: context.considers(ty, customer),

@@ -292,6 +292,56 @@ pub const ASSIGNMENT_COLUMNS: [&str; 16] = [
     "m",
 ];
 
+/// The columns of `assignments.csv` after the segments and their sources:
+/// what the sales team is asked to do and what decided the segment.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// `visit_every_days` of the segment.
+    VisitEveryDays,
+    /// `priority` of the segment.
+    Priority,
+    /// Pareto: eligible sales in the window.
+    EligibleSales,
+    /// Pareto: `before / T`, six decimals truncated.
+    ShareBefore,
+    /// RFM: days from the last positive order to the window's end.
+    RecencyDays,
+    /// RFM: positive orders in the window.
+    Frequency,
+    /// RFM: net sum in the window.
+    Monetary,
+    /// RFM: recency score.
+    R,
+    /// RFM: frequency score.
+    F,
+    /// RFM: monetary score.
+    M,
+}
+
+impl Figure {
+    /// Every figure, in the file's order.
+    pub const ALL: [Figure; 10] = [
+        Figure::VisitEveryDays,
+        Figure::Priority,
+        Figure::EligibleSales,
+        Figure::ShareBefore,
+        Figure::RecencyDays,
+        Figure::Frequency,
+        Figure::Monetary,
+        Figure::R,
+        Figure::F,
+        Figure::M,
+    ];
+
+    /// Its column name in `assignments.csv`.
+    pub fn name(self) -> &'static str {
+        ASSIGNMENT_COLUMNS[FIRST_FIGURE + self as usize]
+    }
+}
+
+/// Where the figures start in [`ASSIGNMENT_COLUMNS`].
+pub const FIRST_FIGURE: usize = 6;
+
 /// Which columns `assignments.csv` holds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AssignmentColumns {
@@ -484,4 +534,16 @@ pub fn write_transitions(run: &CompareRun, out: &mut dyn Write) -> std::io::Resu
         ])?;
     }
     csv.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_name_the_columns_after_the_segments() {
+        let names: Vec<&str> = Figure::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names, ASSIGNMENT_COLUMNS[FIRST_FIGURE..]);
+        assert_eq!(ASSIGNMENT_COLUMNS[FIRST_FIGURE - 1], "manual_segment");
+    }
 }

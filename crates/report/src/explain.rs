@@ -6,7 +6,7 @@ use crate::format::{exact, Lang};
 use strata_domain::classify::Source;
 use strata_domain::money::Amount;
 use strata_domain::rules::eval::Truth;
-use strata_engine::inspect::{Reason, TypeExplanation};
+use strata_engine::inspect::{Reason, Share, TypeExplanation};
 
 fn source(source: Source, lang: Lang) -> &'static str {
     match source {
@@ -71,7 +71,18 @@ pub fn lines(e: &TypeExplanation, lang: Lang) -> Vec<String> {
             min_sales,
         } => {
             match (eligible_sales, share_before) {
-                (Some(sales), Some(f)) => lines.push(match lang {
+                (Some(sales), Some(Share::Printed(share))) => lines.push(match lang {
+                    Lang::En => format!(
+                        "eligible sales {}; customers with greater sales make {share} of T",
+                        exact(*sales, lang)
+                    ),
+                    Lang::Fr => format!(
+                        "ventes éligibles {} ; les clients aux ventes supérieures font {} de T",
+                        exact(*sales, lang),
+                        share.replace('.', ",")
+                    ),
+                }),
+                (Some(sales), Some(Share::Exact(f))) => lines.push(match lang {
                     Lang::En => format!(
                         "eligible sales {}; customers with greater sales make {} of T = {} ({})",
                         exact(*sales, lang), exact(f.part, lang), exact(f.whole, lang), f
@@ -244,10 +255,10 @@ mod tests {
             }],
             reason: Reason::Pareto {
                 eligible_sales: Some(amount("1234.5")),
-                share_before: Some(Fraction {
+                share_before: Some(Share::Exact(Fraction {
                     part: amount("80"),
                     whole: amount("100"),
-                }),
+                })),
                 tiers: vec![
                     ("A".into(), Percent::parse("80").unwrap()),
                     ("B".into(), Percent::parse("95").unwrap()),
@@ -340,6 +351,22 @@ mod tests {
                 "Big: total_spent > 100 is unknown",
                 "    total_spent > 100 (null) is unknown",
             ]
+        );
+    }
+
+    #[test]
+    fn a_share_read_back_from_a_stored_result_is_printed_as_stored() {
+        let mut e = pareto();
+        if let Reason::Pareto { share_before, .. } = &mut e.reason {
+            *share_before = Some(Share::Printed("0.712345".into()));
+        }
+        assert_eq!(
+            lines(&e, Lang::En)[2],
+            "eligible sales 1\u{202f}234.5; customers with greater sales make 0.712345 of T"
+        );
+        assert_eq!(
+            lines(&e, Lang::Fr)[2],
+            "ventes éligibles 1\u{202f}234,5 ; les clients aux ventes supérieures font 0,712345 de T"
         );
     }
 

@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod explain;
 mod metrics;
 mod routes;
 mod runner;

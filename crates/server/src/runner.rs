@@ -17,10 +17,11 @@ use strata_domain::config::Config;
 use strata_engine::output::{row_cells, AssignmentColumns, Cell, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
 use strata_engine::run::{segment, Inputs, SegmentRun, State, StoredResult};
+use strata_engine::source::TableSource;
 use strata_engine::table::StringTable;
 use strata_store::{
-    now, Assignment, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead, Store,
-    StoreError, TypeReport,
+    now, Assignment, Customer, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead,
+    Store, StoreError, TypeReport,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -410,55 +411,65 @@ fn inputs_of(
     lines: StoredLines,
     state: State,
 ) -> strata_engine::Result<Inputs> {
-    let columns: BTreeSet<&str> = snapshot
-        .customers
+    Ok(Inputs {
+        lines: Box::new(lines),
+        customers: customers_table(&snapshot.customers)?,
+        overrides: manual_table(&snapshot.manual)?,
+        state,
+    })
+}
+
+/// Customers and their attributes as the engine's customers table; `None`
+/// without customers.
+pub(crate) fn customers_table(
+    customers: &[Customer],
+) -> strata_engine::Result<Option<Box<dyn TableSource>>> {
+    if customers.is_empty() {
+        return Ok(None);
+    }
+    let columns: BTreeSet<&str> = customers
         .iter()
         .flat_map(|c| c.attributes.keys().map(String::as_str))
         .collect();
-    let customers = if snapshot.customers.is_empty() {
-        None
-    } else {
-        let mut headers = vec![strata_domain::columns::CustomerColumn::CustomerId.name()];
-        headers.extend(columns.iter().copied());
-        let rows: Vec<Vec<Option<&str>>> = snapshot
-            .customers
-            .iter()
-            .map(|c| {
-                std::iter::once(Some(c.id.as_str()))
-                    .chain(columns.iter().map(|k| {
-                        c.attributes
-                            .get(*k)
-                            .map(String::as_str)
-                            .filter(|v| !v.is_empty())
-                    }))
-                    .collect()
-            })
-            .collect();
-        Some(
-            Box::new(StringTable::from_rows("customers", &headers, &rows)?)
-                as Box<dyn strata_engine::source::TableSource>,
-        )
-    };
-    let overrides = if snapshot.manual.is_empty() {
-        None
-    } else {
-        let rows: Vec<Vec<Option<&str>>> = snapshot
-            .manual
-            .iter()
-            .map(|(t, c, s)| vec![Some(t.as_str()), Some(c.as_str()), Some(s.as_str())])
-            .collect();
-        Some(Box::new(StringTable::from_rows(
-            "manual assignments",
-            &ASSIGNMENT_COLUMNS[..3],
-            &rows,
-        )?) as Box<dyn strata_engine::source::TableSource>)
-    };
-    Ok(Inputs {
-        lines: Box::new(lines),
-        customers,
-        overrides,
-        state,
-    })
+    let mut headers = vec![strata_domain::columns::CustomerColumn::CustomerId.name()];
+    headers.extend(columns.iter().copied());
+    let rows: Vec<Vec<Option<&str>>> = customers
+        .iter()
+        .map(|c| {
+            std::iter::once(Some(c.id.as_str()))
+                .chain(columns.iter().map(|k| {
+                    c.attributes
+                        .get(*k)
+                        .map(String::as_str)
+                        .filter(|v| !v.is_empty())
+                }))
+                .collect()
+        })
+        .collect();
+    Ok(Some(Box::new(StringTable::from_rows(
+        "customers",
+        &headers,
+        &rows,
+    )?)))
+}
+
+/// Manual assignments `(type, customer, segment)` as the engine's table;
+/// `None` without any.
+pub(crate) fn manual_table(
+    manual: &[(String, String, String)],
+) -> strata_engine::Result<Option<Box<dyn TableSource>>> {
+    if manual.is_empty() {
+        return Ok(None);
+    }
+    let rows: Vec<Vec<Option<&str>>> = manual
+        .iter()
+        .map(|(t, c, s)| vec![Some(t.as_str()), Some(c.as_str()), Some(s.as_str())])
+        .collect();
+    Ok(Some(Box::new(StringTable::from_rows(
+        "manual assignments",
+        &ASSIGNMENT_COLUMNS[..3],
+        &rows,
+    )?)))
 }
 
 /// The rows of `assignments.csv`, per type, as the engine would write

@@ -643,3 +643,148 @@ async fn a_run_reads_stored_types_with_current_manual_segments_on_postgres() {
         .unwrap();
     reading_a_stored_type(Arc::new(store)).await;
 }
+
+/// A customer's detail explains each type as data and in the caller's
+/// language: Pareto and RFM from their stored figures, rules evaluated on
+/// the customer's lines with today's manual segments.
+async fn explaining(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let rfm = json!({"method": "rfm", "bins": 2, "recency_days": [30], "segments": [{"name": "All", "r": [1, 2]}]});
+    let vip = json!({"method": "rules", "segments": [
+        {"name": "Key", "rule": "segment('ABC') = 'A' AND total_spent > 500"}, {"name": "Other", "default": true}]});
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "900"},
+        {"customer_id": "C1", "order_id": "O3", "date": "2026-06-20", "amount": "10.5"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-01-03", "amount": "100"}]);
+    for (method, path, body) in [
+        (Method::PUT, "/api/v1/segment-types/ABC", abc),
+        (Method::PUT, "/api/v1/segment-types/RFM", rfm),
+        (Method::PUT, "/api/v1/segment-types/VIP", vip),
+        (Method::POST, "/api/v1/transactions", lines),
+        (
+            Method::POST,
+            "/api/v1/runs",
+            json!({"types": ["ABC", "RFM", "VIP"], "as_of": "2026-06-30"}),
+        ),
+    ] {
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+        if path == "/api/v1/runs" {
+            wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+        }
+    }
+    let (status, c1) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c1}");
+    let abc = &c1["segments"][0]["explanation"];
+    assert_eq!(
+        abc["data"],
+        json!({
+            "method": "pareto",
+            "window": {"first": "2025-07-01", "last": "2026-06-30"},
+            "rows": [{"segment": "A", "source": "computed", "computed": "A", "manual": null}],
+            "reason": {
+                "eligible_sales": "910.5",
+                "share_before": "0.000000",
+                "tiers": [{"segment": "A", "cumulative_share": "80"}, {"segment": "B", "cumulative_share": "100"}],
+                "min_sales": "0",
+            },
+        })
+    );
+    assert_eq!(
+        abc["text"][3],
+        "eligible sales 910.5; customers with greater sales make 0.000000 of T"
+    );
+    let rfm = &c1["segments"][1]["explanation"]["data"]["reason"];
+    assert_eq!(
+        rfm,
+        &json!({
+            "score": {"recency_days": 10, "frequency": 2, "monetary": "910.5", "r": 2, "f": 2, "m": 2},
+            "fixed_thresholds": {"r": true, "f": false, "m": false},
+        })
+    );
+    let vip = &c1["segments"][2]["explanation"]["data"];
+    assert_eq!(vip["rows"][0]["segment"], "Key");
+    assert_eq!(
+        vip["reason"]["segments"][0]["rule"]["conditions"],
+        json!([
+            {"condition": "segment('ABC') = 'A'", "value": "'A'", "truth": "true"},
+            {"condition": "total_spent > 500", "value": "910.5", "truth": "true"},
+        ])
+    );
+    // A manual tier is what the rules read from then on.
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C1",
+            Some(json!({"segment": "B"})),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    let (_, c1) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C1?locale=fr", None)
+        .await;
+    let abc = &c1["segments"][0]["explanation"];
+    assert_eq!(
+        abc["data"]["rows"],
+        json!([{"segment": "B", "source": "manual", "computed": "A", "manual": "B"}])
+    );
+    assert_eq!(abc["text"][2], "B: origine manuel, calculé A, manuel B");
+    let vip = &c1["segments"][2]["explanation"]["data"];
+    assert_eq!(
+        vip["reason"]["segments"][0]["rule"]["conditions"][0],
+        json!({"condition": "segment('ABC') = 'A'", "value": "'B'", "truth": "false"})
+    );
+    // The language of the request, unless `locale` says otherwise.
+    let request = |locale: &'static str| {
+        axum::http::Request::builder()
+            .uri(format!("/api/v1/customers/C2{locale}"))
+            .header("authorization", format!("Bearer {editor}"))
+            .header("accept-language", "fr-CH, fr;q=0.9, en;q=0.8")
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (locale, expected) in [
+        ("", "période 2025-07-01 .. 2026-06-30"),
+        ("?locale=en", "window 2025-07-01 .. 2026-06-30"),
+    ] {
+        let response = api.router.clone().oneshot(request(locale)).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let c2: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            c2["segments"][0]["explanation"]["text"][1], expected,
+            "{c2}"
+        );
+    }
+    let (status, _) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C2?locale=de", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_is_explained_in_its_callers_language_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    explaining(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_is_explained_in_its_callers_language_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "explaining").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    explaining(Arc::new(store)).await;
+}

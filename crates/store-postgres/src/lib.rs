@@ -15,6 +15,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use strata_domain::config::input::SettingsInput;
+use strata_domain::date::Date;
+use strata_domain::money::Amount;
 use strata_store::*;
 use tokio::sync::{mpsc, oneshot};
 
@@ -373,7 +375,9 @@ impl Store for PostgresStore {
                                  ORDER BY r.type_name, r.segment), '[]')
                  FROM result_rows r WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id),
                 (SELECT COALESCE(jsonb_agg(jsonb_build_array(m.type_name, m.segment) ORDER BY m.type_name, m.segment), '[]')
-                 FROM manual_segments m WHERE m.org_id = c.org_id AND m.customer_id = c.customer_id)
+                 FROM manual_segments m WHERE m.org_id = c.org_id AND m.customer_id = c.customer_id),
+                (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.type_name, r.as_of::text) ORDER BY t.type_name), '[]')
+                 FROM type_results t JOIN runs r ON r.id = t.run_id WHERE t.org_id = c.org_id)
              FROM customers c JOIN orgs o ON o.id = c.org_id
              WHERE c.org_id = $1 AND c.customer_id = $2",
         )
@@ -395,6 +399,15 @@ impl Store for PostgresStore {
         );
         let packed: Json<Vec<Packed>> = row.try_get(2).map_err(db)?;
         let manual: Json<Vec<(String, String)>> = row.try_get(3).map_err(db)?;
+        let as_of: Json<Vec<(String, String)>> = row.try_get(4).map_err(db)?;
+        let as_of = as_of
+            .0
+            .into_iter()
+            .map(|(name, date)| match Date::parse_iso(&date) {
+                Some(d) => Ok((name, d)),
+                None => Err(StoreError::Corrupt(format!("run as_of: {date:?}"))),
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(CustomerDetail {
             customer: Customer {
                 id: id.to_owned(),
@@ -418,8 +431,40 @@ impl Store for PostgresStore {
                 )
                 .collect(),
             manual: manual.0,
+            as_of,
             config_version: row.get(1),
         }))
+    }
+
+    async fn customer_lines(&self, org: OrgId, id: &str) -> StoreResult<Vec<StoredLine>> {
+        sqlx::query(
+            "SELECT customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date
+             FROM lines WHERE org_id = $1 AND customer_id = $2 ORDER BY order_id, line",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            Ok(StoredLine {
+                customer_id: row.get(0),
+                order_id: row.get(1),
+                line: row.get(2),
+                date: Date::from_naive(row.get(3)),
+                amount: Amount(row.get(4)),
+                margin: row.get::<Option<i64>, _>(5).map(Amount),
+                agency: row.get(6),
+                brand: row.get(7),
+                category: row.get(8),
+                status: row.get(9),
+                due_date: row
+                    .get::<Option<chrono::NaiveDate>, _>(10)
+                    .map(Date::from_naive),
+            })
+        })
+        .collect()
     }
 
     async fn definitions(&self, org: OrgId) -> StoreResult<Definitions> {

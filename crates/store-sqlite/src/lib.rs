@@ -445,6 +445,17 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
+        let as_of = sqlx::query_as::<_, (String, String)>(
+            "SELECT t.type_name, r.as_of FROM type_results t JOIN runs r ON r.id = t.run_id
+             WHERE t.org_id = ? ORDER BY t.type_name",
+        )
+        .bind(org)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(name, as_of)| Ok((name, rows::date(&as_of)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
         tx.commit().await.map_err(db)?;
         Ok(Some(CustomerDetail {
             customer: Customer {
@@ -453,8 +464,24 @@ impl Store for SqliteStore {
             },
             results,
             manual,
+            as_of,
             config_version: row.get(1),
         }))
+    }
+
+    async fn customer_lines(&self, org: OrgId, id: &str) -> StoreResult<Vec<StoredLine>> {
+        sqlx::query(
+            "SELECT customer_id, order_id, line, date, amount, margin, agency, brand, category, status, due_date
+             FROM lines WHERE org_id = ? AND customer_id = ? ORDER BY order_id, line",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::line_from_row)
+        .collect()
     }
 
     async fn definitions(&self, org: OrgId) -> StoreResult<Definitions> {

@@ -4,7 +4,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use strata_domain::date::Date;
-use strata_store::{ResultRow, Role, Run, RunStatus, StoreError, StoreResult, Token};
+use strata_domain::money::Amount;
+use strata_store::{ResultRow, Role, Run, RunStatus, StoreError, StoreResult, StoredLine, Token};
 
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at";
@@ -54,6 +55,24 @@ pub fn run_from_row(row: &SqliteRow) -> StoreResult<Run> {
         created_at: row.get(8),
         started_at: row.get(9),
         finished_at: row.get(10),
+    })
+}
+
+/// A row of `lines`: customer, order, line, date, amount, margin, agency,
+/// brand, category, status, due date.
+pub fn line_from_row(row: &SqliteRow) -> StoreResult<StoredLine> {
+    Ok(StoredLine {
+        customer_id: row.get(0),
+        order_id: row.get(1),
+        line: row.get(2),
+        date: date(row.get(3))?,
+        amount: Amount(row.get(4)),
+        margin: row.get::<Option<i64>, _>(5).map(Amount),
+        agency: row.get(6),
+        brand: row.get(7),
+        category: row.get(8),
+        status: row.get(9),
+        due_date: row.get::<Option<&str>, _>(10).map(date).transpose()?,
     })
 }
 

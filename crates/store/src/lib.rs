@@ -78,6 +78,10 @@ pub trait Store: Send + Sync + 'static {
     /// consistent state; `None` when the organisation has no such customer.
     async fn customer_detail(&self, org: OrgId, id: &str) -> StoreResult<Option<CustomerDetail>>;
 
+    /// A customer's sales lines, by order and line number: what an
+    /// explanation of its rules reads.
+    async fn customer_lines(&self, org: OrgId, id: &str) -> StoreResult<Vec<StoredLine>>;
+
     /// The settings and segment types with their version, read together.
     async fn definitions(&self, org: OrgId) -> StoreResult<Definitions>;
 

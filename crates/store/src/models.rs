@@ -184,6 +184,8 @@ pub struct CustomerDetail {
     pub results: Vec<ResultRow>,
     /// Its manual segments: `(type, segment)`, sorted.
     pub manual: Vec<(String, String)>,
+    /// The as-of date of every type's latest result: `(type, as_of)`, sorted.
+    pub as_of: Vec<(String, Date)>,
     /// The organisation's [`Definitions::config_version`] at that moment.
     pub config_version: i64,
 }

@@ -17,7 +17,8 @@ macro_rules! store_suite {
             lines_upsert_and_replace_whole_orders, types_versions_and_default,
             rename_and_delete_types, runs_queue_claim_and_lease, finished_runs_replace_results,
             manual_assignments, organisations_are_isolated, snapshot_reads_everything,
-            definitions_version_follows_every_change, customer_detail_reads_one_state);
+            definitions_version_follows_every_change, customer_detail_reads_one_state,
+            customer_lines_are_its_own);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -869,10 +870,55 @@ pub async fn customer_detail_reads_one_state(store: &dyn Store) {
         ]
     );
     assert_eq!(
+        detail.as_of,
+        [
+            ("ABC".to_owned(), day("2026-01-31")),
+            ("Groups".to_owned(), day("2026-01-31"))
+        ]
+    );
+    assert_eq!(
         detail.config_version,
         store.definitions(acme).await.unwrap().config_version
     );
     assert!(store.customer_detail(acme, "C3").await.unwrap().is_none());
     assert!(store.customer_detail(other, "C1").await.unwrap().is_none());
     assert!(store.customer_detail(acme, "C9").await.unwrap().is_none());
+}
+
+/// A customer's lines are its own, in order, in its organisation.
+pub async fn customer_lines_are_its_own(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    let mut dated = line("C1", "O1", 2, 20);
+    dated.margin = Some(Amount::from_units(3));
+    dated.due_date = Some(day("2026-02-01"));
+    let mine = vec![line("C1", "O0", 1, 5), line("C1", "O1", 1, 10), dated];
+    let mut lines = vec![mine[2].clone(), line("C2", "O2", 1, 7), mine[0].clone()];
+    lines.push(mine[1].clone());
+    store
+        .import_lines(
+            acme,
+            &LineImport {
+                lines,
+                whole_orders: false,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .import_lines(
+            other,
+            &LineImport {
+                lines: vec![line("C1", "O9", 1, 99)],
+                whole_orders: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.customer_lines(acme, "C1").await.unwrap(), mine);
+    assert_eq!(
+        store.customer_lines(other, "C1").await.unwrap(),
+        [line("C1", "O9", 1, 99)]
+    );
+    assert!(store.customer_lines(acme, "C9").await.unwrap().is_empty());
 }

@@ -3,6 +3,7 @@
 mod compare;
 mod control;
 mod csv_files;
+mod explain;
 mod parquet_files;
 mod rules;
 mod segment;

@@ -1,18 +1,22 @@
 //! Customers and sales lines: JSON batches in, pages and details out.
 
-use super::body;
+use super::{body, locale};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::explain::{explain, to_json, Place};
 use crate::types::{automatic_of, one_per_account};
 use crate::wire::LineJson;
 use crate::{wire, AppState};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use strata_domain::classify::effective_segments;
+use strata_report::format::Lang;
 use strata_store::{search_query, CustomerQuery, Role};
 
 /// Customers per page by default, and at most.
@@ -131,14 +135,32 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
     String::from_utf8(bytes).map_err(|_| bad())
 }
 
+/// The query of a customer's detail.
+#[derive(Deserialize)]
+pub struct DetailQuery {
+    locale: Option<String>,
+}
+
 /// A customer: attributes and, per type, its automatic, manual and
-/// effective segments with the figures that decided them.
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "data", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+/// effective segments with the figures that decided them and why, in the
+/// caller's language (`locale`, else `Accept-Language`).
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "data", security(("bearer" = [])), params(("id" = String, Path), ("locale" = Option<String>, Query, description = "en or fr; else Accept-Language")), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_customer(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(query): Query<DetailQuery>,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
+    let lang = match locale(query.locale.as_deref())? {
+        Some(lang) => lang,
+        None => Lang::from_locale(
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim_start()),
+        ),
+    };
     let detail = state
         .store
         .customer_detail(caller.org, &id)
@@ -148,36 +170,59 @@ pub async fn get_customer(
         .configs
         .get(&*state.store, caller.org, detail.config_version)
         .await?;
-    let (customer, rows, manual) = (detail.customer, detail.results, detail.manual);
-    let mut segments = Vec::new();
-    for ty in &config.types {
-        let own: Vec<_> = rows.iter().filter(|r| r.type_name == ty.name).collect();
-        let automatic = automatic_of(own.iter().map(|r| {
-            (
-                r.source.as_str(),
-                r.segment.as_str(),
-                r.auto_segment.as_deref(),
-            )
-        }));
-        let manual: Vec<&str> = manual
-            .iter()
-            .filter(|(t, _)| *t == ty.name)
-            .map(|(_, s)| s.as_str())
-            .collect();
-        let effective = effective_segments(one_per_account(ty), &automatic, &manual);
-        let figures: BTreeMap<&str, &BTreeMap<String, String>> = own
-            .iter()
-            .map(|r| (r.segment.as_str(), &r.figures))
-            .collect();
-        segments.push(json!({
-            "segment_type": ty.name,
-            "automatic": automatic,
-            "manual": manual,
-            "effective": effective,
-            "sources": own.iter().map(|r| (r.segment.as_str(), r.source.as_str())).collect::<BTreeMap<_, _>>(),
-            "figures": figures,
-        }));
-    }
+    let places: Vec<Place<'_>> = config
+        .types
+        .iter()
+        .map(|ty| {
+            let rows: Vec<_> = detail
+                .results
+                .iter()
+                .filter(|r| r.type_name == ty.name)
+                .collect();
+            let automatic = automatic_of(rows.iter().map(|r| {
+                (
+                    r.source.as_str(),
+                    r.segment.as_str(),
+                    r.auto_segment.as_deref(),
+                )
+            }));
+            let manual: Vec<&str> = detail
+                .manual
+                .iter()
+                .filter(|(t, _)| *t == ty.name)
+                .map(|(_, s)| s.as_str())
+                .collect();
+            let effective = effective_segments(one_per_account(ty), &automatic, &manual);
+            Place {
+                ty,
+                rows,
+                automatic,
+                manual,
+                effective,
+            }
+        })
+        .collect();
+    let mut explained = explain(&*state.store, caller.org, &config, &detail, &places).await?;
+    let segments: Vec<Value> = places
+        .iter()
+        .map(|p| {
+            let figures: BTreeMap<&str, &BTreeMap<String, String>> = p
+                .rows
+                .iter()
+                .map(|r| (r.segment.as_str(), &r.figures))
+                .collect();
+            json!({
+                "segment_type": p.ty.name,
+                "automatic": p.automatic,
+                "manual": p.manual,
+                "effective": p.effective,
+                "sources": p.rows.iter().map(|r| (r.segment.as_str(), r.source.as_str())).collect::<BTreeMap<_, _>>(),
+                "figures": figures,
+                "explanation": explained.remove(&p.ty.name).map(|e| to_json(&e, lang)),
+            })
+        })
+        .collect();
+    let customer = &detail.customer;
     Ok(Json(json!({
         "customer_id": customer.id,
         "attributes": customer.attributes,

@@ -15,6 +15,7 @@ use serde_json::json;
 use std::borrow::Cow;
 use std::sync::Arc;
 use strata_engine::output::ASSIGNMENT_COLUMNS;
+use strata_report::format::Lang;
 use strata_store::{Member, MembersQuery, Role};
 
 /// Members read from the store per page.
@@ -132,15 +133,7 @@ pub async fn export_members(
             "'{type_name}' has no segment '{segment}'"
         )));
     }
-    let french = match query.locale.as_deref() {
-        None | Some("en") => false,
-        Some("fr") => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "locale '{other}': expected en or fr"
-            )))
-        }
-    };
+    let french = super::locale(query.locale.as_deref())? == Some(Lang::Fr);
     let format = match query.format.as_deref() {
         None | Some("csv") => Format::Csv { french },
         Some("jsonl") => Format::Jsonl,

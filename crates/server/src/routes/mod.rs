@@ -16,6 +16,17 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
+use strata_report::format::Lang;
+
+/// A `locale` parameter: `en` or `fr`, `None` when absent.
+fn locale(param: Option<&str>) -> Result<Option<Lang>, ApiError> {
+    param
+        .map(|text| {
+            Lang::parse(text)
+                .ok_or_else(|| ApiError::BadRequest(format!("locale '{text}': expected en or fr")))
+        })
+        .transpose()
+}
 
 /// Every route, with the state and the body limit.
 pub fn router(state: AppState) -> Router {
