@@ -28,11 +28,14 @@ pub enum LineColumn {
     Status,
     /// The order's due date, for `late_order_days`.
     DueDate,
+    /// The line's number within its order: what identifies a stored line
+    /// (a server's import keeps it; classification does not read it).
+    Line,
 }
 
 impl LineColumn {
     /// Every column, required ones first.
-    pub const ALL: [LineColumn; 10] = [
+    pub const ALL: [LineColumn; 11] = [
         LineColumn::OrderId,
         LineColumn::CustomerId,
         LineColumn::Date,
@@ -43,10 +46,11 @@ impl LineColumn {
         LineColumn::Category,
         LineColumn::Status,
         LineColumn::DueDate,
+        LineColumn::Line,
     ];
 
     /// The name in a file's header (matched ignoring case and spaces).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             LineColumn::OrderId => "order_id",
             LineColumn::CustomerId => "customer_id",
@@ -58,6 +62,7 @@ impl LineColumn {
             LineColumn::Category => "category",
             LineColumn::Status => "status",
             LineColumn::DueDate => "due_date",
+            LineColumn::Line => "line",
         }
     }
 
@@ -72,6 +77,16 @@ impl LineColumn {
             self,
             LineColumn::OrderId | LineColumn::CustomerId | LineColumn::Date | LineColumn::Amount
         )
+    }
+}
+
+/// A line number as text: a whole number from 1.
+pub fn parse_line_number(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a line number; expected a whole number from 1"
+        )),
     }
 }
 

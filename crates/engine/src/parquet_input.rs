@@ -20,6 +20,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::arrow::ProjectionMask;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use strata_domain::columns::parse_line_number;
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, AmountError, ExtraDigits};
 
@@ -150,6 +151,25 @@ impl ColumnCtx<'_> {
         })
     }
 
+    /// Line numbers: integers, or text holding them; every row has one.
+    fn line_numbers(&self, array: &ArrayRef) -> Result<Vec<i64>> {
+        let texts = match array.data_type() {
+            t if t.is_integer() => arrow_cast::cast(array, &DataType::Utf8)
+                .map_err(|_| self.type_error(t, "an integer"))?,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => array.clone(),
+            other => return Err(self.type_error(other, "integers or text")),
+        };
+        let texts = self.texts(&texts)?;
+        (0..texts.len())
+            .map(|i| {
+                if texts.is_null(i) {
+                    return Err(self.error(i, "empty value; expected a line number"));
+                }
+                parse_line_number(texts.value(i)).map_err(|m| self.error(i, m))
+            })
+            .collect()
+    }
+
     fn amounts(&self, array: &ArrayRef) -> Result<Vec<Option<Amount>>> {
         let data_type = array.data_type();
         let mut out = Vec::with_capacity(array.len());
@@ -258,6 +278,7 @@ impl TransactionsDecoder {
             columns.category,
             columns.status,
             columns.due_date,
+            columns.line,
         ])
         .flatten()
         .collect();
@@ -405,6 +426,13 @@ fn decode_batch(
             ctx.dates(array)
         })
         .transpose()?;
+    let line = columns
+        .line
+        .map(|i| {
+            let (ctx, array) = column(i);
+            ctx.line_numbers(array)
+        })
+        .transpose()?;
     Ok(DecodedBatch {
         customer,
         order,
@@ -416,6 +444,7 @@ fn decode_batch(
         category: columns.category.map(texts).transpose()?,
         status: columns.status.map(texts).transpose()?,
         due_date,
+        line,
         position: first_row + batch.num_rows() as u64,
     })
 }

@@ -25,16 +25,32 @@ impl Texts {
     }
 }
 
+/// The lines of a source, in its order, with their `line` numbers when
+/// it has that column.
+#[derive(Debug, Default)]
+pub struct ReadLines {
+    /// The lines.
+    pub lines: Vec<Line>,
+    /// One number per line, or `None` without a `line` column.
+    pub numbers: Option<Vec<i64>>,
+}
+
 /// Every line of `source` with every column it has, or every bad cell
 /// (up to [`crate::error::MAX_COLLECTED_ERRORS`]) in one error.
-pub fn read_all(source: &dyn LineSource, threads: NonZeroUsize) -> Result<Vec<Line>> {
+pub fn read_all(source: &dyn LineSource, threads: NonZeroUsize) -> Result<ReadLines> {
     let selection = Selection {
         errors: ErrorMode::Collect,
         ..Selection::all()
     };
     let reader = source.open(&selection, threads)?;
     let mut lines = Vec::new();
+    let mut numbers: Option<Vec<i64>> = None;
     reader.read(&mut |batch: DecodedBatch| {
+        if let Some(batch_numbers) = &batch.line {
+            numbers
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(batch_numbers);
+        }
         let text = |texts: &Option<Texts>, i: usize| {
             texts.as_ref().and_then(|t| t.value(i)).map(str::to_owned)
         };
@@ -54,5 +70,5 @@ pub fn read_all(source: &dyn LineSource, threads: NonZeroUsize) -> Result<Vec<Li
         }
         true
     })?;
-    Ok(lines)
+    Ok(ReadLines { lines, numbers })
 }

@@ -214,6 +214,7 @@ impl LineReader for MemoryReader<'_> {
                 category: texts(|l| l.category.as_deref()),
                 status: texts(|l| l.status.as_deref()),
                 due_date: Some(batch.iter().map(|l| l.due_date).collect()),
+                line: None,
                 position,
             };
             if !emit(decoded) {

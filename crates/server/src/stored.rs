@@ -113,6 +113,7 @@ impl LineReader for StoredReader {
                 category: texts(batch.category),
                 status: texts(batch.status),
                 due_date: Some(batch.due_date),
+                line: None,
                 position,
             };
             if !emit(decoded) {

@@ -39,25 +39,45 @@ pub struct LineJson {
     due_date: Option<String>,
 }
 
-/// Numbers the lines of each order 1..n in the order they come: what an
-/// import without line numbers does, JSON or file.
+/// Gives each line of an import its number: the one it carries, or
+/// 1..n within its (customer, order) in the order lines come (an import
+/// without numbers replaces its orders whole). JSON and files alike.
 #[derive(Default)]
-pub struct OrderNumbers(HashMap<(String, String), i64>);
+pub struct LineKeys {
+    next: HashMap<(String, String), i64>,
+    seen: HashMap<(String, String, i64), usize>,
+}
 
-impl OrderNumbers {
-    /// The number of the next line of this customer's order.
-    pub fn next(&mut self, customer_id: &str, order_id: &str) -> i64 {
-        let n = self
-            .0
-            .entry((customer_id.to_owned(), order_id.to_owned()))
-            .or_insert(0);
-        *n += 1;
-        *n
+impl LineKeys {
+    /// The number of the line at `index`; `Err` with the index of the
+    /// earlier line that has the same customer, order and number.
+    pub fn number(
+        &mut self,
+        index: usize,
+        customer_id: &str,
+        order_id: &str,
+        given: Option<i64>,
+    ) -> Result<i64, usize> {
+        let line = given.unwrap_or_else(|| {
+            let n = self
+                .next
+                .entry((customer_id.to_owned(), order_id.to_owned()))
+                .or_insert(0);
+            *n += 1;
+            *n
+        });
+        match self
+            .seen
+            .insert((customer_id.to_owned(), order_id.to_owned(), line), index)
+        {
+            Some(first) => Err(first),
+            None => Ok(line),
+        }
     }
 }
 
-/// The field of a line's number within its order, beside the engine's columns.
-pub const LINE_FIELD: &str = "line";
+/// The field of a line's number within its order.
+const LINE_FIELD: &str = LineColumn::Line.name();
 
 /// Collects row errors up to the limit.
 struct Errors(Vec<RowError>);
@@ -199,11 +219,7 @@ pub fn customers(body: &Value) -> Result<Vec<Customer>, Vec<RowError>> {
 pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
     let mut errors = Errors(Vec::new());
     let rows = rows(body)?;
-    let known: BTreeSet<&str> = LineColumn::ALL
-        .iter()
-        .map(|c| c.name())
-        .chain([LINE_FIELD])
-        .collect();
+    let known: BTreeSet<&str> = LineColumn::ALL.iter().map(|c| c.name()).collect();
     let numbered = rows
         .iter()
         .filter(|r| r.get(LINE_FIELD).is_some_and(|v| !v.is_null()))
@@ -219,8 +235,7 @@ pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
         }]);
     }
     let mut out = Vec::with_capacity(rows.len());
-    let mut numbers = OrderNumbers::default();
-    let mut seen: HashMap<(String, String, i64), usize> = HashMap::new();
+    let mut keys = LineKeys::default();
     for (i, row) in rows.iter().enumerate() {
         if errors.full() {
             break;
@@ -298,19 +313,20 @@ pub fn lines(body: &Value) -> Result<LineImport, Vec<RowError>> {
         else {
             continue;
         };
-        let line = match number {
-            Some(n) => n,
-            None => numbers.next(&customer_id, &order_id),
+        let line = match keys.number(i, &customer_id, &order_id, number) {
+            Ok(line) => line,
+            Err(first) => {
+                let line = number.map_or_else(String::new, |n| format!(", line {n}"));
+                errors.push(
+                    i,
+                    Some(LINE_FIELD),
+                    format!(
+                        "customer '{customer_id}', order '{order_id}'{line} is also row {first}"
+                    ),
+                );
+                continue;
+            }
         };
-        if let Some(first) = seen.insert((customer_id.clone(), order_id.clone(), line), i) {
-            errors.push(
-                i,
-                Some(LINE_FIELD),
-                format!(
-                    "customer '{customer_id}', order '{order_id}', line {line} is also row {first}"
-                ),
-            );
-        }
         out.push(StoredLine {
             customer_id,
             order_id,

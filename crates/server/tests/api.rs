@@ -788,3 +788,106 @@ async fn a_customer_is_explained_in_its_callers_language_on_postgres() {
         .unwrap();
     explaining(Arc::new(store)).await;
 }
+
+/// A file with a `line` column upserts lines by customer, order and line;
+/// without one, each of its orders is replaced whole.
+async fn file_line_numbers(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let org = store.ensure_org("acme").await.unwrap().0.id;
+    let import = |file: &'static str| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            api.call(
+                editor,
+                Method::POST,
+                "/api/v1/imports/transactions",
+                Some(Value::String(file.into())),
+            )
+            .await
+        }
+    };
+    let amounts = || async {
+        store
+            .customer_lines(org, "C1")
+            .await
+            .unwrap()
+            .iter()
+            .map(|l| (l.order_id.clone(), l.line, l.amount.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let numbered =
+        "order_id,customer_id,date,amount,line\nO1,C1,2026-01-02,10,1\nO1,C1,2026-01-02,20,2\n";
+    let (status, value) = import(numbered).await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(value["changed"], 2);
+    assert_eq!(import(numbered).await.1["changed"], 0);
+    // Line 1 alone: line 2 stays.
+    let (status, value) =
+        import("order_id,customer_id,date,amount,line\nO1,C1,2026-01-02,15,1\n").await;
+    assert_eq!((status, &value["changed"]), (StatusCode::OK, &json!(1)));
+    assert_eq!(
+        amounts().await,
+        [("O1".into(), 1, "15".into()), ("O1".into(), 2, "20".into())]
+    );
+    // Without numbers the order is replaced whole.
+    let (status, _) = import("order_id,customer_id,date,amount\nO1,C1,2026-01-02,7\n").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(amounts().await, [("O1".into(), 1, "7".into())]);
+    // Bad numbers and a line given twice are listed; nothing is stored.
+    let (status, value) = import(
+        "order_id,customer_id,date,amount,line\nO2,C1,2026-01-02,1,0\nO2,C1,2026-01-02,1,x\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{value}");
+    let rows: Vec<(u64, String)> = value["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_u64().unwrap(),
+                r["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [(2, "line".to_owned()), (3, "line".to_owned())],
+        "{value}"
+    );
+    let (status, value) = import(
+        "order_id,customer_id,date,amount,line\nO2,C1,2026-01-02,1,3\nO2,C1,2026-01-02,2,3\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{value}");
+    assert!(
+        value
+            .to_string()
+            .contains("customer 'C1', order 'O2', line 3 appears more than once"),
+        "{value}"
+    );
+    assert_eq!(amounts().await, [("O1".into(), 1, "7".into())]);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_imports_take_line_numbers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    file_line_numbers(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_imports_take_line_numbers_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "file_lines").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    file_line_numbers(Arc::new(store)).await;
+}

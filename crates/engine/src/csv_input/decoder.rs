@@ -14,7 +14,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use strata_domain::columns::LineColumn;
+use strata_domain::columns::{parse_line_number, LineColumn};
 use strata_domain::date::Date;
 use strata_domain::money::{Amount, ExtraDigits};
 
@@ -385,6 +385,13 @@ impl TransactionsDecoder {
             });
             due_dates.push(bad.take(due, None)?);
         }
+        if let (Some(index), Some(numbers)) = (columns.line, &mut batch.line) {
+            let number =
+                required(index, LineColumn::Line.name(), "a line number").and_then(|value| {
+                    parse_line_number(value).map_err(|m| error(Some(LineColumn::Line.name()), m))
+                });
+            numbers.push(bad.take(number, 1)?);
+        }
         Ok(())
     }
 }
@@ -438,6 +445,7 @@ struct Columns {
     category: Option<StringBuilder>,
     status: Option<StringBuilder>,
     due_date: Option<Vec<Option<Date>>>,
+    line: Option<Vec<i64>>,
     separators: SeparatorsSeen,
 }
 
@@ -486,6 +494,7 @@ impl Columns {
             category: map.category.map(|_| texts()),
             status: map.status.map(|_| texts()),
             due_date: map.due_date.map(|_| Vec::with_capacity(lines)),
+            line: map.line.map(|_| Vec::with_capacity(lines)),
             separators: SeparatorsSeen::default(),
         }
     }
@@ -503,6 +512,7 @@ impl Columns {
             category: texts(self.category),
             status: texts(self.status),
             due_date: self.due_date,
+            line: self.line,
             position,
         };
         (batch, self.separators)

@@ -50,19 +50,25 @@ pub(super) fn selection(config: &Config, every_feature: bool) -> Selection {
             reason: format!("type '{}' (measure = \"margin\")", ty.name),
         })
         .collect();
-    let optional = (!every_feature).then(|| {
-        let mut columns: Vec<LineColumn> = config
+    let mut columns: Vec<LineColumn> = if every_feature {
+        // Every column a feature may read; `line` identifies stored lines
+        // and no classification reads it.
+        LineColumn::ALL
+            .into_iter()
+            .filter(|c| *c != LineColumn::Line)
+            .collect()
+    } else {
+        config
             .types
             .iter()
             .flat_map(SegmentType::line_columns)
-            .collect();
-        columns.sort_unstable();
-        columns.dedup();
-        columns
-    });
+            .collect()
+    };
+    columns.sort_unstable();
+    columns.dedup();
     Selection {
         required,
-        optional,
+        optional: Some(columns),
         ..Selection::default()
     }
 }

@@ -60,6 +60,7 @@ mod tests {
             category: None,
             status: None,
             due_date: None,
+            line: None,
             position: 0,
         }
     }

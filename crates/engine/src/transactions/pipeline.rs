@@ -42,6 +42,8 @@ pub struct DecodedBatch {
     pub status: Option<Texts>,
     /// Due dates.
     pub due_date: Option<Vec<Option<Date>>>,
+    /// Line numbers within their orders (read by imports only).
+    pub line: Option<Vec<i64>>,
     /// How far into the file the batch ends, in the unit of the progress bar.
     pub position: u64,
 }

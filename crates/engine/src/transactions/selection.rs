@@ -75,6 +75,7 @@ pub(crate) struct ColumnMap {
     pub category: Option<usize>,
     pub status: Option<usize>,
     pub due_date: Option<usize>,
+    pub line: Option<usize>,
 }
 
 impl ColumnMap {
@@ -112,6 +113,7 @@ impl ColumnMap {
             category: optional(LineColumn::Category),
             status: optional(LineColumn::Status),
             due_date: optional(LineColumn::DueDate),
+            line: optional(LineColumn::Line),
         })
     }
 }

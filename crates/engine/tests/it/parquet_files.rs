@@ -202,3 +202,54 @@ fn bad_cells_of_parquet_are_collected_too() {
     assert_eq!(cells.len(), 1);
     assert!(error.to_string().contains("row 2"), "{error}");
 }
+
+#[test]
+fn line_numbers_of_parquet_are_integers_or_text() {
+    let f = Files::new();
+    let read = |line: ArrayRef| {
+        let path = write(
+            &f,
+            "lines.parquet",
+            vec![
+                (
+                    "order_id",
+                    Arc::new(StringArray::from(vec!["a", "a"])) as ArrayRef,
+                ),
+                ("customer_id", Arc::new(StringArray::from(vec!["C1", "C1"]))),
+                (
+                    "date",
+                    Arc::new(StringArray::from(vec!["2024-03-01", "2024-03-02"])),
+                ),
+                ("amount", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+                ("line", line),
+            ],
+        );
+        strata_engine::rows::read_all(
+            &strata_engine::source::FileLines {
+                path,
+                decimal: None,
+            },
+            std::num::NonZeroUsize::MIN,
+        )
+    };
+    let integers = read(Arc::new(Int64Array::from(vec![3, 1]))).unwrap();
+    assert_eq!(integers.numbers, Some(vec![3, 1]));
+    let texts = read(Arc::new(StringArray::from(vec!["1", "2"]))).unwrap();
+    assert_eq!(texts.numbers, Some(vec![1, 2]));
+    let error = read(Arc::new(Int64Array::from(vec![Some(1), None]))).unwrap_err();
+    assert!(error.to_string().contains("row 2"), "{error}");
+    assert!(
+        error.to_string().contains("expected a line number"),
+        "{error}"
+    );
+    let error = read(Arc::new(Int64Array::from(vec![1, -4]))).unwrap_err();
+    assert!(
+        error.to_string().contains("'-4' is not a line number"),
+        "{error}"
+    );
+    let error = read(Arc::new(Float64Array::from(vec![1.0, 2.0]))).unwrap_err();
+    assert!(
+        error.to_string().contains("expected integers or text"),
+        "{error}"
+    );
+}

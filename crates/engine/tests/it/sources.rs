@@ -299,7 +299,8 @@ fn files_read_back_as_lines_equal_the_lines_they_hold() {
             &f.path(&format!("{format:?}-csv")),
         )
         .unwrap();
-        assert_eq!(read, lines_of(&csv.transactions_path), "{format:?}");
+        assert_eq!(read.lines, lines_of(&csv.transactions_path), "{format:?}");
+        assert_eq!(read.numbers, None, "no line column");
     }
     let bad = f.write(
         "bad.csv",
@@ -316,6 +317,58 @@ fn files_read_back_as_lines_equal_the_lines_they_hold() {
                 .map(|c| format!("{} {}", c.location, c.column.as_deref().unwrap_or("")))
                 .collect();
             assert_eq!(at, ["line 3 date", "line 4 amount"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A `line` column is read as whole numbers from 1; any other value is a
+/// bad cell naming its line.
+#[test]
+fn a_line_column_gives_each_line_its_number() {
+    let f = Files::new();
+    let good = f.write(
+        "good.csv",
+        "order_id,customer_id,date,amount,line\nO1,C1,2024-01-02,12.50,2\nO1,C1,2024-01-02,1, 7 \n",
+    );
+    let read = |path| {
+        strata_engine::rows::read_all(
+            &strata_engine::source::FileLines {
+                path,
+                decimal: None,
+            },
+            NonZeroUsize::MIN,
+        )
+    };
+    let lines = read(good).unwrap();
+    assert_eq!(lines.numbers, Some(vec![2, 7]));
+    assert_eq!(lines.lines.len(), 2);
+    let bad = f.write(
+        "bad.csv",
+        "order_id,customer_id,date,amount,line\nO1,C1,2024-01-02,1,0\nO1,C1,2024-01-02,1,x\nO1,C1,2024-01-02,1,\nO1,C1,2024-01-02,1,1.5\nO1,C1,2024-01-02,1,3\n",
+    );
+    match read(bad) {
+        Err(strata_engine::Error::Cells(cells)) => {
+            let at: Vec<String> = cells
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {}: {}",
+                        c.location,
+                        c.column.as_deref().unwrap_or(""),
+                        c.message
+                    )
+                })
+                .collect();
+            assert_eq!(
+                at,
+                [
+                    "line 2 line: '0' is not a line number; expected a whole number from 1",
+                    "line 3 line: 'x' is not a line number; expected a whole number from 1",
+                    "line 4 line: empty value; expected a line number",
+                    "line 5 line: '1.5' is not a line number; expected a whole number from 1",
+                ]
+            );
         }
         other => panic!("{other:?}"),
     }

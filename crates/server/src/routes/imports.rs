@@ -14,9 +14,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::num::NonZeroUsize;
-use std::path::Path;
-use strata_domain::columns::CustomerColumn;
-use strata_engine::error::{id_problem, Location};
+use strata_domain::columns::{CustomerColumn, LineColumn};
+use strata_engine::error::{id_problem, Location, MAX_COLLECTED_ERRORS};
 use strata_engine::rows::read_all;
 use strata_engine::source::{FileLines, FileTable, TableSource};
 use strata_store::{Customer, LineImport, Role, StoredLine};
@@ -115,8 +114,9 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(format!("an import stopped: {e}")))?
 }
 
-/// Imports sales lines from a CSV or Parquet body; each order it holds is
-/// replaced whole.
+/// Imports sales lines from a CSV or Parquet body: lines with a `line`
+/// column are upserted by customer, order and line; without one, each
+/// order the file holds is replaced whole.
 #[utoipa::path(post, path = "/api/v1/imports/transactions", tag = "data", security(("bearer" = [])), request_body(content = String, content_type = "text/csv", description = "A CSV or Parquet file"), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_transactions(
     State(state): State<AppState>,
@@ -125,8 +125,7 @@ pub async fn import_transactions(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Editor)?;
     let path = spool(body, state.config.max_import_bytes).await?;
-    let lines = blocking(move || {
-        refuse_line_column(&path)?;
+    let read = blocking(move || {
         let source = FileLines {
             path: path.to_path_buf(),
             decimal: None,
@@ -135,14 +134,35 @@ pub async fn import_transactions(
         read_all(&source, threads).map_err(file_error)
     })
     .await?;
+    // Without a `line` column, each order the file holds is replaced whole.
     let mut import = LineImport {
-        lines: Vec::with_capacity(lines.len()),
-        whole_orders: true,
+        lines: Vec::with_capacity(read.lines.len()),
+        whole_orders: read.numbers.is_none(),
     };
     // The decoders already refused empty ids and ids holding a NUL byte.
-    let mut numbers = crate::wire::OrderNumbers::default();
-    for l in lines {
-        let line = numbers.next(&l.customer_id, &l.order_id);
+    let mut keys = crate::wire::LineKeys::default();
+    let mut twice = Vec::new();
+    for (i, l) in read.lines.into_iter().enumerate() {
+        let given = read.numbers.as_ref().map(|n| n[i]);
+        let line = match keys.number(i, &l.customer_id, &l.order_id, given) {
+            Ok(line) => line,
+            Err(_) => {
+                twice.push(RowError {
+                    row: 0,
+                    column: Some(LineColumn::Line.name().into()),
+                    message: format!(
+                        "customer '{}', order '{}', line {} appears more than once in the file",
+                        l.customer_id,
+                        l.order_id,
+                        given.unwrap_or_default()
+                    ),
+                });
+                if twice.len() >= MAX_COLLECTED_ERRORS {
+                    break;
+                }
+                continue;
+            }
+        };
         import.lines.push(StoredLine {
             customer_id: l.customer_id,
             order_id: l.order_id,
@@ -157,25 +177,14 @@ pub async fn import_transactions(
             due_date: l.due_date,
         });
     }
+    if !twice.is_empty() {
+        return Err(ApiError::Rows(twice));
+    }
     let changed = state.store.import_lines(caller.org, &import).await?;
     Ok((
         StatusCode::OK,
         Json(json!({"received": import.lines.len(), "changed": changed})),
     ))
-}
-
-/// File imports number each order's lines themselves: a `line` column
-/// would be silently ignored, so it is refused.
-fn refuse_line_column(path: &Path) -> ApiResult<()> {
-    let table_headers = strata_engine::table::column_names(path).map_err(file_error)?;
-    if table_headers.iter().any(|h| h == crate::wire::LINE_FIELD) {
-        return Err(ApiError::Rows(vec![RowError {
-            row: 1,
-            column: Some(crate::wire::LINE_FIELD.into()),
-            message: "file imports replace each order whole and number its lines; send lines with their numbers as JSON (POST /api/v1/transactions)".into(),
-        }]));
-    }
-    Ok(())
 }
 
 /// Imports customers from a CSV or Parquet body: upserts by `customer_id`;
