@@ -558,9 +558,9 @@ fn run(cli: Cli) -> Result<()> {
                 )
             })?;
         }
-        Command::Serve(_) | Command::Token(_) | Command::Config(_) => {
-            unreachable!("handled in main")
-        }
+        Command::Serve(args) => serve::serve(args)?,
+        Command::Token(TokenCommand::Create(args)) => serve::token_create(args)?,
+        Command::Config(command) => remote::run(command)?,
         Command::Generate {
             customers,
             out,
@@ -599,10 +599,10 @@ fn run(cli: Cli) -> Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        // The server handles its own signals: it stops taking requests first.
-        Command::Serve(args) => serve::serve(args),
-        Command::Token(TokenCommand::Create(args)) => serve::token_create(args),
-        Command::Config(command) => remote::run(command),
+        // The server handles its own signals: it stops taking requests
+        // first. The commands that talk to a store or a server end
+        // their own work.
+        Command::Serve(_) | Command::Token(_) | Command::Config(_) => run(cli),
         _ => stop_on_signals().and_then(|()| run(cli)),
     };
     match outcome {
