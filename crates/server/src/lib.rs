@@ -99,7 +99,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let config = Arc::new(config);
     let expired = store
-        .fail_expired_runs(strata_store::now())
+        .fail_expired_runs(strata_store::now(), &config.owner)
         .await
         .map_err(std::io::Error::other)?;
     if expired > 0 {

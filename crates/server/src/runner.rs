@@ -122,7 +122,11 @@ async fn reaper(inner: Arc<Inner>) {
     while !inner.stopping.load(Ordering::Relaxed) {
         let wake = inner.wake.notified();
         let _ = tokio::time::timeout(every, wake).await;
-        match inner.store.fail_expired_runs(now()).await {
+        match inner
+            .store
+            .fail_expired_runs(now(), &inner.config.owner)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::warn!(runs = n, "marked failed: runs whose process stopped"),
             Err(e) => tracing::error!(error = %e, "failing expired runs failed"),

@@ -959,12 +959,13 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn fail_expired_runs(&self, now: Timestamp) -> StoreResult<u64> {
+    async fn fail_expired_runs(&self, now: Timestamp, alive: &str) -> StoreResult<u64> {
         Ok(sqlx::query(
             "UPDATE runs SET status = 'failed', error = 'interrupted: the process running it stopped', finished_at = $1, lease_owner = NULL, lease_until = NULL
-             WHERE status = 'running' AND lease_until < $1",
+             WHERE status = 'running' AND lease_until < $1 AND lease_owner <> $2",
         )
         .bind(now)
+        .bind(alive)
         .execute(&self.pool)
         .await
         .map_err(db)?

@@ -895,13 +895,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn fail_expired_runs(&self, now: Timestamp) -> StoreResult<u64> {
+    async fn fail_expired_runs(&self, now: Timestamp, alive: &str) -> StoreResult<u64> {
         Ok(sqlx::query(
             "UPDATE runs SET status = 'failed', error = 'interrupted: the process running it stopped', finished_at = ?, lease_owner = NULL, lease_until = NULL
-             WHERE status = 'running' AND lease_until < ?",
+             WHERE status = 'running' AND lease_until < ? AND lease_owner <> ?",
         )
         .bind(now)
         .bind(now)
+        .bind(alive)
         .execute(&self.write)
         .await
         .map_err(db)?

@@ -168,9 +168,11 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a run failed or cancelled; earlier results stay in force.
     async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()>;
 
-    /// Marks failed the running runs whose lease has expired by `now`;
+    /// Marks failed the running runs whose lease has expired by `now`,
+    /// except those of `alive` (the calling process: its runs live as long
+    /// as it does, even when a long write kept it from renewing a lease);
     /// returns how many.
-    async fn fail_expired_runs(&self, now: Timestamp) -> StoreResult<u64>;
+    async fn fail_expired_runs(&self, now: Timestamp, alive: &str) -> StoreResult<u64>;
 
     /// The latest successful result of each type that has one.
     async fn latest_results(&self, org: OrgId) -> StoreResult<Vec<TypeState>>;

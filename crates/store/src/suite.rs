@@ -438,8 +438,19 @@ pub async fn runs_queue_claim_and_lease(store: &dyn Store) {
     let second = store.claim_run("worker-2", past).await.unwrap().unwrap();
     assert_eq!(second.id, other.id);
     assert_eq!(store.claim_run("worker-3", soon).await.unwrap(), None);
+    // The process holding the run knows it is alive.
     assert_eq!(
-        store.fail_expired_runs(chrono::Utc::now()).await.unwrap(),
+        store
+            .fail_expired_runs(chrono::Utc::now(), "worker-2")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .fail_expired_runs(chrono::Utc::now(), "worker-9")
+            .await
+            .unwrap(),
         1
     );
     let failed = store.run(acme, other.id).await.unwrap().unwrap();
