@@ -160,6 +160,12 @@ async fn isolation(store: Arc<dyn Store>) {
     let cases: Vec<(Method, String, Option<Value>, StatusCode)> = vec![
         (Method::GET, "/api/v1/customers/C1".into(), None, not_found),
         (
+            Method::DELETE,
+            "/api/v1/customers/C1".into(),
+            None,
+            not_found,
+        ),
+        (
             Method::GET,
             format!("/api/v1/runs/{run_id}"),
             None,
@@ -323,6 +329,13 @@ async fn roles(store: Arc<dyn Store>) {
     let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
     let forbidden = StatusCode::FORBIDDEN;
     let cases: Vec<(&str, Method, &str, Option<Value>, StatusCode)> = vec![
+        (
+            &viewer,
+            Method::DELETE,
+            "/api/v1/customers/C1",
+            None,
+            forbidden,
+        ),
         (
             &viewer,
             Method::PUT,
@@ -890,4 +903,109 @@ async fn file_imports_take_line_numbers_on_postgres() {
         .await
         .unwrap();
     file_line_numbers(Arc::new(store)).await;
+}
+
+/// An erased customer is gone from every read, and the next run treats it
+/// as never seen.
+async fn erasing(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let run = json!({"types": ["ABC"], "as_of": "2026-06-30"});
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "900"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-06-03", "amount": "100"},
+        {"customer_id": "C3", "order_id": "O3", "date": "2026-06-04", "amount": "50"}]);
+    let mut calls = vec![
+        (Method::PUT, "/api/v1/segment-types/ABC", Some(abc)),
+        (Method::POST, "/api/v1/transactions", Some(lines)),
+        (Method::POST, "/api/v1/runs", Some(run.clone())),
+        (
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C1",
+            Some(json!({"segment": "B"})),
+        ),
+    ];
+    for (method, path, body) in calls.drain(..) {
+        let (status, value) = api.call(&editor, method, path, body).await;
+        assert!(status.is_success(), "{path}: {value}");
+        if path == "/api/v1/runs" {
+            wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+        }
+    }
+    let (status, value) = api
+        .call(&editor, Method::DELETE, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(
+        value,
+        json!({"customer_id": "C1", "erased": {"lines": 1, "results": 1, "manual": 1}})
+    );
+    let (status, _) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, state) = api
+        .call(
+            &editor,
+            Method::GET,
+            "/api/v1/segment-types/ABC/status",
+            None,
+        )
+        .await;
+    assert_eq!(state["stale"], true, "{state}");
+    // C2 now holds 100 / 150 of the sales: tier A on its own.
+    let (status, value) = api
+        .call(&editor, Method::POST, "/api/v1/runs", Some(run))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{value}");
+    wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+    let (_, members) = api
+        .call(
+            &editor,
+            Method::GET,
+            "/api/v1/segment-types/ABC/segments/A/members?format=jsonl",
+            None,
+        )
+        .await;
+    let members = members.as_str().unwrap_or_default().to_owned();
+    assert!(
+        members.contains("\"C2\"") && !members.contains("\"C1\""),
+        "{members}"
+    );
+    let (_, page) = api
+        .call(&editor, Method::GET, "/api/v1/customers", None)
+        .await;
+    let ids: Vec<&str> = page["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["C2", "C3"]);
+    let (status, _) = api
+        .call(&editor, Method::DELETE, "/api/v1/customers/C1", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_customer_is_gone_everywhere_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    erasing(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_customer_is_gone_everywhere_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "erasing").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    erasing(Arc::new(store)).await;
 }

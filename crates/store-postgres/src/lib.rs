@@ -743,6 +743,37 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn erase_customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Erased>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut removed = [0u64; 4];
+        for (count, table) in
+            removed
+                .iter_mut()
+                .zip(["customers", "lines", "result_rows", "manual_segments"])
+        {
+            *count = sqlx::query(&format!(
+                "DELETE FROM {table} WHERE org_id = $1 AND customer_id = $2"
+            ))
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        if removed == [0; 4] {
+            return Ok(None);
+        }
+        bump_data_version(&mut tx, org).await?;
+        tx.commit().await.map_err(db)?;
+        let [_, lines, results, manual] = removed;
+        Ok(Some(Erased {
+            lines,
+            results,
+            manual,
+        }))
+    }
+
     async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64> {
         Ok(
             sqlx::query("DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2")
@@ -928,6 +959,22 @@ impl Store for PostgresStore {
             .bind(id)
             .bind(version)
             .bind(results.data_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        // A customer erased while the run read its snapshot leaves no row.
+        let current: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = $1")
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if current != results.data_version {
+            sqlx::query(
+                "DELETE FROM result_rows r WHERE r.org_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.org_id = r.org_id AND c.customer_id = r.customer_id)",
+            )
+            .bind(org)
             .execute(&mut *tx)
             .await
             .map_err(db)?;

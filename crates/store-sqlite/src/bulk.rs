@@ -199,6 +199,20 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
         )
         .map_err(db)?;
     }
+    // A customer erased while the run read its snapshot leaves no row.
+    let current: i64 = tx
+        .query_row("SELECT data_version FROM orgs WHERE id = ?1", [org], |r| {
+            r.get(0)
+        })
+        .map_err(db)?;
+    if current != results.data_version {
+        tx.execute(
+            "DELETE FROM result_rows WHERE org_id = ?1
+             AND customer_id NOT IN (SELECT customer_id FROM customers WHERE org_id = ?1)",
+            [org],
+        )
+        .map_err(db)?;
+    }
     let report = serde_json::to_string(&results.report).map_err(StoreError::database)?;
     tx.execute(
         "UPDATE runs SET status = 'succeeded', progress = 1, report = ?1, finished_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?3",

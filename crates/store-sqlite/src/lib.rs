@@ -715,6 +715,37 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn erase_customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Erased>> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let mut removed = [0u64; 4];
+        for (count, table) in
+            removed
+                .iter_mut()
+                .zip(["lines", "customers", "result_rows", "manual_segments"])
+        {
+            *count = sqlx::query(&format!(
+                "DELETE FROM {table} WHERE org_id = ? AND customer_id = ?"
+            ))
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        if removed == [0; 4] {
+            return Ok(None);
+        }
+        bump_data_version(&mut tx, org).await?;
+        tx.commit().await.map_err(db)?;
+        let [_, lines, results, manual] = removed;
+        Ok(Some(Erased {
+            lines,
+            results,
+            manual,
+        }))
+    }
+
     async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64> {
         Ok(
             sqlx::query("DELETE FROM manual_segments WHERE org_id = ? AND type_name = ?")

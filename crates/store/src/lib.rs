@@ -123,6 +123,11 @@ pub trait Store: Send + Sync + 'static {
         segments: &[String],
     ) -> StoreResult<()>;
 
+    /// Erases a customer: its attributes, lines, rows in every result and
+    /// manual assignments, in one transaction; `None` when the organisation
+    /// has no such customer.
+    async fn erase_customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Erased>>;
+
     /// Clears every manual assignment of a type; returns how many there were.
     async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64>;
 

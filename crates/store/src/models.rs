@@ -190,6 +190,17 @@ pub struct CustomerDetail {
     pub config_version: i64,
 }
 
+/// What erasing a customer removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    /// Its sales lines.
+    pub lines: u64,
+    /// Its rows in the types' latest results.
+    pub results: u64,
+    /// Its manual assignments.
+    pub manual: u64,
+}
+
 /// A stored segment type: its definition and the server's settings of it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeRecord {

@@ -18,7 +18,7 @@ macro_rules! store_suite {
             rename_and_delete_types, runs_queue_claim_and_lease, finished_runs_replace_results,
             manual_assignments, organisations_are_isolated, snapshot_reads_everything,
             definitions_version_follows_every_change, customer_detail_reads_one_state,
-            customer_lines_are_its_own);
+            customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -489,7 +489,14 @@ fn result_row(type_name: &str, customer: &str, segment: &str) -> ResultRow {
 pub async fn finished_runs_replace_results(store: &dyn Store) {
     let acme = org(store, "acme").await;
     store
-        .upsert_customers(acme, &[customer("C1", &[("name", "Alpha")])])
+        .upsert_customers(
+            acme,
+            &[
+                customer("C1", &[("name", "Alpha")]),
+                customer("C2", &[]),
+                customer("C3", &[]),
+            ],
+        )
         .await
         .unwrap();
     let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
@@ -932,4 +939,122 @@ pub async fn customer_lines_are_its_own(store: &dyn Store) {
         [line("C1", "O9", 1, 99)]
     );
     assert!(store.customer_lines(acme, "C9").await.unwrap().is_empty());
+}
+
+/// Erasing a customer removes its attributes, lines, result rows and
+/// manual assignments, and nothing of anyone else.
+pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    for org in [acme, other] {
+        store
+            .upsert_customers(
+                org,
+                &[customer("C1", &[("email", "a@b.c")]), customer("C2", &[])],
+            )
+            .await
+            .unwrap();
+        store
+            .import_lines(
+                org,
+                &LineImport {
+                    lines: vec![
+                        line("C1", "O1", 1, 10),
+                        line("C1", "O2", 1, 5),
+                        line("C2", "O3", 1, 7),
+                    ],
+                    whole_orders: false,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let (run, _) = store
+        .create_run(
+            acme,
+            &NewRun {
+                types: vec!["ABC".into()],
+                as_of: day("2026-01-31"),
+            },
+        )
+        .await
+        .unwrap();
+    store.claim_run("w", soon).await.unwrap().unwrap();
+    let results = RunResults {
+        types: vec![(
+            "ABC".into(),
+            1,
+            vec![result_row("ABC", "C1", "A"), result_row("ABC", "C2", "B")],
+        )],
+        ..RunResults::default()
+    };
+    store.finish_run(run.id, "w", results).await.unwrap();
+    store
+        .set_manual(acme, "ABC", "C1", &["B".into()])
+        .await
+        .unwrap();
+    let version = store.data_version(acme).await.unwrap();
+    assert_eq!(
+        store.erase_customer(acme, "C1").await.unwrap(),
+        Some(Erased {
+            lines: 2,
+            results: 1,
+            manual: 1
+        })
+    );
+    assert!(store.data_version(acme).await.unwrap() > version);
+    assert_eq!(store.customer(acme, "C1").await.unwrap(), None);
+    assert!(store.customer_lines(acme, "C1").await.unwrap().is_empty());
+    assert!(store.customer_detail(acme, "C1").await.unwrap().is_none());
+    let (head, lines) = snapshot(store, acme).await;
+    assert!(head.customers.iter().all(|c| c.id != "C1"));
+    assert!(head.manual.is_empty());
+    assert!(lines.iter().all(|l| l.customer_id != "C1"));
+    assert_eq!(
+        results_of(store, acme, "C2").await,
+        [result_row("ABC", "C2", "B")]
+    );
+    assert_eq!(store.customer_lines(other, "C1").await.unwrap().len(), 2);
+    assert_eq!(store.erase_customer(acme, "C1").await.unwrap(), None);
+    assert_eq!(store.erase_customer(acme, "C9").await.unwrap(), None);
+    // A run that read its snapshot before the erasure stores no row of it.
+    let (run, _) = store
+        .create_run(
+            acme,
+            &NewRun {
+                types: vec!["ABC".into()],
+                as_of: day("2026-02-28"),
+            },
+        )
+        .await
+        .unwrap();
+    store.claim_run("w", soon).await.unwrap().unwrap();
+    let results = RunResults {
+        types: vec![(
+            "ABC".into(),
+            1,
+            vec![result_row("ABC", "C1", "A"), result_row("ABC", "C2", "A")],
+        )],
+        data_version: version,
+        ..RunResults::default()
+    };
+    store.finish_run(run.id, "w", results).await.unwrap();
+    assert_eq!(
+        results_of(store, acme, "C2").await,
+        [result_row("ABC", "C2", "A")]
+    );
+    let members = store
+        .members(
+            acme,
+            &MembersQuery {
+                type_name: "ABC".into(),
+                segment: "A".into(),
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 1, "{members:?}");
 }

@@ -135,6 +135,24 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
     String::from_utf8(bytes).map_err(|_| bad())
 }
 
+/// Erases a customer (a person's right to be forgotten): its attributes,
+/// lines, results and manual assignments; its types become stale.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "data", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn erase_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Editor)?;
+    let erased = state
+        .store
+        .erase_customer(caller.org, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no customer '{id}'")))?;
+    tracing::info!(org = caller.org, "customer erased");
+    Ok(Json(json!({"customer_id": id, "erased": erased})))
+}
+
 /// The query of a customer's detail.
 #[derive(Deserialize)]
 pub struct DetailQuery {

@@ -39,7 +39,10 @@ pub fn router(state: AppState) -> Router {
             "/customers",
             get(data::list_customers).post(data::post_customers),
         )
-        .route("/customers/{id}", get(data::get_customer))
+        .route(
+            "/customers/{id}",
+            get(data::get_customer).delete(data::erase_customer),
+        )
         .route("/transactions", post(data::post_transactions))
         .route("/imports/customers", post(imports::import_customers))
         .route("/imports/transactions", post(imports::import_transactions))

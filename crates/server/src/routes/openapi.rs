@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
     ),
     paths(
         org::healthz, org::readyz, org::get_settings, org::put_settings, org::list_tokens, org::delete_token,
-        data::post_customers, data::post_transactions, data::list_customers, data::get_customer,
+        data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,
         types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status,
