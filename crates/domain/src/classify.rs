@@ -200,6 +200,51 @@ pub fn effective_segments<S: Clone + PartialEq>(
     out
 }
 
+/// What a customer's stored rows of a type held apart from manual
+/// assignments: `(source, segment, computed segment)` per row, sources as
+/// written in outputs. With its current manual segments,
+/// [`effective_segments`] gives its segments now.
+pub fn automatic_of<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> Vec<&'a str> {
+    rows.into_iter()
+        .filter_map(|(source, segment, computed)| {
+            // A source this build does not know is kept as automatic.
+            let source = Source::from_name(source).unwrap_or(Source::Computed);
+            automatic_segment(source, segment, computed)
+        })
+        .collect()
+}
+
+/// How an account's effective segments changed, as `(old, new)` pairs: in
+/// a tiered type one pair from the old segment to the new (either may be
+/// none: entered, left); in a group type one pair per group left
+/// `(Some, None)` and per group entered `(None, Some)`. Empty when nothing
+/// changed.
+pub fn segment_changes<S: Clone + PartialEq>(
+    one_per_account: bool,
+    old: &[S],
+    new: &[S],
+) -> Vec<(Option<S>, Option<S>)> {
+    if one_per_account {
+        let (old, new) = (old.first(), new.first());
+        return if old == new {
+            Vec::new()
+        } else {
+            vec![(old.cloned(), new.cloned())]
+        };
+    }
+    let left = old
+        .iter()
+        .filter(|s| !new.contains(s))
+        .map(|s| (Some(s.clone()), None));
+    let entered = new
+        .iter()
+        .filter(|s| !old.contains(s))
+        .map(|s| (None, Some(s.clone())));
+    left.chain(entered).collect()
+}
+
 /// Gives each account its unit's computed segment unless a manual
 /// assignment overrides it; the computed one is kept beside it.
 pub fn combine(
@@ -233,6 +278,53 @@ pub fn combine(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_are_one_move_in_tiers_and_one_entry_per_group() {
+        type Case = (
+            bool,
+            &'static [&'static str],
+            &'static [&'static str],
+            Vec<(Option<&'static str>, Option<&'static str>)>,
+        );
+        let cases: Vec<Case> = vec![
+            (true, &[], &["A"], vec![(None, Some("A"))]),
+            (true, &["A"], &["B"], vec![(Some("A"), Some("B"))]),
+            (true, &["A"], &[], vec![(Some("A"), None)]),
+            (true, &["A"], &["A"], vec![]),
+            (
+                false,
+                &["X", "Y"],
+                &["Y", "Z"],
+                vec![(Some("X"), None), (None, Some("Z"))],
+            ),
+            (false, &["X"], &["X"], vec![]),
+            (
+                false,
+                &[],
+                &["X", "Y"],
+                vec![(None, Some("X")), (None, Some("Y"))],
+            ),
+        ];
+        for (one, old, new, expected) in cases {
+            assert_eq!(
+                segment_changes(one, old, new),
+                expected,
+                "{old:?} -> {new:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_rows_give_their_automatic_segments() {
+        let rows = [
+            ("computed", "A", Some("A")),
+            ("manual", "B", Some("C")),
+            ("manual", "D", None),
+            ("surprise", "E", None),
+        ];
+        assert_eq!(automatic_of(rows), ["A", "C", "E"]);
+    }
 
     #[test]
     fn a_stored_row_is_automatic_unless_manual_which_keeps_what_it_replaced() {

@@ -244,6 +244,12 @@ pub struct Rule {
 }
 
 impl SegmentType {
+    /// Whether the type gives an account one segment at most (tiers,
+    /// scores, exclusive rules) rather than any number of groups.
+    pub fn one_per_account(&self) -> bool {
+        !matches!(&self.method, Method::Rules(spec) if !spec.exclusive)
+    }
+
     /// The optional transaction columns this type reads (`margin`, `agency`,
     /// `brand`, `category`, `status`, `due_date`); a reader may skip the others.
     pub fn line_columns(&self) -> Vec<LineColumn> {

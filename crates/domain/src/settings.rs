@@ -51,6 +51,20 @@ impl Settings {
         self.time_zone
             .map(|tz| Date::from_naive(now.with_timezone(&tz).date_naive()))
     }
+
+    /// The moment a date begins in the time zone (UTC without one); where
+    /// a clock change skips midnight, the first moment of that day.
+    pub fn start_of(&self, date: Date) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        let midnight = date.to_naive().and_time(chrono::NaiveTime::MIN);
+        let tz = self.time_zone.unwrap_or(chrono_tz::UTC);
+        (0..=24 * 60)
+            .find_map(|minutes| {
+                tz.from_local_datetime(&(midnight + chrono::Duration::minutes(minutes)))
+                    .earliest()
+            })
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+    }
 }
 
 /// Validates settings, reporting problems under `p`.
@@ -167,6 +181,32 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2025, 3, 1, 20, 0, 0).unwrap();
         assert_eq!(settings.today(now), Date::parse_iso("2025-03-02"));
         assert_eq!(Settings::default().today(now), None);
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_in_the_time_zone() {
+        let zone = |name: &str| {
+            Settings::from_input(SettingsInput {
+                time_zone: Some(name.to_owned()),
+                ..SettingsInput::default()
+            })
+            .unwrap()
+        };
+        let day = |text| Date::parse_iso(text).unwrap();
+        assert_eq!(
+            zone("Europe/Paris").start_of(day("2026-11-01")),
+            Utc.with_ymd_and_hms(2026, 10, 31, 23, 0, 0).unwrap()
+        );
+        assert_eq!(
+            Settings::default().start_of(day("2026-11-01")),
+            Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+        );
+        // In Havana clocks went from 00:00 to 01:00 on 9 March 2025: that
+        // day began at 01:00.
+        assert_eq!(
+            zone("America/Havana").start_of(day("2025-03-09")),
+            Utc.with_ymd_and_hms(2025, 3, 9, 5, 0, 0).unwrap()
+        );
     }
 
     #[test]

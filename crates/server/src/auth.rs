@@ -14,6 +14,8 @@ pub struct Caller {
     pub org: OrgId,
     /// What the token may do.
     pub role: Role,
+    /// The token's label: the actor history records.
+    pub label: String,
 }
 
 impl Caller {
@@ -44,6 +46,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             org: token.org,
             role: token.role,
+            label: token.label,
         })
     }
 }

@@ -5,14 +5,14 @@
 //! in force.
 
 use crate::stored::StoredLines;
-use crate::types::{automatic_of, config_of, one_per_account, plan_run, PlanError};
+use crate::types::{config_of, plan_run, PlanError};
 use crate::ServerConfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use strata_domain::classify::effective_segments;
+use strata_domain::classify::{automatic_of, effective_segments};
 use strata_domain::config::Config;
 use strata_engine::output::{row_cells, AssignmentColumns, Cell, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
@@ -262,6 +262,12 @@ async fn classify(
     }
     let config = config_of(&settings, &plan.definitions)
         .map_err(|p| Failure::Failed(PlanError::Invalid(p).message()))?;
+    let config_groups: Vec<String> = config
+        .types
+        .iter()
+        .filter(|t| !t.one_per_account())
+        .map(|t| t.name.clone())
+        .collect();
     let report_read = plan.read;
     let started = std::time::Instant::now();
     let (head_tx, head_rx) = oneshot::channel();
@@ -342,6 +348,7 @@ async fn classify(
             lines: lines_read.0.load(Ordering::Relaxed),
         },
         types: Vec::new(),
+        groups: config_groups,
         data_version,
     };
     for name in names {
@@ -398,7 +405,7 @@ fn stored_result(
                 r.auto_segment.as_deref(),
             )
         }));
-        for segment in effective_segments(one_per_account(ty), &automatic, &manual) {
+        for segment in effective_segments(ty.one_per_account(), &automatic, &manual) {
             out.push((customer.to_owned(), segment.to_owned()));
         }
     }

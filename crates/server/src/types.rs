@@ -6,11 +6,10 @@ use crate::error::{ApiError, ApiResult};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use strata_domain::classify::{automatic_segment, Source};
 use strata_domain::config::input::{ServerKey, SettingsInput};
 use strata_domain::config::problem::{Problem, ProblemCode};
 use strata_domain::config::{parse_config_json, Config};
-use strata_domain::segment_type::{Method, SegmentType};
+use strata_domain::segment_type::SegmentType;
 use strata_store::TypeRecord;
 use strata_store::{OrgId, Store};
 
@@ -281,27 +280,6 @@ pub fn plan_run<'a>(
         read.push((name.to_owned(), state.run_id));
     }
     Ok(RunPlan { definitions, read })
-}
-
-/// Whether a type gives an account one segment at most (tiers, scores,
-/// exclusive rules) rather than any number of groups.
-pub fn one_per_account(ty: &SegmentType) -> bool {
-    !matches!(&ty.method, Method::Rules(spec) if !spec.exclusive)
-}
-
-/// What a customer's stored rows of a type held apart from manual
-/// assignments: `(source, segment, computed segment)` per row. With its
-/// current manual segments, `effective_segments` gives its segments now.
-pub fn automatic_of<'a>(
-    rows: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) -> Vec<&'a str> {
-    rows.into_iter()
-        .filter_map(|(source, segment, computed)| {
-            // A source this build does not know is kept as automatic.
-            let source = Source::from_name(source).unwrap_or(Source::Computed);
-            automatic_segment(source, segment, computed)
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -167,6 +167,18 @@ async fn isolation(store: Arc<dyn Store>) {
         ),
         (
             Method::GET,
+            "/api/v1/customers/C1/history".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::GET,
+            "/api/v1/segment-types/ABC/segments/A/history".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::GET,
             format!("/api/v1/runs/{run_id}"),
             None,
             not_found,
@@ -1008,4 +1020,139 @@ async fn an_erased_customer_is_gone_everywhere_on_postgres() {
         .await
         .unwrap();
     erasing(Arc::new(store)).await;
+}
+
+/// History by customer and by segment, paged, bounded by dates in the
+/// organisation's time zone.
+async fn histories(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "900"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-06-03", "amount": "100"}]);
+    let mut run_id = 0;
+    for (method, path, body) in [
+        (Method::PUT, "/api/v1/segment-types/ABC", abc),
+        (Method::POST, "/api/v1/transactions", lines),
+        (
+            Method::POST,
+            "/api/v1/runs",
+            json!({"types": ["ABC"], "as_of": "2026-06-30"}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/segment-types/ABC/manual/C2",
+            json!({"segment": "A"}),
+        ),
+    ] {
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+        if path == "/api/v1/runs" {
+            run_id = value["id"].as_i64().unwrap();
+            wait(&api, &editor, run_id).await;
+        }
+    }
+    let get = |path: String| {
+        let api = &api;
+        let editor = &editor;
+        async move { api.call(editor, Method::GET, &path, None).await }
+    };
+    let (status, c1) = get("/api/v1/customers/C1/history".into()).await;
+    assert_eq!(status, StatusCode::OK, "{c1}");
+    let entry = &c1["entries"][0];
+    assert_eq!(
+        [
+            &entry["old_segment"],
+            &entry["new_segment"],
+            &entry["cause"],
+            &entry["run_id"],
+            &entry["actor"]
+        ],
+        [
+            &json!(null),
+            &json!("A"),
+            &json!("run"),
+            &json!(run_id),
+            &json!("test")
+        ]
+    );
+    assert_eq!(c1["entries"].as_array().unwrap().len(), 1);
+    let summary = |page: &Value| -> Vec<String> {
+        page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}>{} {}",
+                    e["customer_id"].as_str().unwrap(),
+                    e["old_segment"].as_str().unwrap_or("-"),
+                    e["new_segment"].as_str().unwrap_or("-"),
+                    e["cause"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let segment = "/api/v1/segment-types/ABC/segments/A/history";
+    let (_, all) = get(segment.into()).await;
+    assert_eq!(summary(&all), ["C1 ->A run", "C2 B>A manual"]);
+    assert_eq!(all["next_cursor"], json!(null));
+    // One at a time.
+    let (_, first) = get(format!("{segment}?limit=1")).await;
+    assert_eq!(summary(&first), ["C1 ->A run"]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, second) = get(format!("{segment}?limit=1&cursor={cursor}")).await;
+    assert_eq!(summary(&second), ["C2 B>A manual"]);
+    assert_eq!(second["next_cursor"], json!(null));
+    // Dates are days in the organisation's time zone; `to` is exclusive.
+    // The day the entries were recorded (UTC: no time zone is set).
+    let today: chrono::NaiveDate = all["entries"][1]["at"].as_str().unwrap()[..10]
+        .parse()
+        .unwrap();
+    let tomorrow = today.succ_opt().unwrap();
+    for (query, expected) in [
+        (format!("from={today}"), 2),
+        (format!("from={today}&to={tomorrow}"), 2),
+        (format!("to={today}"), 0),
+        (format!("from={tomorrow}"), 0),
+        ("from=2020-01-01T00:00:00Z".to_owned(), 2),
+    ] {
+        let (status, page) = get(format!("{segment}?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert_eq!(
+            page["entries"].as_array().unwrap().len(),
+            expected,
+            "{query}"
+        );
+    }
+    for bad in ["from=yesterday", "limit=0", "cursor=zz"] {
+        let (status, _) = get(format!("{segment}?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (status, _) = get("/api/v1/segment-types/ABC/segments/Z/history".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get("/api/v1/customers/C9/history".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pages_by_customer_and_segment_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    histories(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pages_by_customer_and_segment_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "histories").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    histories(Arc::new(store)).await;
 }

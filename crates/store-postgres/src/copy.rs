@@ -8,7 +8,8 @@ use sqlx::{Postgres, Transaction};
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
 use strata_store::{
-    LineBatch, LineBatchBuilder, LineRef, OrgId, ResultRow, StoreError, StoreResult, StoredLine,
+    Cause, LineBatch, LineBatchBuilder, LineRef, OrgId, ResultRow, SegmentMove, StoreError,
+    StoreResult, StoredLine, Timestamp,
 };
 use tokio::sync::mpsc;
 
@@ -91,6 +92,40 @@ pub async fn results_in(
                 r.auto_segment.as_deref().unwrap_or_default(),
                 r.manual_segment.as_deref().unwrap_or_default(),
                 &figures,
+            ])
+            .map_err(db)
+        },
+    )
+    .await
+}
+
+/// Copies a run's history entries of one type into `history`.
+pub async fn history_in(
+    tx: &mut Transaction<'_, Postgres>,
+    org: OrgId,
+    type_name: &str,
+    changes: &[SegmentMove<'_>],
+    at: Timestamp,
+    run_id: i64,
+    actor: &str,
+) -> StoreResult<()> {
+    let (org, run_id, at) = (org.to_string(), run_id.to_string(), at.to_rfc3339());
+    let cause = Cause::Run.as_str();
+    copy_in(
+        tx,
+        "COPY history (org_id, at, type_name, customer_id, old_segment, new_segment, cause, run_id, actor) FROM STDIN (FORMAT csv)",
+        changes,
+        |csv, (customer, old, new)| {
+            csv.write_record([
+                org.as_str(),
+                at.as_str(),
+                type_name,
+                customer,
+                old.unwrap_or_default(),
+                new.unwrap_or_default(),
+                cause,
+                run_id.as_str(),
+                actor,
             ])
             .map_err(db)
         },

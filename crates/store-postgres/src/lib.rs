@@ -717,8 +717,11 @@ impl Store for PostgresStore {
         type_name: &str,
         customer_id: &str,
         segments: &[String],
+        change: ManualChange<'_>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let (rows, before) = manual_scope(&mut tx, org, type_name, Some(customer_id)).await?;
         sqlx::query(
             "DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2 AND customer_id = $3",
         )
@@ -739,12 +742,67 @@ impl Store for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        let (_, after) = manual_scope(&mut tx, org, type_name, Some(customer_id)).await?;
+        let changes = manual_changes(change.one_per_account, &rows, &before, &after);
+        record(
+            &mut tx,
+            org,
+            type_name,
+            &changes,
+            Cause::Manual,
+            None,
+            change.actor,
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }
 
-    async fn erase_customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Erased>> {
+    async fn erase_customer(
+        &self,
+        org: OrgId,
+        id: &str,
+        actor: &str,
+        groups: &[String],
+    ) -> StoreResult<Option<Erased>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let rows: Vec<HeldRow> = sqlx::query_as(
+            "SELECT type_name, source, segment, auto_segment FROM result_rows WHERE org_id = $1 AND customer_id = $2",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let manual: Vec<(String, String)> = sqlx::query_as(
+            "SELECT type_name, segment FROM manual_segments WHERE org_id = $1 AND customer_id = $2",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let tombstone = tombstone();
+        sqlx::query("UPDATE history SET customer_id = $1 WHERE org_id = $2 AND customer_id = $3")
+            .bind(&tombstone)
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for (type_name, changes) in erasure_changes(&tombstone, &rows, &manual, groups) {
+            record(
+                &mut tx,
+                org,
+                type_name,
+                &changes,
+                Cause::Deletion,
+                None,
+                actor,
+            )
+            .await?;
+        }
         let mut removed = [0u64; 4];
         for (count, table) in
             removed
@@ -774,16 +832,36 @@ impl Store for PostgresStore {
         }))
     }
 
-    async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64> {
-        Ok(
+    async fn clear_manual(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        change: ManualChange<'_>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let (rows, before) = manual_scope(&mut tx, org, type_name, None).await?;
+        let cleared =
             sqlx::query("DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2")
                 .bind(org)
                 .bind(type_name)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?
-                .rows_affected(),
+                .rows_affected();
+        let changes = manual_changes(change.one_per_account, &rows, &before, &[]);
+        record(
+            &mut tx,
+            org,
+            type_name,
+            &changes,
+            Cause::Manual,
+            None,
+            change.actor,
         )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(cleared)
     }
 
     async fn drop_manual_outside(
@@ -791,17 +869,89 @@ impl Store for PostgresStore {
         org: OrgId,
         type_name: &str,
         segments: &[String],
+        change: ManualChange<'_>,
     ) -> StoreResult<u64> {
-        Ok(sqlx::query(
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let (rows, before) = manual_scope(&mut tx, org, type_name, None).await?;
+        let dropped = sqlx::query(
             "DELETE FROM manual_segments WHERE org_id = $1 AND type_name = $2 AND NOT (segment = ANY($3))",
         )
         .bind(org)
         .bind(type_name)
         .bind(segments)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?
-        .rows_affected())
+        .rows_affected();
+        let (_, after) = manual_scope(&mut tx, org, type_name, None).await?;
+        let changes = manual_changes(change.one_per_account, &rows, &before, &after);
+        record(
+            &mut tx,
+            org,
+            type_name,
+            &changes,
+            Cause::Manual,
+            None,
+            change.actor,
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(dropped)
+    }
+
+    async fn history(&self, org: OrgId, query: &HistoryQuery) -> StoreResult<Vec<HistoryEntry>> {
+        let mut select = QueryBuilder::<Postgres>::new(
+            "SELECT id, at, type_name, customer_id, old_segment, new_segment, cause, run_id, actor FROM history WHERE org_id = ",
+        );
+        select.push_bind(org);
+        if let Some(customer) = &query.customer {
+            select.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some((type_name, segment)) = &query.segment {
+            select
+                .push(" AND type_name = ")
+                .push_bind(type_name)
+                .push(" AND (old_segment = ")
+                .push_bind(segment)
+                .push(" OR new_segment = ")
+                .push_bind(segment)
+                .push(")");
+        }
+        if let Some(from) = query.from {
+            select.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = query.to {
+            select.push(" AND at < ").push_bind(to);
+        }
+        if let Some(after) = query.after {
+            select.push(" AND id > ").push_bind(after);
+        }
+        select
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                let cause: String = row.get(6);
+                Ok(HistoryEntry {
+                    id: row.get(0),
+                    at: row.get(1),
+                    segment_type: row.get(2),
+                    customer_id: row.get(3),
+                    old_segment: row.get(4),
+                    new_segment: row.get(5),
+                    cause: Cause::from_name(&cause)
+                        .ok_or_else(|| StoreError::Corrupt(format!("history cause: {cause:?}")))?,
+                    run_id: row.get(7),
+                    actor: row.get(8),
+                })
+            })
+            .collect()
     }
 
     async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)> {
@@ -821,12 +971,13 @@ impl Store for PostgresStore {
             return Ok((run, false));
         }
         let row = sqlx::query(&format!(
-            "INSERT INTO runs (org_id, types, as_of, status, created_at) VALUES ($1, $2, $3, 'queued', $4) RETURNING {RUN_COLUMNS}"
+            "INSERT INTO runs (org_id, types, as_of, status, created_at, actor) VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING {RUN_COLUMNS}"
         ))
         .bind(org)
         .bind(Json(&new.types))
         .bind(new.as_of.to_naive())
         .bind(now())
+        .bind(&new.actor)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -911,38 +1062,49 @@ impl Store for PostgresStore {
 
     async fn finish_run(&self, id: i64, owner: &str, mut results: RunResults) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let org: Option<i64> = sqlx::query_scalar(
-            "SELECT org_id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
+        let held: Option<(i64, String)> = sqlx::query_as(
+            "SELECT org_id, actor FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
         )
         .bind(id)
         .bind(owner)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        let Some(org) = org else {
+        let Some((org, actor)) = held else {
             return Err(StoreError::Conflict(format!(
                 "run {id} is no longer held by this process"
             )));
         };
+        // Manual changes read the results: they wait for these.
+        lock_org(&mut tx, org).await?;
+        let at = now();
         for (type_name, version, rows) in &results.types {
-            let previous: Vec<(String, String)> = sqlx::query_as(
-                "SELECT customer_id, segment FROM result_rows WHERE org_id = $1 AND type_name = $2",
+            let previous: Vec<HeldRow> = sqlx::query_as(
+                "SELECT customer_id, source, segment, auto_segment FROM result_rows WHERE org_id = $1 AND type_name = $2",
             )
             .bind(org)
             .bind(type_name)
             .fetch_all(&mut *tx)
             .await
             .map_err(db)?;
-            let changed =
-                changed_customers(previous.iter().map(|(c, s)| (c.as_str(), s.as_str())), rows);
+            let manual: Vec<(String, String)> = sqlx::query_as(
+                "SELECT customer_id, segment FROM manual_segments WHERE org_id = $1 AND type_name = $2",
+            )
+            .bind(org)
+            .bind(type_name)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            let changes = run_changes(&results.groups, type_name, &previous, rows, &manual);
             if let Some(report) = results
                 .report
                 .types
                 .iter_mut()
                 .find(|t| &t.name == type_name)
             {
-                report.changed = changed;
+                report.changed = changed_count(&changes);
             }
+            copy::history_in(&mut tx, org, type_name, &changes, at, id, &actor).await?;
             sqlx::query("DELETE FROM result_rows WHERE org_id = $1 AND type_name = $2")
                 .bind(org)
                 .bind(type_name)
@@ -970,14 +1132,18 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?;
         if current != results.data_version {
-            sqlx::query(
-                "DELETE FROM result_rows r WHERE r.org_id = $1
-                 AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.org_id = r.org_id AND c.customer_id = r.customer_id)",
-            )
-            .bind(org)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            // Its history entries of this run go too: none may name it.
+            for (table, this_run) in [("result_rows", "TRUE"), ("history", "r.run_id = $2")] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} r WHERE r.org_id = $1 AND {this_run}
+                     AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.org_id = r.org_id AND c.customer_id = r.customer_id)"
+                ))
+                .bind(org)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
         }
         sqlx::query(
             "UPDATE runs SET status = 'succeeded', progress = 1, report = $1, finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $3",
@@ -1106,6 +1272,75 @@ impl Store for PostgresStore {
 
 /// Serialises the writes of one organisation that read before they write
 /// (queueing runs, defining types) across server processes.
+/// A type's rows and manual segments `(customer, segment)` for one
+/// customer, or for every customer with a manual segment in it: what a
+/// change of manual segments can move.
+async fn manual_scope(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    type_name: &str,
+    customer: Option<&str>,
+) -> StoreResult<(Vec<HeldRow>, Vec<(String, String)>)> {
+    let rows = sqlx::query_as(
+        "SELECT customer_id, source, segment, auto_segment FROM result_rows
+         WHERE org_id = $1 AND type_name = $2 AND CASE WHEN $3::text IS NULL
+             THEN customer_id IN (SELECT customer_id FROM manual_segments WHERE org_id = $1 AND type_name = $2)
+             ELSE customer_id = $3 END",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    let manual = sqlx::query_as(
+        "SELECT customer_id, segment FROM manual_segments
+         WHERE org_id = $1 AND type_name = $2 AND ($3::text IS NULL OR customer_id = $3)",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok((rows, manual))
+}
+
+/// Writes history entries of one type, all at this moment.
+async fn record(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    type_name: &str,
+    changes: &[SegmentMove<'_>],
+    cause: Cause,
+    run_id: Option<i64>,
+    actor: &str,
+) -> StoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let customers: Vec<&str> = changes.iter().map(|c| c.0).collect();
+    let old: Vec<Option<&str>> = changes.iter().map(|c| c.1).collect();
+    let new: Vec<Option<&str>> = changes.iter().map(|c| c.2).collect();
+    sqlx::query(
+        "INSERT INTO history (org_id, at, type_name, customer_id, old_segment, new_segment, cause, run_id, actor)
+         SELECT $1, $2, $3, c, o, n, $4, $5, $6 FROM UNNEST($7::text[], $8::text[], $9::text[]) AS t (c, o, n)",
+    )
+    .bind(org)
+    .bind(now())
+    .bind(type_name)
+    .bind(cause.as_str())
+    .bind(run_id)
+    .bind(actor)
+    .bind(customers)
+    .bind(old)
+    .bind(new)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 async fn lock_org(tx: &mut sqlx::Transaction<'_, Postgres>, org: OrgId) -> StoreResult<()> {
     sqlx::query("SELECT id FROM orgs WHERE id = $1 FOR UPDATE")
         .bind(org)

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 use strata_domain::money::Amount;
 use strata_store::{
-    changed_customers, now, Customer, LineBatch, LineBatchBuilder, LineRef, OrgId, RunResults,
-    SnapshotHead, StoreError, StoreResult,
+    changed_count, now, run_changes, Cause, Customer, HeldRow, LineBatch, LineBatchBuilder,
+    LineRef, OrgId, RunResults, SnapshotHead, StoreError, StoreResult,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -129,42 +129,77 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
-    let org: Option<i64> = tx
+    let held: Option<(i64, String)> = tx
         .query_row(
-            "SELECT org_id FROM runs WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
+            "SELECT org_id, actor FROM runs WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
             params![id, owner],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
         .map_err(db)?;
-    let Some(org) = org else {
+    let Some((org, actor)) = held else {
         return Err(StoreError::Conflict(format!(
             "run {id} is no longer held by this process"
         )));
     };
+    let at = timestamp(now());
     for (type_name, version, rows) in &results.types {
-        let mut previous = Vec::new();
+        let mut previous: Vec<HeldRow> = Vec::new();
         let mut select = tx
             .prepare_cached(
-                "SELECT customer_id, segment FROM result_rows WHERE org_id = ?1 AND type_name = ?2",
+                "SELECT customer_id, source, segment, auto_segment FROM result_rows WHERE org_id = ?1 AND type_name = ?2",
             )
             .map_err(db)?;
         let mut old = select.query(params![org, type_name]).map_err(db)?;
         while let Some(row) = old.next().map_err(db)? {
             previous.push((
-                row.get::<_, String>(0).map_err(db)?,
-                row.get::<_, String>(1).map_err(db)?,
+                row.get(0).map_err(db)?,
+                row.get(1).map_err(db)?,
+                row.get(2).map_err(db)?,
+                row.get(3).map_err(db)?,
             ));
         }
-        let changed =
-            changed_customers(previous.iter().map(|(c, s)| (c.as_str(), s.as_str())), rows);
+        let mut select = tx
+            .prepare_cached(
+                "SELECT customer_id, segment FROM manual_segments WHERE org_id = ?1 AND type_name = ?2",
+            )
+            .map_err(db)?;
+        let manual = select
+            .query_map(params![org, type_name], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        let changes = run_changes(&results.groups, type_name, &previous, rows, &manual);
         if let Some(report) = results
             .report
             .types
             .iter_mut()
             .find(|t| &t.name == type_name)
         {
-            report.changed = changed;
+            report.changed = changed_count(&changes);
+        }
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO history (org_id, at, type_name, customer_id, old_segment, new_segment, cause, run_id, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(db)?;
+        for (customer, old, new) in &changes {
+            insert
+                .execute(params![
+                    org,
+                    at,
+                    type_name,
+                    customer,
+                    old,
+                    new,
+                    Cause::Run.as_str(),
+                    id,
+                    actor
+                ])
+                .map_err(db)?;
         }
         tx.execute(
             "DELETE FROM result_rows WHERE org_id = ?1 AND type_name = ?2",
@@ -210,6 +245,13 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
             "DELETE FROM result_rows WHERE org_id = ?1
              AND customer_id NOT IN (SELECT customer_id FROM customers WHERE org_id = ?1)",
             [org],
+        )
+        .map_err(db)?;
+        // Its history entries of this run go too: none may name it.
+        tx.execute(
+            "DELETE FROM history WHERE org_id = ?1 AND run_id = ?2
+             AND customer_id NOT IN (SELECT customer_id FROM customers WHERE org_id = ?1)",
+            params![org, id],
         )
         .map_err(db)?;
     }

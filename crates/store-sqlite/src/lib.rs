@@ -688,8 +688,10 @@ impl Store for SqliteStore {
         type_name: &str,
         customer_id: &str,
         segments: &[String],
+        change: ManualChange<'_>,
     ) -> StoreResult<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
+        let (rows, before) = manual_scope(&mut tx, org, type_name, Some(customer_id)).await?;
         sqlx::query(
             "DELETE FROM manual_segments WHERE org_id = ? AND type_name = ? AND customer_id = ?",
         )
@@ -711,17 +713,71 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         }
+        let (_, after) = manual_scope(&mut tx, org, type_name, Some(customer_id)).await?;
+        let changes = manual_changes(change.one_per_account, &rows, &before, &after);
+        record(
+            &mut tx,
+            org,
+            type_name,
+            &changes,
+            Cause::Manual,
+            None,
+            change.actor,
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }
 
-    async fn erase_customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Erased>> {
+    async fn erase_customer(
+        &self,
+        org: OrgId,
+        id: &str,
+        actor: &str,
+        groups: &[String],
+    ) -> StoreResult<Option<Erased>> {
         let mut tx = self.write.begin().await.map_err(db)?;
+        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT type_name, source, segment, auto_segment FROM result_rows WHERE org_id = ? AND customer_id = ?",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let manual: Vec<(String, String)> = sqlx::query_as(
+            "SELECT type_name, segment FROM manual_segments WHERE org_id = ? AND customer_id = ?",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let tombstone = tombstone();
+        sqlx::query("UPDATE history SET customer_id = ? WHERE org_id = ? AND customer_id = ?")
+            .bind(&tombstone)
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for (type_name, changes) in erasure_changes(&tombstone, &rows, &manual, groups) {
+            record(
+                &mut tx,
+                org,
+                type_name,
+                &changes,
+                Cause::Deletion,
+                None,
+                actor,
+            )
+            .await?;
+        }
         let mut removed = [0u64; 4];
         for (count, table) in
             removed
                 .iter_mut()
-                .zip(["lines", "customers", "result_rows", "manual_segments"])
+                .zip(["customers", "lines", "result_rows", "manual_segments"])
         {
             *count = sqlx::query(&format!(
                 "DELETE FROM {table} WHERE org_id = ? AND customer_id = ?"
@@ -746,16 +802,34 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64> {
-        Ok(
-            sqlx::query("DELETE FROM manual_segments WHERE org_id = ? AND type_name = ?")
-                .bind(org)
-                .bind(type_name)
-                .execute(&self.write)
-                .await
-                .map_err(db)?
-                .rows_affected(),
+    async fn clear_manual(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        change: ManualChange<'_>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let (rows, before) = manual_scope(&mut tx, org, type_name, None).await?;
+        let cleared = sqlx::query("DELETE FROM manual_segments WHERE org_id = ? AND type_name = ?")
+            .bind(org)
+            .bind(type_name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        let changes = manual_changes(change.one_per_account, &rows, &before, &[]);
+        record(
+            &mut tx,
+            org,
+            type_name,
+            &changes,
+            Cause::Manual,
+            None,
+            change.actor,
         )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(cleared)
     }
 
     async fn drop_manual_outside(
@@ -763,7 +837,10 @@ impl Store for SqliteStore {
         org: OrgId,
         type_name: &str,
         segments: &[String],
+        change: ManualChange<'_>,
     ) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let (rows, before) = manual_scope(&mut tx, org, type_name, None).await?;
         let mut delete = QueryBuilder::<Sqlite>::new("DELETE FROM manual_segments WHERE org_id = ");
         delete
             .push_bind(org)
@@ -777,12 +854,66 @@ impl Store for SqliteStore {
             }
             delete.push(")");
         }
-        Ok(delete
+        let dropped = delete
             .build()
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(db)?
-            .rows_affected())
+            .rows_affected();
+        let (_, after) = manual_scope(&mut tx, org, type_name, None).await?;
+        let changes = manual_changes(change.one_per_account, &rows, &before, &after);
+        record(
+            &mut tx,
+            org,
+            type_name,
+            &changes,
+            Cause::Manual,
+            None,
+            change.actor,
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(dropped)
+    }
+
+    async fn history(&self, org: OrgId, query: &HistoryQuery) -> StoreResult<Vec<HistoryEntry>> {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT id, at, type_name, customer_id, old_segment, new_segment, cause, run_id, actor FROM history WHERE org_id = ",
+        );
+        select.push_bind(org);
+        if let Some(customer) = &query.customer {
+            select.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some((type_name, segment)) = &query.segment {
+            select
+                .push(" AND type_name = ")
+                .push_bind(type_name)
+                .push(" AND (old_segment = ")
+                .push_bind(segment)
+                .push(" OR new_segment = ")
+                .push_bind(segment)
+                .push(")");
+        }
+        if let Some(from) = query.from {
+            select.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = query.to {
+            select.push(" AND at < ").push_bind(to);
+        }
+        if let Some(after) = query.after {
+            select.push(" AND id > ").push_bind(after);
+        }
+        select
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        select
+            .build()
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::history_from_row)
+            .collect()
     }
 
     async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)> {
@@ -801,12 +932,13 @@ impl Store for SqliteStore {
             return Ok((run, false));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO runs (org_id, types, as_of, status, created_at) VALUES (?, ?, ?, 'queued', ?) RETURNING id",
+            "INSERT INTO runs (org_id, types, as_of, status, created_at, actor) VALUES (?, ?, ?, 'queued', ?, ?) RETURNING id",
         )
         .bind(org)
         .bind(serde_json::to_string(&new.types).map_err(db)?)
         .bind(new.as_of.to_string())
         .bind(now())
+        .bind(&new.actor)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -1051,6 +1183,78 @@ async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<
         })
     })
     .collect()
+}
+
+/// A type's rows and manual segments `(customer, segment)` for one
+/// customer, or for every customer with a manual segment in it: what a
+/// change of manual segments can move.
+async fn manual_scope(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    type_name: &str,
+    customer: Option<&str>,
+) -> StoreResult<(Vec<HeldRow>, Vec<(String, String)>)> {
+    let (rows_sql, manual_sql) = match customer {
+        Some(_) => (
+            "SELECT customer_id, source, segment, auto_segment FROM result_rows
+             WHERE org_id = ?1 AND type_name = ?2 AND customer_id = ?3",
+            "SELECT customer_id, segment FROM manual_segments
+             WHERE org_id = ?1 AND type_name = ?2 AND customer_id = ?3",
+        ),
+        None => (
+            "SELECT customer_id, source, segment, auto_segment FROM result_rows
+             WHERE org_id = ?1 AND type_name = ?2 AND customer_id IN
+                 (SELECT customer_id FROM manual_segments WHERE org_id = ?1 AND type_name = ?2)",
+            "SELECT customer_id, segment FROM manual_segments WHERE org_id = ?1 AND type_name = ?2",
+        ),
+    };
+    let rows = sqlx::query_as(rows_sql)
+        .bind(org)
+        .bind(type_name)
+        .bind(customer)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+    let manual = sqlx::query_as(manual_sql)
+        .bind(org)
+        .bind(type_name)
+        .bind(customer)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok((rows, manual))
+}
+
+/// Writes history entries of one type, all at this moment.
+async fn record(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    type_name: &str,
+    changes: &[SegmentMove<'_>],
+    cause: Cause,
+    run_id: Option<i64>,
+    actor: &str,
+) -> StoreResult<()> {
+    let at = now();
+    for (customer, old, new) in changes {
+        sqlx::query(
+            "INSERT INTO history (org_id, at, type_name, customer_id, old_segment, new_segment, cause, run_id, actor)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(org)
+        .bind(at)
+        .bind(type_name)
+        .bind(customer)
+        .bind(old)
+        .bind(new)
+        .bind(cause.as_str())
+        .bind(run_id)
+        .bind(actor)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 async fn bump_data_version(tx: &mut sqlx::Transaction<'_, Sqlite>, org: OrgId) -> StoreResult<()> {

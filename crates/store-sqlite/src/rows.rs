@@ -5,7 +5,10 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
-use strata_store::{ResultRow, Role, Run, RunStatus, StoreError, StoreResult, StoredLine, Token};
+use strata_store::{
+    Cause, HistoryEntry, ResultRow, Role, Run, RunStatus, StoreError, StoreResult, StoredLine,
+    Token,
+};
 
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at";
@@ -73,6 +76,22 @@ pub fn line_from_row(row: &SqliteRow) -> StoreResult<StoredLine> {
         category: row.get(8),
         status: row.get(9),
         due_date: row.get::<Option<&str>, _>(10).map(date).transpose()?,
+    })
+}
+
+/// A row of `history`: id, at, type, customer, old, new, cause, run, actor.
+pub fn history_from_row(row: &SqliteRow) -> StoreResult<HistoryEntry> {
+    let cause: &str = row.get(6);
+    Ok(HistoryEntry {
+        id: row.get(0),
+        at: row.get(1),
+        segment_type: row.get(2),
+        customer_id: row.get(3),
+        old_segment: row.get(4),
+        new_segment: row.get(5),
+        cause: Cause::from_name(cause).ok_or_else(|| corrupt("history cause", cause))?,
+        run_id: row.get(7),
+        actor: row.get(8),
     })
 }
 

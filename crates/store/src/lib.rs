@@ -18,7 +18,9 @@ pub use batch::{LineBatch, LineBatchBuilder, LineRef};
 pub use error::{StoreError, StoreResult};
 pub use models::*;
 pub use prepare::{
-    active_overlap, changed_customers, merge_attributes, order_sizes, search_query, search_text,
+    active_overlap, changed_count, effective_changes, erasure_changes, holds, manual_changes,
+    merge_attributes, order_sizes, run_changes, search_query, search_text, tombstone, Held,
+    HeldRow, SegmentMove,
 };
 pub use token::{hash_token, new_token};
 
@@ -114,22 +116,37 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool>;
 
     /// Sets a customer's manual segments in a type (one for a tiered type),
-    /// replacing any it had; an empty list clears them.
+    /// replacing any it had; an empty list clears them. What that changes
+    /// of its effective segments goes into history.
     async fn set_manual(
         &self,
         org: OrgId,
         type_name: &str,
         customer_id: &str,
         segments: &[String],
+        change: ManualChange<'_>,
     ) -> StoreResult<()>;
 
     /// Erases a customer: its attributes, lines, rows in every result and
     /// manual assignments, in one transaction; `None` when the organisation
-    /// has no such customer.
-    async fn erase_customer(&self, org: OrgId, id: &str) -> StoreResult<Option<Erased>>;
+    /// has no such customer. Its history keeps a tombstone in place of its
+    /// id, with an entry per segment it left (`groups`: the types that give
+    /// a customer any number of segments).
+    async fn erase_customer(
+        &self,
+        org: OrgId,
+        id: &str,
+        actor: &str,
+        groups: &[String],
+    ) -> StoreResult<Option<Erased>>;
 
     /// Clears every manual assignment of a type; returns how many there were.
-    async fn clear_manual(&self, org: OrgId, type_name: &str) -> StoreResult<u64>;
+    async fn clear_manual(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        change: ManualChange<'_>,
+    ) -> StoreResult<u64>;
 
     /// Drops the manual assignments naming segments a type no longer has.
     async fn drop_manual_outside(
@@ -137,7 +154,11 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         type_name: &str,
         segments: &[String],
+        change: ManualChange<'_>,
     ) -> StoreResult<u64>;
+
+    /// History entries, oldest first.
+    async fn history(&self, org: OrgId, query: &HistoryQuery) -> StoreResult<Vec<HistoryEntry>>;
 
     /// Queues a run, or returns the queued or running run of the same
     /// types and as-of date; a run in progress of one of the types at

@@ -251,6 +251,86 @@ pub struct RenameType {
     pub rewritten: Vec<(String, serde_json::Value)>,
 }
 
+/// What changed a customer's effective segments.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cause {
+    /// A run's new result.
+    Run,
+    /// A manual assignment set or cleared.
+    Manual,
+    /// The customer was erased.
+    Deletion,
+}
+
+impl Cause {
+    /// Every cause.
+    pub const ALL: [Cause; 3] = [Cause::Run, Cause::Manual, Cause::Deletion];
+
+    /// The cause's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Run => "run",
+            Cause::Manual => "manual",
+            Cause::Deletion => "deletion",
+        }
+    }
+
+    /// The cause with this name.
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// One change of a customer's effective segments in one type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Its id: entries are numbered in the order they were recorded.
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// The type.
+    pub segment_type: String,
+    /// The customer, or the tombstone of an erased one.
+    pub customer_id: String,
+    /// The segment it left, if any.
+    pub old_segment: Option<String>,
+    /// The segment it entered, if any.
+    pub new_segment: Option<String>,
+    /// What changed it.
+    pub cause: Cause,
+    /// The run, when a run changed it.
+    pub run_id: Option<i64>,
+    /// Who: the label of the token that asked.
+    pub actor: String,
+}
+
+/// Which history entries to read, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryQuery {
+    /// Only this customer's.
+    pub customer: Option<String>,
+    /// Only the entries entering or leaving this `(type, segment)`.
+    pub segment: Option<(String, String)>,
+    /// Only entries recorded at or after this time.
+    pub from: Option<Timestamp>,
+    /// Only entries recorded before this time.
+    pub to: Option<Timestamp>,
+    /// Only entries after this id.
+    pub after: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Who changes manual assignments, and how the type holds segments.
+#[derive(Clone, Copy, Debug)]
+pub struct ManualChange<'a> {
+    /// The label recorded in history.
+    pub actor: &'a str,
+    /// Whether the type gives a customer one segment at most.
+    pub one_per_account: bool,
+}
+
 /// The state of a run.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -306,6 +386,8 @@ pub struct NewRun {
     pub types: Vec<String>,
     /// Its as-of date.
     pub as_of: Date,
+    /// Who asked for it: recorded in the history of what it changes.
+    pub actor: String,
 }
 
 /// A run of some types of an organisation.
@@ -403,6 +485,9 @@ pub struct RunResults {
     pub report: RunReport,
     /// One entry per type classified: its name, definition version and rows.
     pub types: Vec<(String, i64, Vec<ResultRow>)>,
+    /// The types among them that give a customer any number of segments
+    /// (groups); the others give one at most.
+    pub groups: Vec<String>,
     /// The data version the run read.
     pub data_version: i64,
 }

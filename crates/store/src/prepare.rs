@@ -3,6 +3,7 @@
 
 use crate::{Customer, NewRun, ResultRow, Run, StoreError, StoreResult, StoredLine};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use strata_domain::classify::{automatic_of, effective_segments, segment_changes};
 use strata_domain::columns::CustomerColumn;
 use strata_domain::features::fold;
 
@@ -80,29 +81,183 @@ pub fn active_overlap(active: &[Run], new: &NewRun) -> StoreResult<Option<Run>> 
     Ok(None)
 }
 
-/// How many customers' sets of segments differ between a type's previous
-/// result, `(customer, segment)` pairs, and its new rows.
-pub fn changed_customers<'a>(
-    previous: impl IntoIterator<Item = (&'a str, &'a str)>,
+/// A customer's hold on a type: its stored rows `(source, segment,
+/// computed segment)` and its manual segments.
+#[derive(Clone, Debug, Default)]
+pub struct Held<'a> {
+    /// Its rows in the type's result.
+    pub rows: Vec<(&'a str, &'a str, Option<&'a str>)>,
+    /// Its manual segments.
+    pub manual: Vec<&'a str>,
+}
+
+impl<'a> Held<'a> {
+    /// Its effective segments, by the domain's precedence.
+    fn effective(&self, one_per_account: bool) -> Vec<&'a str> {
+        effective_segments(
+            one_per_account,
+            &automatic_of(self.rows.iter().copied()),
+            &self.manual,
+        )
+    }
+}
+
+/// Every change of effective segments between two states of a type's
+/// customers, `(customer, old, new)` in customer order: what history
+/// records. A customer absent from a state holds nothing there.
+pub fn effective_changes<'a>(
+    one_per_account: bool,
+    before: &BTreeMap<&'a str, Held<'a>>,
+    after: &BTreeMap<&'a str, Held<'a>>,
+) -> Vec<SegmentMove<'a>> {
+    let customers: BTreeSet<&str> = before.keys().chain(after.keys()).copied().collect();
+    let nothing = Held::default();
+    customers
+        .into_iter()
+        .flat_map(|customer| {
+            let old = before.get(customer).unwrap_or(&nothing);
+            let new = after.get(customer).unwrap_or(&nothing);
+            segment_changes(
+                one_per_account,
+                &old.effective(one_per_account),
+                &new.effective(one_per_account),
+            )
+            .into_iter()
+            .map(move |(o, n)| (customer, o, n))
+        })
+        .collect()
+}
+
+/// One change of a customer's effective segments: `(customer, old, new)`.
+pub type SegmentMove<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+
+/// A stored row as history reads it: customer (or type), source, segment,
+/// computed segment.
+pub type HeldRow = (String, String, String, Option<String>);
+
+/// The changes of effective segments when a type's manual assignments go
+/// from `before` to `after` (`(customer, segment)`), its rows staying.
+pub fn manual_changes<'a>(
+    one_per_account: bool,
+    rows: &'a [HeldRow],
+    before: &'a [(String, String)],
+    after: &'a [(String, String)],
+) -> Vec<SegmentMove<'a>> {
+    let rows = || {
+        rows.iter().map(|(c, source, s, auto)| {
+            (c.as_str(), (source.as_str(), s.as_str(), auto.as_deref()))
+        })
+    };
+    let manual = |m: &'a [(String, String)]| m.iter().map(|(c, s)| (c.as_str(), s.as_str()));
+    effective_changes(
+        one_per_account,
+        &holds(rows(), manual(before)),
+        &holds(rows(), manual(after)),
+    )
+}
+
+/// What a run's new rows of a type change of its customers' effective
+/// segments, both sides read with today's manual segments (a manual change
+/// since the previous run is already in history).
+pub fn run_changes<'a>(
+    groups: &[String],
+    type_name: &str,
+    previous: &'a [HeldRow],
     rows: &'a [ResultRow],
-) -> u64 {
-    let mut before: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    for (customer, segment) in previous {
-        before.entry(customer).or_default().insert(segment);
-    }
-    let mut after: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    for row in rows {
-        after
-            .entry(&row.customer_id)
-            .or_default()
-            .insert(&row.segment);
-    }
-    let gone = before.keys().filter(|c| !after.contains_key(*c)).count();
-    let differ = after
+    manual: &'a [(String, String)],
+) -> Vec<SegmentMove<'a>> {
+    let manual = || manual.iter().map(|(c, s)| (c.as_str(), s.as_str()));
+    let before = holds(
+        previous.iter().map(|(c, source, s, auto)| {
+            (c.as_str(), (source.as_str(), s.as_str(), auto.as_deref()))
+        }),
+        manual(),
+    );
+    let after = holds(
+        rows.iter().map(|r| {
+            (
+                r.customer_id.as_str(),
+                (
+                    r.source.as_str(),
+                    r.segment.as_str(),
+                    r.auto_segment.as_deref(),
+                ),
+            )
+        }),
+        manual(),
+    );
+    let one_per_account = !groups.iter().any(|g| g == type_name);
+    effective_changes(one_per_account, &before, &after)
+}
+
+/// What erasing a customer changes, per type it held segments in: every
+/// effective segment left, under its `tombstone`. `rows` are `(type,
+/// source, segment, computed)`, `manual` `(type, segment)`; `groups` the
+/// types that give a customer any number of segments.
+pub fn erasure_changes<'a>(
+    tombstone: &'a str,
+    rows: &'a [HeldRow],
+    manual: &'a [(String, String)],
+    groups: &[String],
+) -> Vec<(&'a str, Vec<SegmentMove<'a>>)> {
+    let types: BTreeSet<&str> = rows
         .iter()
-        .filter(|(c, segments)| before.get(*c) != Some(*segments))
-        .count();
-    (gone + differ) as u64
+        .map(|r| r.0.as_str())
+        .chain(manual.iter().map(|m| m.0.as_str()))
+        .collect();
+    types
+        .into_iter()
+        .map(|type_name| {
+            let before = holds(
+                rows.iter()
+                    .filter(|r| r.0 == type_name)
+                    .map(|(_, source, s, auto)| {
+                        (tombstone, (source.as_str(), s.as_str(), auto.as_deref()))
+                    }),
+                manual
+                    .iter()
+                    .filter(|m| m.0 == type_name)
+                    .map(|(_, s)| (tombstone, s.as_str())),
+            );
+            let one_per_account = !groups.iter().any(|g| g == type_name);
+            (
+                type_name,
+                effective_changes(one_per_account, &before, &BTreeMap::new()),
+            )
+        })
+        .collect()
+}
+
+/// A name for an erased customer in its history: random, so that nothing
+/// leads back to the id.
+pub fn tombstone() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random();
+    format!("erased-{n:016x}")
+}
+
+/// How many customers a list of changes names.
+pub fn changed_count(changes: &[SegmentMove<'_>]) -> u64 {
+    changes
+        .iter()
+        .map(|(c, _, _)| *c)
+        .collect::<BTreeSet<_>>()
+        .len() as u64
+}
+
+/// The holds of a type's customers: its rows and manual segments.
+pub fn holds<'a>(
+    rows: impl IntoIterator<Item = (&'a str, (&'a str, &'a str, Option<&'a str>))>,
+    manual: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<&'a str, Held<'a>> {
+    let mut out: BTreeMap<&str, Held> = BTreeMap::new();
+    for (customer, row) in rows {
+        out.entry(customer).or_default().rows.push(row);
+    }
+    for (customer, segment) in manual {
+        out.entry(customer).or_default().manual.push(segment);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -136,34 +291,43 @@ mod tests {
         );
     }
 
-    fn row(customer: &str, segment: &str) -> ResultRow {
-        ResultRow {
-            customer_id: customer.into(),
-            segment: segment.into(),
-            ..ResultRow::default()
-        }
-    }
-
     #[test]
-    fn changed_customers_counts_gone_new_and_different_sets_once_each() {
-        let previous = [
-            ("C1", "A"),
-            ("C2", "X"),
-            ("C2", "Y"),
-            ("C3", "B"),
-            ("C4", "A"),
-        ];
-        let rows = [
-            row("C2", "Y"),
-            row("C2", "X"),
-            row("C3", "A"),
-            row("C4", "A"),
-            row("C5", "A"),
-        ];
-        // C1 gone, C3 moved, C5 new; C2 (the same groups in another order)
-        // and C4 unchanged.
-        assert_eq!(changed_customers(previous, &rows), 3);
-        assert_eq!(changed_customers([], &rows), 4);
-        assert_eq!(changed_customers(previous, &[]), 4);
+    fn changes_compare_effective_segments_with_manual_ones() {
+        let computed = |s: &'static str| ("computed", s, Some(s));
+        let before = holds(
+            [
+                ("C1", computed("A")),
+                ("C2", computed("A")),
+                ("C3", computed("B")),
+                ("C4", ("manual", "C", Some("A"))),
+            ],
+            [("C2", "B"), ("C4", "C")],
+        );
+        let after = holds(
+            [
+                ("C2", computed("C")),
+                ("C3", computed("A")),
+                ("C4", computed("B")),
+                ("C5", computed("A")),
+            ],
+            [("C2", "B"), ("C4", "C")],
+        );
+        // C1 gone, C3 moved, C5 new; C2 and C4 keep their manual segment
+        // whatever the method now says.
+        let changes = effective_changes(true, &before, &after);
+        assert_eq!(
+            changes,
+            [
+                ("C1", Some("A"), None),
+                ("C3", Some("B"), Some("A")),
+                ("C5", None, Some("A")),
+            ]
+        );
+        assert_eq!(changed_count(&changes), 3);
+        let groups = holds([("C1", computed("X")), ("C1", computed("Y"))], []);
+        let moved = holds([("C1", computed("Y")), ("C1", computed("Z"))], []);
+        let changes = effective_changes(false, &groups, &moved);
+        assert_eq!(changes, [("C1", Some("X"), None), ("C1", None, Some("Z"))]);
+        assert_eq!(changed_count(&changes), 1);
     }
 }

@@ -18,7 +18,8 @@ macro_rules! store_suite {
             rename_and_delete_types, runs_queue_claim_and_lease, finished_runs_replace_results,
             manual_assignments, organisations_are_isolated, snapshot_reads_everything,
             definitions_version_follows_every_change, customer_detail_reads_one_state,
-            customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it);
+            customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it,
+            history_records_every_change_with_its_cause);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -30,6 +31,18 @@ macro_rules! store_suite {
         )*
     };
 }
+
+/// A change by hand in a type giving one segment per customer.
+const HAND: ManualChange<'static> = ManualChange {
+    actor: "tester",
+    one_per_account: true,
+};
+
+/// A change by hand in a group type.
+const GROUP_HAND: ManualChange<'static> = ManualChange {
+    actor: "tester",
+    one_per_account: false,
+};
 
 fn day(text: &str) -> Date {
     Date::parse_iso(text).expect("a test date")
@@ -347,7 +360,7 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
             .unwrap();
     }
     store
-        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .set_manual(acme, "ABC", "C1", &["A".into()], HAND)
         .await
         .unwrap();
     let rename = RenameType {
@@ -395,6 +408,7 @@ pub async fn runs_queue_claim_and_lease(store: &dyn Store) {
     let new = |types: &[&str], as_of: &str| NewRun {
         types: types.iter().map(|t| (*t).to_owned()).collect(),
         as_of: day(as_of),
+        actor: "tester".into(),
     };
     let (run, created) = store
         .create_run(acme, &new(&["ABC"], "2026-06-30"))
@@ -521,6 +535,7 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
                 &NewRun {
                     types: vec!["ABC".into()],
                     as_of: day(as_of),
+                    actor: "tester".into(),
                 },
             )
             .await
@@ -537,6 +552,7 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
                 lines: 12,
             },
             types: vec![("ABC".into(), 1, rows)],
+            groups: Vec::new(),
             data_version: 3,
         };
         assert!(matches!(
@@ -599,15 +615,15 @@ pub async fn manual_assignments(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .set_manual(acme, "Groups", "C1", &["X".into(), "Y".into()])
+        .set_manual(acme, "Groups", "C1", &["X".into(), "Y".into()], GROUP_HAND)
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .set_manual(acme, "ABC", "C1", &["A".into()], HAND)
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C1", &["B".into()])
+        .set_manual(acme, "ABC", "C1", &["B".into()], HAND)
         .await
         .unwrap();
     let pairs = |v: &[(&str, &str)]| {
@@ -621,17 +637,20 @@ pub async fn manual_assignments(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .drop_manual_outside(acme, "Groups", &["Y".into()])
+            .drop_manual_outside(acme, "Groups", &["Y".into()], HAND)
             .await
             .unwrap(),
         1
     );
-    assert_eq!(store.clear_manual(acme, "ABC").await.unwrap(), 1);
+    assert_eq!(store.clear_manual(acme, "ABC", HAND).await.unwrap(), 1);
     assert_eq!(
         manual_of(store, acme, "C1").await,
         pairs(&[("Groups", "Y")])
     );
-    store.set_manual(acme, "Groups", "C1", &[]).await.unwrap();
+    store
+        .set_manual(acme, "Groups", "C1", &[], GROUP_HAND)
+        .await
+        .unwrap();
     assert!(manual_of(store, acme, "C1").await.is_empty());
 }
 
@@ -665,7 +684,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .set_manual(acme, "ABC", "C1", &["A".into()], HAND)
         .await
         .unwrap();
     let (run, _) = store
@@ -674,6 +693,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
             &NewRun {
                 types: vec!["ABC".into()],
                 as_of: day("2026-01-31"),
+                actor: "tester".into(),
             },
         )
         .await
@@ -730,7 +750,7 @@ pub async fn snapshot_reads_everything(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C2", &["A".into()])
+        .set_manual(acme, "ABC", "C2", &["A".into()], HAND)
         .await
         .unwrap();
     let mut more = vec![full.clone()];
@@ -801,7 +821,7 @@ pub async fn definitions_version_follows_every_change(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C1", &["A".into()])
+        .set_manual(acme, "ABC", "C1", &["A".into()], HAND)
         .await
         .unwrap();
     assert_eq!(version().await, before, "data and other organisations");
@@ -834,6 +854,7 @@ pub async fn customer_detail_reads_one_state(store: &dyn Store) {
             &NewRun {
                 types: vec!["Groups".into(), "ABC".into()],
                 as_of: day("2026-01-31"),
+                actor: "tester".into(),
             },
         )
         .await
@@ -859,15 +880,15 @@ pub async fn customer_detail_reads_one_state(store: &dyn Store) {
     };
     store.finish_run(run.id, "w", results).await.unwrap();
     store
-        .set_manual(acme, "Groups", "C1", &["Z".into()])
+        .set_manual(acme, "Groups", "C1", &["Z".into()], GROUP_HAND)
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C1", &["B".into()])
+        .set_manual(acme, "ABC", "C1", &["B".into()], HAND)
         .await
         .unwrap();
     store
-        .set_manual(acme, "ABC", "C2", &["C".into()])
+        .set_manual(acme, "ABC", "C2", &["C".into()], HAND)
         .await
         .unwrap();
     let detail = store.customer_detail(acme, "C1").await.unwrap().unwrap();
@@ -976,6 +997,7 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
             &NewRun {
                 types: vec!["ABC".into()],
                 as_of: day("2026-01-31"),
+                actor: "tester".into(),
             },
         )
         .await
@@ -991,12 +1013,15 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
     };
     store.finish_run(run.id, "w", results).await.unwrap();
     store
-        .set_manual(acme, "ABC", "C1", &["B".into()])
+        .set_manual(acme, "ABC", "C1", &["B".into()], HAND)
         .await
         .unwrap();
     let version = store.data_version(acme).await.unwrap();
     assert_eq!(
-        store.erase_customer(acme, "C1").await.unwrap(),
+        store
+            .erase_customer(acme, "C1", "tester", &[])
+            .await
+            .unwrap(),
         Some(Erased {
             lines: 2,
             results: 1,
@@ -1016,8 +1041,20 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
         [result_row("ABC", "C2", "B")]
     );
     assert_eq!(store.customer_lines(other, "C1").await.unwrap().len(), 2);
-    assert_eq!(store.erase_customer(acme, "C1").await.unwrap(), None);
-    assert_eq!(store.erase_customer(acme, "C9").await.unwrap(), None);
+    assert_eq!(
+        store
+            .erase_customer(acme, "C1", "tester", &[])
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .erase_customer(acme, "C9", "tester", &[])
+            .await
+            .unwrap(),
+        None
+    );
     // A run that read its snapshot before the erasure stores no row of it.
     let (run, _) = store
         .create_run(
@@ -1025,6 +1062,7 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
             &NewRun {
                 types: vec!["ABC".into()],
                 as_of: day("2026-02-28"),
+                actor: "tester".into(),
             },
         )
         .await
@@ -1057,4 +1095,264 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(members.len(), 1, "{members:?}");
+    let named = HistoryQuery {
+        customer: Some("C1".into()),
+        limit: 10,
+        ..HistoryQuery::default()
+    };
+    assert_eq!(store.history(acme, &named).await.unwrap(), []);
+}
+
+/// A run of `types` by `actor` storing `rows`, `groups` the group types.
+async fn finished_run(
+    store: &dyn Store,
+    org: OrgId,
+    actor: &str,
+    results: Vec<(&str, Vec<ResultRow>)>,
+    groups: &[&str],
+) -> i64 {
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let (run, _) = store
+        .create_run(
+            org,
+            &NewRun {
+                types: results.iter().map(|(t, _)| (*t).to_owned()).collect(),
+                as_of: day("2026-01-31"),
+                actor: actor.into(),
+            },
+        )
+        .await
+        .unwrap();
+    store.claim_run("w", soon).await.unwrap().unwrap();
+    let results = RunResults {
+        report: RunReport {
+            types: results
+                .iter()
+                .map(|(t, _)| TypeReport {
+                    name: (*t).to_owned(),
+                    ..TypeReport::default()
+                })
+                .collect(),
+            ..RunReport::default()
+        },
+        types: results
+            .into_iter()
+            .map(|(t, rows)| (t.to_owned(), 1, rows))
+            .collect(),
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        data_version: store.data_version(org).await.unwrap(),
+    };
+    store.finish_run(run.id, "w", results).await.unwrap();
+    run.id
+}
+
+/// Entries as `customer type old>new cause actor`, with the run when there is one.
+async fn entries(store: &dyn Store, org: OrgId, query: HistoryQuery) -> Vec<String> {
+    store
+        .history(
+            org,
+            &HistoryQuery {
+                limit: 100,
+                ..query
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}>{} {}{} {}",
+                e.customer_id,
+                e.segment_type,
+                e.old_segment.as_deref().unwrap_or("-"),
+                e.new_segment.as_deref().unwrap_or("-"),
+                e.cause.as_str(),
+                e.run_id.map_or_else(String::new, |r| format!("#{r}")),
+                e.actor
+            )
+        })
+        .collect()
+}
+
+/// Runs, manual changes and erasures record each change of effective
+/// segments once, with its cause and actor; a manual segment a later run
+/// confirms records nothing new.
+pub async fn history_records_every_change_with_its_cause(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    let ids = ["C1", "C2", "C3"].map(|c| customer(c, &[]));
+    store.upsert_customers(acme, &ids).await.unwrap();
+    let first = finished_run(
+        store,
+        acme,
+        "alice",
+        vec![
+            (
+                "ABC",
+                vec![result_row("ABC", "C1", "A"), result_row("ABC", "C2", "B")],
+            ),
+            (
+                "Groups",
+                vec![
+                    result_row("Groups", "C1", "X"),
+                    result_row("Groups", "C1", "Y"),
+                ],
+            ),
+        ],
+        &["Groups"],
+    )
+    .await;
+    store
+        .set_manual(
+            acme,
+            "ABC",
+            "C2",
+            &["A".into()],
+            ManualChange {
+                actor: "bob",
+                one_per_account: true,
+            },
+        )
+        .await
+        .unwrap();
+    let mut confirmed = result_row("ABC", "C2", "A");
+    confirmed.source = "manual".into();
+    confirmed.auto_segment = Some("B".into());
+    let second = finished_run(
+        store,
+        acme,
+        "alice",
+        vec![
+            (
+                "ABC",
+                vec![
+                    result_row("ABC", "C1", "A"),
+                    confirmed,
+                    result_row("ABC", "C3", "C"),
+                ],
+            ),
+            (
+                "Groups",
+                vec![
+                    result_row("Groups", "C1", "Y"),
+                    result_row("Groups", "C1", "Z"),
+                ],
+            ),
+        ],
+        &["Groups"],
+    )
+    .await;
+    let report = store
+        .run(acme, second)
+        .await
+        .unwrap()
+        .unwrap()
+        .report
+        .unwrap();
+    let changed: Vec<u64> = report.types.iter().map(|t| t.changed).collect();
+    // C3 entered ABC (C2's manual A is confirmed); C1 moved in Groups.
+    assert_eq!(changed, [1, 1]);
+    store
+        .clear_manual(
+            acme,
+            "ABC",
+            ManualChange {
+                actor: "carol",
+                one_per_account: true,
+            },
+        )
+        .await
+        .unwrap();
+    let all = entries(store, acme, HistoryQuery::default()).await;
+    assert_eq!(
+        all,
+        [
+            format!("C1 ABC ->A run#{first} alice"),
+            format!("C2 ABC ->B run#{first} alice"),
+            format!("C1 Groups ->X run#{first} alice"),
+            format!("C1 Groups ->Y run#{first} alice"),
+            "C2 ABC B>A manual bob".to_owned(),
+            format!("C3 ABC ->C run#{second} alice"),
+            format!("C1 Groups X>- run#{second} alice"),
+            format!("C1 Groups ->Z run#{second} alice"),
+            "C2 ABC A>B manual carol".to_owned(),
+        ]
+    );
+    let c2 = HistoryQuery {
+        customer: Some("C2".into()),
+        ..HistoryQuery::default()
+    };
+    assert_eq!(entries(store, acme, c2.clone()).await.len(), 3);
+    let segment_a = HistoryQuery {
+        segment: Some(("ABC".into(), "A".into())),
+        ..HistoryQuery::default()
+    };
+    assert_eq!(
+        entries(store, acme, segment_a).await,
+        [
+            format!("C1 ABC ->A run#{first} alice"),
+            "C2 ABC B>A manual bob".to_owned(),
+            "C2 ABC A>B manual carol".to_owned(),
+        ]
+    );
+    // Pages follow ids; time bounds select by when.
+    let page = store
+        .history(
+            acme,
+            &HistoryQuery {
+                limit: 2,
+                ..c2.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let rest = store
+        .history(
+            acme,
+            &HistoryQuery {
+                limit: 10,
+                after: Some(page[1].id),
+                ..c2.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((page.len(), rest.len()), (2, 1));
+    let later = HistoryQuery {
+        from: Some(chrono::Utc::now() + chrono::Duration::seconds(60)),
+        ..HistoryQuery::default()
+    };
+    assert!(entries(store, acme, later).await.is_empty());
+    let earlier = HistoryQuery {
+        to: Some(chrono::Utc::now() - chrono::Duration::seconds(60)),
+        ..HistoryQuery::default()
+    };
+    assert!(entries(store, acme, earlier).await.is_empty());
+    assert!(entries(store, other, HistoryQuery::default())
+        .await
+        .is_empty());
+
+    // Erasure: the entries keep a tombstone in place of the id.
+    store
+        .erase_customer(acme, "C1", "dpo", &["Groups".to_owned()])
+        .await
+        .unwrap();
+    let all = entries(store, acme, HistoryQuery::default()).await;
+    assert!(all.iter().all(|e| !e.starts_with("C1 ")), "{all:?}");
+    let tombstone = all[0].split(' ').next().unwrap().to_owned();
+    assert!(tombstone.starts_with("erased-"), "{tombstone}");
+    let erased = HistoryQuery {
+        customer: Some(tombstone.clone()),
+        ..HistoryQuery::default()
+    };
+    let theirs = entries(store, acme, erased).await;
+    assert_eq!(theirs.len(), 5 + 3, "{theirs:?}");
+    assert_eq!(
+        theirs[5..],
+        [
+            format!("{tombstone} ABC A>- deletion dpo"),
+            format!("{tombstone} Groups Y>- deletion dpo"),
+            format!("{tombstone} Groups Z>- deletion dpo"),
+        ]
+    );
 }

@@ -4,7 +4,7 @@ use super::{body, locale};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::explain::{explain, to_json, Place};
-use crate::types::{automatic_of, one_per_account};
+
 use crate::wire::LineJson;
 use crate::{wire, AppState};
 use axum::extract::rejection::JsonRejection;
@@ -15,7 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use strata_domain::classify::effective_segments;
+use strata_domain::classify::{automatic_of, effective_segments};
 use strata_report::format::Lang;
 use strata_store::{search_query, CustomerQuery, Role};
 
@@ -114,11 +114,11 @@ pub async fn list_customers(
 
 /// A cursor: the last customer id of a page, hex-encoded so that it is
 /// opaque and safe in a URL.
-fn encode_cursor(id: &str) -> String {
+pub(super) fn encode_cursor(id: &str) -> String {
     id.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(cursor: &str) -> ApiResult<String> {
+pub(super) fn decode_cursor(cursor: &str) -> ApiResult<String> {
     let bad = || ApiError::BadRequest(format!("cursor '{cursor}' is not one this server gave"));
     if !cursor.len().is_multiple_of(2) {
         return Err(bad());
@@ -144,9 +144,26 @@ pub async fn erase_customer(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Editor)?;
+    // The types that give a customer several segments, for the entries
+    // its erasure records (an organisation without types has none).
+    let definitions = state.store.definitions(caller.org).await?;
+    let groups: Vec<String> = if definitions.types.is_empty() {
+        Vec::new()
+    } else {
+        let config = state
+            .configs
+            .get(&*state.store, caller.org, definitions.config_version)
+            .await?;
+        config
+            .types
+            .iter()
+            .filter(|t| !t.one_per_account())
+            .map(|t| t.name.clone())
+            .collect()
+    };
     let erased = state
         .store
-        .erase_customer(caller.org, &id)
+        .erase_customer(caller.org, &id, &caller.label, &groups)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no customer '{id}'")))?;
     tracing::info!(org = caller.org, "customer erased");
@@ -210,7 +227,7 @@ pub async fn get_customer(
                 .filter(|(t, _)| *t == ty.name)
                 .map(|(_, s)| s.as_str())
                 .collect();
-            let effective = effective_segments(one_per_account(ty), &automatic, &manual);
+            let effective = effective_segments(ty.one_per_account(), &automatic, &manual);
             Place {
                 ty,
                 rows,

@@ -3,6 +3,7 @@
 //! organisation: what belongs to another organisation is simply not found.
 
 mod data;
+mod history;
 mod imports;
 mod members;
 mod openapi;
@@ -42,6 +43,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/customers/{id}",
             get(data::get_customer).delete(data::erase_customer),
+        )
+        .route("/customers/{id}/history", get(history::customer_history))
+        .route(
+            "/segment-types/{name}/segments/{segment}/history",
+            get(history::segment_history),
         )
         .route("/transactions", post(data::post_transactions))
         .route("/imports/customers", post(imports::import_customers))

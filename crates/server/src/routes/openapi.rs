@@ -1,7 +1,7 @@
 //! The OpenAPI document of the API, at `/api/openapi.json`, generated from
 //! the handlers' annotations so that it cannot drift from the routes.
 
-use super::{data, imports, members, org, runs, types};
+use super::{data, history, imports, members, org, runs, types};
 use crate::error::{ErrorBody, RowError};
 use crate::wire::LineJson;
 use axum::Json;
@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
     ),
     paths(
         org::healthz, org::readyz, org::get_settings, org::put_settings, org::list_tokens, org::delete_token,
-        data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer,
+        data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer, history::customer_history, history::segment_history,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,
         types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status,

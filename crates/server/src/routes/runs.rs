@@ -78,7 +78,14 @@ async fn queue(
         Err(e) => return Err(ApiError::Conflict(e.message())),
     }
     let (run, created) = store
-        .create_run(caller.org, &NewRun { types, as_of })
+        .create_run(
+            caller.org,
+            &NewRun {
+                types,
+                as_of,
+                actor: caller.label.clone(),
+            },
+        )
         .await?;
     if created {
         state.runner.wake();

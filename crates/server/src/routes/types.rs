@@ -11,8 +11,16 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 use strata_domain::config::references;
-use strata_domain::segment_type::{Method, SegmentType};
-use strata_store::{Change, PutType, RenameType, Role, TypeRecord};
+use strata_domain::segment_type::SegmentType;
+use strata_store::{Change, ManualChange, PutType, RenameType, Role, TypeRecord};
+
+/// A change of manual segments by the caller in `ty`.
+fn manual_change<'a>(caller: &'a Caller, ty: &SegmentType) -> ManualChange<'a> {
+    ManualChange {
+        actor: &caller.label,
+        one_per_account: ty.one_per_account(),
+    }
+}
 
 async fn record(state: &AppState, caller: &Caller, name: &str) -> ApiResult<TypeRecord> {
     state
@@ -68,7 +76,12 @@ pub async fn put_type(
     // Manual assignments of segments the type no longer has are dropped.
     let segments: Vec<String> = checked.segments.iter().map(|s| s.name.clone()).collect();
     store
-        .drop_manual_outside(caller.org, &name, &segments)
+        .drop_manual_outside(
+            caller.org,
+            &name,
+            &segments,
+            manual_change(&caller, &checked),
+        )
         .await?;
     let status = if change == Change::Created {
         StatusCode::CREATED
@@ -149,7 +162,7 @@ pub async fn put_manual(
     caller.require(Role::Editor)?;
     let ty = segment_type(&state, &caller, &name).await?;
     let request = body(json)?;
-    let groups = matches!(&ty.method, Method::Rules(spec) if !spec.exclusive);
+    let groups = !ty.one_per_account();
     let segments: Vec<String> = match (groups, request.segment, request.segments) {
         (false, Some(segment), None) => vec![segment],
         (true, None, Some(list)) => list,
@@ -181,7 +194,13 @@ pub async fn put_manual(
     }
     state
         .store
-        .set_manual(caller.org, &name, &customer, &segments)
+        .set_manual(
+            caller.org,
+            &name,
+            &customer,
+            &segments,
+            manual_change(&caller, &ty),
+        )
         .await?;
     Ok(Json(
         json!({"segment_type": name, "customer_id": customer, "manual": segments}),
@@ -196,10 +215,16 @@ pub async fn delete_manual(
     Path((name, customer)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Role::Editor)?;
-    record(&state, &caller, &name).await?;
+    let ty = segment_type(&state, &caller, &name).await?;
     state
         .store
-        .set_manual(caller.org, &name, &customer, &[])
+        .set_manual(
+            caller.org,
+            &name,
+            &customer,
+            &[],
+            manual_change(&caller, &ty),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -212,8 +237,11 @@ pub async fn clear_manual(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Editor)?;
-    record(&state, &caller, &name).await?;
-    let cleared = state.store.clear_manual(caller.org, &name).await?;
+    let ty = segment_type(&state, &caller, &name).await?;
+    let cleared = state
+        .store
+        .clear_manual(caller.org, &name, manual_change(&caller, &ty))
+        .await?;
     Ok(Json(json!({"cleared": cleared})))
 }
 
