@@ -179,6 +179,12 @@ async fn isolation(store: Arc<dyn Store>) {
         ),
         (
             Method::GET,
+            "/api/v1/segment-types/ABC/changes".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::GET,
             format!("/api/v1/runs/{run_id}"),
             None,
             not_found,
@@ -1133,6 +1139,53 @@ async fn histories(store: Arc<dyn Store>) {
     let (status, _) = get("/api/v1/segment-types/ABC/segments/Z/history".into()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = get("/api/v1/customers/C9/history".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Definition changes: who, when, and the JSON Patch from before to after.
+    let changed = json!({"method": "pareto", "segments": [{"name": "A", "share": 70}, {"name": "B", "share": 30}]});
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/ABC",
+            Some(changed),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    let (status, audit) = get("/api/v1/segment-types/ABC/changes".into()).await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let changes = audit["changes"].as_array().unwrap();
+    assert_eq!(
+        changes
+            .iter()
+            .map(|c| c["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["created", "updated"]
+    );
+    assert_eq!(changes[1]["actor"], "test");
+    let mut ops: Vec<(String, Value)> = changes[1]["patch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| {
+            (
+                format!(
+                    "{} {}",
+                    op["op"].as_str().unwrap(),
+                    op["path"].as_str().unwrap()
+                ),
+                op["value"].clone(),
+            )
+        })
+        .collect();
+    ops.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        ops,
+        [
+            ("replace /segments/0/share".to_owned(), json!(70)),
+            ("replace /segments/1/share".to_owned(), json!(30)),
+        ]
+    );
+    let (status, _) = get("/api/v1/segment-types/Nope/changes".into()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     runner.stop().await;
 }

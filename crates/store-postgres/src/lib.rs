@@ -583,6 +583,16 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+                audit(
+                    &mut tx,
+                    org,
+                    &put.name,
+                    TypeAction::Created,
+                    &put.actor,
+                    None,
+                    Some(&put.definition),
+                )
+                .await?;
                 Change::Created
             }
             Some((old, old_default)) => {
@@ -598,6 +608,16 @@ impl Store for PostgresStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
+                    audit(
+                        &mut tx,
+                        org,
+                        &put.name,
+                        TypeAction::Updated,
+                        &put.actor,
+                        Some(old),
+                        Some(&put.definition),
+                    )
+                    .await?;
                     Change::Updated
                 } else if *old_default != put.is_default {
                     sqlx::query(
@@ -642,6 +662,10 @@ impl Store for PostgresStore {
                 rename.to
             )));
         }
+        let mut before = std::collections::HashMap::new();
+        for name in std::iter::once(&rename.from).chain(rename.rewritten.iter().map(|(n, _)| n)) {
+            before.insert(name.as_str(), definition_of(&mut tx, org, name).await?);
+        }
         let updated = sqlx::query(
             "UPDATE segment_types SET name = $1, definition = $2, version = version + 1, updated_at = $3 WHERE org_id = $4 AND name = $5",
         )
@@ -660,7 +684,13 @@ impl Store for PostgresStore {
                 rename.from
             )));
         }
-        for table in ["manual_segments", "type_results", "result_rows"] {
+        for table in [
+            "manual_segments",
+            "type_results",
+            "result_rows",
+            "history",
+            "type_changes",
+        ] {
             sqlx::query(&format!(
                 "UPDATE {table} SET type_name = $1 WHERE org_id = $2 AND type_name = $3"
             ))
@@ -683,12 +713,64 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?;
         }
+        let renamed = std::iter::once((
+            &rename.to,
+            &rename.from,
+            &rename.definition,
+            TypeAction::Renamed,
+        ));
+        let rewritten = rename
+            .rewritten
+            .iter()
+            .map(|(name, definition)| (name, name, definition, TypeAction::Updated));
+        for (name, was, definition, action) in renamed.chain(rewritten) {
+            let old = before.get(was.as_str()).cloned().flatten();
+            audit(
+                &mut tx,
+                org,
+                name,
+                action,
+                &rename.actor,
+                old.as_ref(),
+                Some(definition),
+            )
+            .await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(())
     }
 
-    async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool> {
+    async fn type_changes(&self, org: OrgId, name: &str) -> StoreResult<Vec<TypeChange>> {
+        sqlx::query(
+            "SELECT id, at, type_name, action, actor, before, after FROM type_changes
+             WHERE org_id = $1 AND type_name = $2 ORDER BY id",
+        )
+        .bind(org)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            let action: String = row.get(3);
+            Ok(TypeChange {
+                id: row.get(0),
+                at: row.get(1),
+                type_name: row.get(2),
+                action: TypeAction::from_name(&action).ok_or_else(|| {
+                    StoreError::Corrupt(format!("type change action: {action:?}"))
+                })?,
+                actor: row.get(4),
+                before: row.get(5),
+                after: row.get(6),
+            })
+        })
+        .collect()
+    }
+
+    async fn delete_type(&self, org: OrgId, name: &str, actor: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        let old = definition_of(&mut tx, org, name).await?;
         let deleted = sqlx::query("DELETE FROM segment_types WHERE org_id = $1 AND name = $2")
             .bind(org)
             .bind(name)
@@ -706,6 +788,18 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        }
+        if deleted {
+            audit(
+                &mut tx,
+                org,
+                name,
+                TypeAction::Deleted,
+                actor,
+                old.as_ref(),
+                None,
+            )
+            .await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(deleted)
@@ -1272,6 +1366,46 @@ impl Store for PostgresStore {
 
 /// Serialises the writes of one organisation that read before they write
 /// (queueing runs, defining types) across server processes.
+/// A type's stored definition, if it exists.
+async fn definition_of(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    name: &str,
+) -> StoreResult<Option<serde_json::Value>> {
+    sqlx::query_scalar("SELECT definition FROM segment_types WHERE org_id = $1 AND name = $2")
+        .bind(org)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)
+}
+
+/// Records a change of a type's definition.
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    name: &str,
+    action: TypeAction,
+    actor: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO type_changes (org_id, at, type_name, action, actor, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org)
+    .bind(now())
+    .bind(name)
+    .bind(action.as_str())
+    .bind(actor)
+    .bind(before)
+    .bind(after)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 /// A type's rows and manual segments `(customer, segment)` for one
 /// customer, or for every customer with a manual segment in it: what a
 /// change of manual segments can move.

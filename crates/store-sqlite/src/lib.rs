@@ -15,7 +15,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use strata_domain::config::input::SettingsInput;
@@ -553,6 +553,16 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+                audit(
+                    &mut tx,
+                    org,
+                    &put.name,
+                    TypeAction::Created,
+                    &put.actor,
+                    None,
+                    Some(&put.definition),
+                )
+                .await?;
                 Change::Created
             }
             Some((old, _, old_default)) => {
@@ -570,6 +580,16 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
+                    audit(
+                        &mut tx,
+                        org,
+                        &put.name,
+                        TypeAction::Updated,
+                        &put.actor,
+                        Some(&old),
+                        Some(&put.definition),
+                    )
+                    .await?;
                     Change::Updated
                 } else if *old_default != put.is_default {
                     sqlx::query(
@@ -613,6 +633,10 @@ impl Store for SqliteStore {
                 rename.to
             )));
         }
+        let mut before = HashMap::new();
+        for name in std::iter::once(&rename.from).chain(rename.rewritten.iter().map(|(n, _)| n)) {
+            before.insert(name.as_str(), definition_of(&mut tx, org, name).await?);
+        }
         let updated = sqlx::query(
             "UPDATE segment_types SET name = ?, definition = ?, version = version + 1, updated_at = ? WHERE org_id = ? AND name = ?",
         )
@@ -631,7 +655,13 @@ impl Store for SqliteStore {
                 rename.from
             )));
         }
-        for table in ["manual_segments", "type_results", "result_rows"] {
+        for table in [
+            "manual_segments",
+            "type_results",
+            "result_rows",
+            "history",
+            "type_changes",
+        ] {
             sqlx::query(&format!(
                 "UPDATE {table} SET type_name = ? WHERE org_id = ? AND type_name = ?"
             ))
@@ -654,12 +684,70 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         }
+        let renamed = std::iter::once((
+            &rename.to,
+            &rename.from,
+            &rename.definition,
+            TypeAction::Renamed,
+        ));
+        let rewritten = rename
+            .rewritten
+            .iter()
+            .map(|(name, definition)| (name, name, definition, TypeAction::Updated));
+        for (name, was, definition, action) in renamed.chain(rewritten) {
+            let old = before.get(was.as_str()).cloned().flatten();
+            audit(
+                &mut tx,
+                org,
+                name,
+                action,
+                &rename.actor,
+                old.as_ref(),
+                Some(definition),
+            )
+            .await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(())
     }
 
-    async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool> {
+    async fn type_changes(&self, org: OrgId, name: &str) -> StoreResult<Vec<TypeChange>> {
+        sqlx::query(
+            "SELECT id, at, type_name, action, actor, before, after FROM type_changes
+             WHERE org_id = ? AND type_name = ? ORDER BY id",
+        )
+        .bind(org)
+        .bind(name)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            let action: &str = row.get(3);
+            let json = |i: usize| -> StoreResult<Option<serde_json::Value>> {
+                row.get::<Option<&str>, _>(i)
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("type change: {e}")))
+            };
+            Ok(TypeChange {
+                id: row.get(0),
+                at: row.get(1),
+                type_name: row.get(2),
+                action: TypeAction::from_name(action).ok_or_else(|| {
+                    StoreError::Corrupt(format!("type change action: {action:?}"))
+                })?,
+                actor: row.get(4),
+                before: json(5)?,
+                after: json(6)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn delete_type(&self, org: OrgId, name: &str, actor: &str) -> StoreResult<bool> {
         let mut tx = self.write.begin().await.map_err(db)?;
+        let old = definition_of(&mut tx, org, name).await?;
         let deleted = sqlx::query("DELETE FROM segment_types WHERE org_id = ? AND name = ?")
             .bind(org)
             .bind(name)
@@ -677,6 +765,18 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        }
+        if deleted {
+            audit(
+                &mut tx,
+                org,
+                name,
+                TypeAction::Deleted,
+                actor,
+                old.as_ref(),
+                None,
+            )
+            .await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(deleted)
@@ -1183,6 +1283,54 @@ async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<
         })
     })
     .collect()
+}
+
+/// A type's stored definition, if it exists.
+async fn definition_of(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    name: &str,
+) -> StoreResult<Option<serde_json::Value>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT definition FROM segment_types WHERE org_id = ? AND name = ?",
+    )
+    .bind(org)
+    .bind(name)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?
+    .map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("type definition: {e}")))
+    })
+    .transpose()
+}
+
+/// Records a change of a type's definition.
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    name: &str,
+    action: TypeAction,
+    actor: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> StoreResult<()> {
+    let text = |v: Option<&serde_json::Value>| v.map(serde_json::Value::to_string);
+    sqlx::query(
+        "INSERT INTO type_changes (org_id, at, type_name, action, actor, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(org)
+    .bind(now())
+    .bind(name)
+    .bind(action.as_str())
+    .bind(actor)
+    .bind(text(before))
+    .bind(text(after))
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// A type's rows and manual segments `(customer, segment)` for one

@@ -113,7 +113,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a type with its results and manual assignments; `false` when
     /// it does not exist.
-    async fn delete_type(&self, org: OrgId, name: &str) -> StoreResult<bool>;
+    async fn delete_type(&self, org: OrgId, name: &str, actor: &str) -> StoreResult<bool>;
+
+    /// The changes of a type's definition, oldest first.
+    async fn type_changes(&self, org: OrgId, name: &str) -> StoreResult<Vec<TypeChange>>;
 
     /// Sets a customer's manual segments in a type (one for a tiered type),
     /// replacing any it had; an empty list clears them. What that changes

@@ -225,6 +225,8 @@ pub struct PutType {
     pub definition: serde_json::Value,
     /// Whether it becomes the default type.
     pub is_default: bool,
+    /// Who: recorded with a change of the definition.
+    pub actor: String,
 }
 
 /// What a write did.
@@ -249,6 +251,65 @@ pub struct RenameType {
     pub definition: serde_json::Value,
     /// The other types whose rules referenced it: `(name, new definition)`.
     pub rewritten: Vec<(String, serde_json::Value)>,
+    /// Who: recorded with the changes of the definitions.
+    pub actor: String,
+}
+
+/// What happened to a type's definition.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TypeAction {
+    /// It was defined.
+    Created,
+    /// Its definition changed (a rename of a type its rules read included).
+    Updated,
+    /// It was renamed.
+    Renamed,
+    /// It was deleted.
+    Deleted,
+}
+
+impl TypeAction {
+    /// Every action.
+    pub const ALL: [TypeAction; 4] = [
+        TypeAction::Created,
+        TypeAction::Updated,
+        TypeAction::Renamed,
+        TypeAction::Deleted,
+    ];
+
+    /// The action's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TypeAction::Created => "created",
+            TypeAction::Updated => "updated",
+            TypeAction::Renamed => "renamed",
+            TypeAction::Deleted => "deleted",
+        }
+    }
+
+    /// The action with this name.
+    pub fn from_name(name: &str) -> Option<TypeAction> {
+        TypeAction::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// One change of a type's definition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeChange {
+    /// Its id, in the order changes were made.
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// The type's name now (entries follow a rename).
+    pub type_name: String,
+    /// What happened.
+    pub action: TypeAction,
+    /// Who: the label of the token that asked.
+    pub actor: String,
+    /// The definition before, if it existed.
+    pub before: Option<serde_json::Value>,
+    /// The definition after, unless deleted.
+    pub after: Option<serde_json::Value>,
 }
 
 /// What changed a customer's effective segments.

@@ -317,6 +317,7 @@ pub async fn types_versions_and_default(store: &dyn Store) {
         name: name.into(),
         definition: serde_json::json!({"name": name, "method": "pareto", "share": share}),
         is_default,
+        actor: "tester".into(),
     };
     let (abc, change) = store.put_type(acme, &put("ABC", 80, true)).await.unwrap();
     assert_eq!(
@@ -354,6 +355,7 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
                     name: name.into(),
                     definition: serde_json::json!({"name": name}),
                     is_default: false,
+                    actor: "tester".into(),
                 },
             )
             .await
@@ -371,6 +373,7 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
             "VIP".into(),
             serde_json::json!({"name": "VIP", "reads": "Tiers"}),
         )],
+        actor: "tester".into(),
     };
     store.rename_type(acme, &rename).await.unwrap();
     let types = store.types(acme).await.unwrap();
@@ -391,14 +394,48 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
         to: "VIP".into(),
         definition: serde_json::json!({"name": "VIP"}),
         rewritten: vec![],
+        actor: "tester".into(),
     };
     assert!(matches!(
         store.rename_type(acme, &clash).await,
         Err(StoreError::Conflict(_))
     ));
-    assert!(store.delete_type(acme, "Tiers").await.unwrap());
-    assert!(!store.delete_type(acme, "Tiers").await.unwrap());
+    assert!(store.delete_type(acme, "Tiers", "tester").await.unwrap());
+    assert!(!store.delete_type(acme, "Tiers", "tester").await.unwrap());
     assert!(manual_of(store, acme, "C1").await.is_empty());
+    // The audit follows the type through its rename, up to its deletion.
+    let audit = |name: &'static str| async move {
+        store
+            .type_changes(acme, name)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let name = |v: &Option<serde_json::Value>| {
+                    v.as_ref()
+                        .map(|d| d["name"].as_str().unwrap_or("").to_owned())
+                };
+                (c.action.as_str(), c.actor, name(&c.before), name(&c.after))
+            })
+            .collect::<Vec<_>>()
+    };
+    let some = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        audit("Tiers").await,
+        [
+            ("created", "tester".to_owned(), None, some("ABC")),
+            ("renamed", "tester".to_owned(), some("ABC"), some("Tiers")),
+            ("deleted", "tester".to_owned(), some("Tiers"), None),
+        ]
+    );
+    assert_eq!(
+        audit("VIP").await,
+        [
+            ("created", "tester".to_owned(), None, some("VIP")),
+            ("updated", "tester".to_owned(), some("VIP"), some("VIP")),
+        ]
+    );
+    assert!(audit("ABC").await.is_empty());
 }
 
 /// A run is queued once per types and date; a worker claims it with a
@@ -679,6 +716,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
                 name: "ABC".into(),
                 definition: serde_json::json!({}),
                 is_default: true,
+                actor: "tester".into(),
             },
         )
         .await
@@ -704,7 +742,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
     assert!(store.customer_detail(other, "C1").await.unwrap().is_none());
     assert_eq!(store.run(other, run.id).await.unwrap(), None);
     assert!(!store.cancel_run(other, run.id).await.unwrap());
-    assert!(!store.delete_type(other, "ABC").await.unwrap());
+    assert!(!store.delete_type(other, "ABC", "tester").await.unwrap());
     let (head, lines) = snapshot(store, other).await;
     assert!(lines.is_empty() && head.customers.is_empty() && head.manual.is_empty());
     let (separate, _) = store
@@ -714,6 +752,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
                 name: "ABC".into(),
                 definition: serde_json::json!({"x": 1}),
                 is_default: true,
+                actor: "tester".into(),
             },
         )
         .await
@@ -791,6 +830,7 @@ pub async fn definitions_version_follows_every_change(store: &dyn Store) {
         name: name.into(),
         definition: serde_json::json!({"name": name, "share": share}),
         is_default,
+        actor: "tester".into(),
     };
     store.put_type(acme, &put("ABC", 80, false)).await.unwrap();
     grew(version().await, "created");
@@ -809,10 +849,11 @@ pub async fn definitions_version_follows_every_change(store: &dyn Store) {
         to: "Tiers".into(),
         definition: serde_json::json!({"name": "Tiers"}),
         rewritten: vec![],
+        actor: "tester".into(),
     };
     store.rename_type(acme, &rename).await.unwrap();
     grew(version().await, "renamed");
-    store.delete_type(acme, "Tiers").await.unwrap();
+    store.delete_type(acme, "Tiers", "tester").await.unwrap();
     grew(version().await, "deleted");
     let before = version().await;
     store.put_type(other, &put("ABC", 80, false)).await.unwrap();

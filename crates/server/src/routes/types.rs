@@ -70,6 +70,7 @@ pub async fn put_type(
                 name: name.clone(),
                 definition: parts.definition,
                 is_default: parts.is_default,
+                actor: caller.label.clone(),
             },
         )
         .await?;
@@ -120,8 +121,40 @@ pub async fn delete_type(
             readers.join(", ")
         )));
     }
-    store.delete_type(caller.org, &name).await?;
+    store.delete_type(caller.org, &name, &caller.label).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who changed a type's definition and how, oldest first: each change as
+/// an RFC 6902 JSON Patch from the definition before to the one after.
+#[utoipa::path(get, path = "/api/v1/segment-types/{name}/changes", tag = "types", security(("bearer" = [])), params(("name" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn type_changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let changes = state.store.type_changes(caller.org, &name).await?;
+    if changes.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no segment type named '{name}'"
+        )));
+    }
+    let empty = Value::Object(serde_json::Map::new());
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            let before = c.before.as_ref().unwrap_or(&empty);
+            let after = c.after.as_ref().unwrap_or(&empty);
+            json!({
+                "id": c.id,
+                "at": c.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "action": c.action.as_str(),
+                "actor": c.actor,
+                "patch": json_patch::diff(before, after),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"segment_type": name, "changes": changes})))
 }
 
 pub(super) async fn segment_type(
@@ -329,6 +362,7 @@ pub async fn rename_type(
                 to: to.clone(),
                 definition: renamed,
                 rewritten: rewritten.clone(),
+                actor: caller.label.clone(),
             },
         )
         .await?;
