@@ -16,12 +16,12 @@ use strata_domain::classify::{automatic_of, effective_segments};
 use strata_domain::config::Config;
 use strata_engine::output::{row_cells, AssignmentColumns, Cell, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
-use strata_engine::run::{segment, Inputs, SegmentRun, State, StoredResult};
+use strata_engine::run::{segment, Inputs, ListEntries, SegmentRun, State, StoredResult};
 use strata_engine::source::TableSource;
 use strata_engine::table::StringTable;
 use strata_store::{
-    now, Assignment, Customer, ResultRow, Run, RunReport, RunResults, RunStatus, SnapshotHead,
-    Store, StoreError, TypeReport,
+    now, Assignment, Customer, ListEntry, ResultRow, Run, RunReport, RunResults, RunStatus,
+    SnapshotHead, Store, StoreError, TypeReport,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -256,6 +256,7 @@ async fn classify(
     }
     let plan = plan_run(&settings, &types, &latest, &run.types)
         .map_err(|e| Failure::Failed(e.message()))?;
+    let entries = store.list_entries(run.org).await?;
     let mut read_results = Vec::new();
     for (name, _) in &plan.read {
         read_results.push((name.clone(), store.assignments(run.org, name).await?));
@@ -308,7 +309,7 @@ async fn classify(
             head,
             StoredLines::new(lines_rx),
             State {
-                lists: Vec::new(),
+                lists: lists_of(&config, entries),
                 stored,
             },
         )
@@ -371,6 +372,34 @@ async fn classify(
         results.types.push((name, version, rows));
     }
     Ok(results)
+}
+
+/// The static members of the run's rules segments, grouped by segment;
+/// entries of types or segments it does not hold are left out.
+fn lists_of(config: &Config, entries: Vec<ListEntry>) -> Vec<ListEntries> {
+    let mut lists: BTreeMap<(String, String), ListEntries> = BTreeMap::new();
+    for e in entries {
+        let known = config
+            .types
+            .iter()
+            .any(|t| t.name == e.type_name && t.segment_idx(&e.segment).is_some());
+        if !known {
+            continue;
+        }
+        let list = lists
+            .entry((e.type_name.clone(), e.segment.clone()))
+            .or_insert_with(|| ListEntries {
+                type_name: e.type_name,
+                segment: e.segment,
+                ..ListEntries::default()
+            });
+        if e.exclude {
+            list.exclude.push(e.entry);
+        } else {
+            list.include.push(e.entry);
+        }
+    }
+    lists.into_values().collect()
 }
 
 /// What the rules of a run read of a type it does not classify: the

@@ -1209,3 +1209,148 @@ async fn history_pages_by_customer_and_segment_on_postgres() {
         .unwrap();
     histories(Arc::new(store)).await;
 }
+
+/// Static members: a customer removed by hand stays out of a group after
+/// two runs, one added by e-mail stays in, and entries naming nobody come
+/// back; a PUT of the type leaves them.
+async fn static_members(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let vip =
+        json!({"method": "rules", "segments": [{"name": "Big", "rule": "total_spent > 500"}]});
+    let customers = json!([
+        {"customer_id": "C1", "email": "one@x.com"},
+        {"customer_id": "C2", "email": "two@x.com"},
+        {"customer_id": "C3", "email": "Fan@X.com"},
+        {"customer_id": "C4", "email": "fan@x.com"}]);
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "900"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-06-03", "amount": "600"},
+        {"customer_id": "C3", "order_id": "O3", "date": "2026-06-04", "amount": "50"}]);
+    for (method, path, body) in [
+        (Method::PUT, "/api/v1/segment-types/VIP", vip.clone()),
+        (Method::POST, "/api/v1/customers", customers),
+        (Method::POST, "/api/v1/transactions", lines),
+    ] {
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+    }
+    let run = || async {
+        let (status, value) = api
+            .call(
+                &editor,
+                Method::POST,
+                "/api/v1/runs",
+                Some(json!({"types": ["VIP"], "as_of": "2026-06-30"})),
+            )
+            .await;
+        assert!(status.is_success(), "{value}");
+        wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+        let (_, members) = api
+            .call(
+                &editor,
+                Method::GET,
+                "/api/v1/segment-types/VIP/segments/Big/members?format=jsonl",
+                None,
+            )
+            .await;
+        // One line of JSONL reads back as JSON already.
+        let text = match members {
+            Value::String(text) => text,
+            other => other.to_string(),
+        };
+        let mut ids: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["customer_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(run().await, ["C1", "C2"]);
+    let members = "/api/v1/segment-types/VIP/segments/Big/members";
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            members,
+            Some(json!({"remove": ["C2", "C9"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(
+        (&value["excluded"], &value["unmatched"]),
+        (&json!(["C2"]), &json!(["C9"]))
+    );
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            members,
+            Some(json!({"add": [" FAN@x.com ", "nobody@x.com"], "by": "email"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(
+        (&value["included"], &value["unmatched"]),
+        (&json!(["fan@x.com"]), &json!(["nobody@x.com"]))
+    );
+    assert_eq!(
+        value["members"],
+        json!({"include": ["fan@x.com"], "exclude": ["C2"]})
+    );
+    // A PUT of the type does not overwrite them.
+    let (status, _) = api
+        .call(&editor, Method::PUT, "/api/v1/segment-types/VIP", Some(vip))
+        .await;
+    assert!(status.is_success());
+    // Both accounts with the e-mail are in; C2 stays out, run after run.
+    assert_eq!(run().await, ["C1", "C3", "C4"]);
+    assert_eq!(run().await, ["C1", "C3", "C4"]);
+    // Removing one the rule does not match takes it off the include list.
+    let (_, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            members,
+            Some(json!({"remove": ["fan@x.com"], "by": "email"})),
+        )
+        .await;
+    assert_eq!(value["unlisted"], json!(["fan@x.com"]), "{value}");
+    assert_eq!(run().await, ["C1"]);
+    let (status, _) = api
+        .call(
+            &editor,
+            Method::POST,
+            members,
+            Some(json!({"add": ["C1"], "by": "phone"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_members_stay_out_and_added_ones_in_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    static_members(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_members_stay_out_and_added_ones_in_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "static_members").await
+    else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    static_members(Arc::new(store)).await;
+}

@@ -690,6 +690,7 @@ impl Store for PostgresStore {
             "result_rows",
             "history",
             "type_changes",
+            "list_entries",
         ] {
             sqlx::query(&format!(
                 "UPDATE {table} SET type_name = $1 WHERE org_id = $2 AND type_name = $3"
@@ -740,6 +741,88 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn list_entries(&self, org: OrgId) -> StoreResult<Vec<ListEntry>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT type_name, segment, list, entry FROM list_entries WHERE org_id = $1
+             ORDER BY type_name, segment, list, entry",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(type_name, segment, list, entry)| ListEntry {
+                type_name,
+                segment,
+                exclude: list == ListEntry::EXCLUDE,
+                entry,
+            })
+            .collect())
+    }
+
+    async fn change_list(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        segment: &str,
+        change: &ListChange,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let moves = change
+            .include
+            .iter()
+            .map(|e| (e, Some(ListEntry::INCLUDE), ListEntry::EXCLUDE))
+            .chain(
+                change
+                    .exclude
+                    .iter()
+                    .map(|e| (e, Some(ListEntry::EXCLUDE), ListEntry::INCLUDE)),
+            )
+            .chain(change.unlist.iter().map(|e| (e, None, ListEntry::INCLUDE)));
+        for (entry, onto, off) in moves {
+            sqlx::query(
+                "DELETE FROM list_entries WHERE org_id = $1 AND type_name = $2 AND segment = $3 AND list = $4 AND entry = $5",
+            )
+            .bind(org)
+            .bind(type_name)
+            .bind(segment)
+            .bind(off)
+            .bind(entry)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some(onto) = onto {
+                sqlx::query(
+                    "INSERT INTO list_entries (org_id, type_name, segment, list, entry) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(org)
+                .bind(type_name)
+                .bind(segment)
+                .bind(onto)
+                .bind(entry)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn customers_by_email(&self, org: OrgId, email: &str) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT customer_id FROM customers WHERE org_id = $1
+             AND lower(btrim(attributes->>'email')) = lower(btrim($2)) ORDER BY customer_id",
+        )
+        .bind(org)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
     async fn type_changes(&self, org: OrgId, name: &str) -> StoreResult<Vec<TypeChange>> {
         sqlx::query(
             "SELECT id, at, type_name, action, actor, before, after FROM type_changes
@@ -779,7 +862,12 @@ impl Store for PostgresStore {
             .map_err(db)?
             .rows_affected()
             > 0;
-        for table in ["manual_segments", "type_results", "result_rows"] {
+        for table in [
+            "manual_segments",
+            "type_results",
+            "result_rows",
+            "list_entries",
+        ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE org_id = $1 AND type_name = $2"
             ))
@@ -916,6 +1004,12 @@ impl Store for PostgresStore {
         if removed == [0; 4] {
             return Ok(None);
         }
+        sqlx::query("DELETE FROM list_entries WHERE org_id = $1 AND entry = $2")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         bump_data_version(&mut tx, org).await?;
         tx.commit().await.map_err(db)?;
         let [_, lines, results, manual] = removed;
@@ -978,6 +1072,15 @@ impl Store for PostgresStore {
         .await
         .map_err(db)?
         .rows_affected();
+        sqlx::query(
+            "DELETE FROM list_entries WHERE org_id = $1 AND type_name = $2 AND NOT (segment = ANY($3))",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(segments)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         let (_, after) = manual_scope(&mut tx, org, type_name, None).await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &after);
         record(

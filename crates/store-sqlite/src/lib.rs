@@ -661,6 +661,7 @@ impl Store for SqliteStore {
             "result_rows",
             "history",
             "type_changes",
+            "list_entries",
         ] {
             sqlx::query(&format!(
                 "UPDATE {table} SET type_name = ? WHERE org_id = ? AND type_name = ?"
@@ -711,6 +712,88 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn list_entries(&self, org: OrgId) -> StoreResult<Vec<ListEntry>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT type_name, segment, list, entry FROM list_entries WHERE org_id = ?
+             ORDER BY type_name, segment, list, entry",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(type_name, segment, list, entry)| ListEntry {
+                type_name,
+                segment,
+                exclude: list == ListEntry::EXCLUDE,
+                entry,
+            })
+            .collect())
+    }
+
+    async fn change_list(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        segment: &str,
+        change: &ListChange,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let moves = change
+            .include
+            .iter()
+            .map(|e| (e, Some(ListEntry::INCLUDE), ListEntry::EXCLUDE))
+            .chain(
+                change
+                    .exclude
+                    .iter()
+                    .map(|e| (e, Some(ListEntry::EXCLUDE), ListEntry::INCLUDE)),
+            )
+            .chain(change.unlist.iter().map(|e| (e, None, ListEntry::INCLUDE)));
+        for (entry, onto, off) in moves {
+            sqlx::query(
+                "DELETE FROM list_entries WHERE org_id = ? AND type_name = ? AND segment = ? AND list = ? AND entry = ?",
+            )
+            .bind(org)
+            .bind(type_name)
+            .bind(segment)
+            .bind(off)
+            .bind(entry)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some(onto) = onto {
+                sqlx::query(
+                    "INSERT INTO list_entries (org_id, type_name, segment, list, entry) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(org)
+                .bind(type_name)
+                .bind(segment)
+                .bind(onto)
+                .bind(entry)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn customers_by_email(&self, org: OrgId, email: &str) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT customer_id FROM customers WHERE org_id = ?
+             AND lower(trim(json_extract(attributes, '$.email'))) = lower(trim(?)) ORDER BY customer_id",
+        )
+        .bind(org)
+        .bind(email)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)
+    }
+
     async fn type_changes(&self, org: OrgId, name: &str) -> StoreResult<Vec<TypeChange>> {
         sqlx::query(
             "SELECT id, at, type_name, action, actor, before, after FROM type_changes
@@ -756,7 +839,12 @@ impl Store for SqliteStore {
             .map_err(db)?
             .rows_affected()
             > 0;
-        for table in ["manual_segments", "type_results", "result_rows"] {
+        for table in [
+            "manual_segments",
+            "type_results",
+            "result_rows",
+            "list_entries",
+        ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE org_id = ? AND type_name = ?"
             ))
@@ -892,6 +980,12 @@ impl Store for SqliteStore {
         if removed == [0; 4] {
             return Ok(None);
         }
+        sqlx::query("DELETE FROM list_entries WHERE org_id = ? AND entry = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         bump_data_version(&mut tx, org).await?;
         tx.commit().await.map_err(db)?;
         let [_, lines, results, manual] = removed;
@@ -960,6 +1054,20 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?
             .rows_affected();
+        let mut lists = QueryBuilder::<Sqlite>::new("DELETE FROM list_entries WHERE org_id = ");
+        lists
+            .push_bind(org)
+            .push(" AND type_name = ")
+            .push_bind(type_name);
+        if !segments.is_empty() {
+            lists.push(" AND segment NOT IN (");
+            let mut list = lists.separated(", ");
+            for s in segments {
+                list.push_bind(s);
+            }
+            lists.push(")");
+        }
+        lists.build().execute(&mut *tx).await.map_err(db)?;
         let (_, after) = manual_scope(&mut tx, org, type_name, None).await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &after);
         record(

@@ -115,6 +115,22 @@ pub trait Store: Send + Sync + 'static {
     /// it does not exist.
     async fn delete_type(&self, org: OrgId, name: &str, actor: &str) -> StoreResult<bool>;
 
+    /// Every static member of the organisation's rules segments, by type,
+    /// segment, list and entry.
+    async fn list_entries(&self, org: OrgId) -> StoreResult<Vec<ListEntry>>;
+
+    /// Changes a segment's static members in one transaction.
+    async fn change_list(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        segment: &str,
+        change: &ListChange,
+    ) -> StoreResult<()>;
+
+    /// The customers whose e-mail is `email`, ignoring case and spaces.
+    async fn customers_by_email(&self, org: OrgId, email: &str) -> StoreResult<Vec<String>>;
+
     /// The changes of a type's definition, oldest first.
     async fn type_changes(&self, org: OrgId, name: &str) -> StoreResult<Vec<TypeChange>>;
 
@@ -151,7 +167,8 @@ pub trait Store: Send + Sync + 'static {
         change: ManualChange<'_>,
     ) -> StoreResult<u64>;
 
-    /// Drops the manual assignments naming segments a type no longer has.
+    /// Drops the manual assignments and static members naming segments a
+    /// type no longer has.
     async fn drop_manual_outside(
         &self,
         org: OrgId,

@@ -255,6 +255,38 @@ pub struct RenameType {
     pub actor: String,
 }
 
+/// A static member of a rules segment: a customer id or e-mail on its
+/// include or exclude list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListEntry {
+    /// The type.
+    pub type_name: String,
+    /// The segment.
+    pub segment: String,
+    /// On the exclude list (else the include list).
+    pub exclude: bool,
+    /// The customer id or e-mail.
+    pub entry: String,
+}
+
+impl ListEntry {
+    /// The include list's name in storage.
+    pub const INCLUDE: &'static str = "include";
+    /// The exclude list's name in storage.
+    pub const EXCLUDE: &'static str = "exclude";
+}
+
+/// A change of a segment's static members.
+#[derive(Clone, Debug, Default)]
+pub struct ListChange {
+    /// Onto the include list, off the exclude list.
+    pub include: Vec<String>,
+    /// Onto the exclude list, off the include list.
+    pub exclude: Vec<String>,
+    /// Off the include list only.
+    pub unlist: Vec<String>,
+}
+
 /// What happened to a type's definition.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TypeAction {

@@ -19,7 +19,7 @@ macro_rules! store_suite {
             manual_assignments, organisations_are_isolated, snapshot_reads_everything,
             definitions_version_follows_every_change, customer_detail_reads_one_state,
             customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it,
-            history_records_every_change_with_its_cause);
+            history_records_every_change_with_its_cause, static_members_follow_their_type);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -1396,4 +1396,141 @@ pub async fn history_records_every_change_with_its_cause(store: &dyn Store) {
             format!("{tombstone} Groups Z>- deletion dpo"),
         ]
     );
+}
+
+/// Static members move with their type, go with a segment, a type or an
+/// erased customer, and e-mails find accounts ignoring case.
+pub async fn static_members_follow_their_type(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    store
+        .upsert_customers(
+            acme,
+            &[
+                customer("C1", &[("email", " Fan@X.com")]),
+                customer("C2", &[("email", "fan@x.com")]),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_customers(other, &[customer("C3", &[("email", "fan@x.com")])])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.customers_by_email(acme, "FAN@x.com ").await.unwrap(),
+        ["C1", "C2"]
+    );
+    let change = ListChange {
+        include: vec!["C1".into(), "fan@x.com".into()],
+        exclude: vec!["C9".into()],
+        unlist: vec![],
+    };
+    store
+        .change_list(acme, "VIP", "Big", &change)
+        .await
+        .unwrap();
+    store
+        .change_list(
+            acme,
+            "VIP",
+            "Small",
+            &ListChange {
+                include: vec!["C2".into()],
+                ..ListChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    // C9 back in, C1 off the include list only.
+    store
+        .change_list(
+            acme,
+            "VIP",
+            "Big",
+            &ListChange {
+                include: vec!["C9".into()],
+                exclude: vec![],
+                unlist: vec!["C1".into()],
+            },
+        )
+        .await
+        .unwrap();
+    let entries = |org| async move {
+        store
+            .list_entries(org)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {}",
+                    e.type_name,
+                    e.segment,
+                    if e.exclude { "-" } else { "+" },
+                    e.entry
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        entries(acme).await,
+        ["VIP Big + C9", "VIP Big + fan@x.com", "VIP Small + C2"]
+    );
+    assert!(entries(other).await.is_empty());
+    for name in ["VIP", "ABC"] {
+        store
+            .put_type(
+                acme,
+                &PutType {
+                    name: name.into(),
+                    definition: serde_json::json!({"name": name}),
+                    is_default: false,
+                    actor: "tester".into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .rename_type(
+            acme,
+            &RenameType {
+                from: "VIP".into(),
+                to: "Best".into(),
+                definition: serde_json::json!({"name": "Best"}),
+                rewritten: vec![],
+                actor: "tester".into(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .drop_manual_outside(acme, "Best", &["Big".to_owned()], GROUP_HAND)
+        .await
+        .unwrap();
+    assert_eq!(
+        entries(acme).await,
+        ["Best Big + C9", "Best Big + fan@x.com"]
+    );
+    store.erase_customer(acme, "C9", "dpo", &[]).await.unwrap();
+    store
+        .change_list(
+            acme,
+            "Best",
+            "Big",
+            &ListChange {
+                include: vec!["C2".into()],
+                ..ListChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    store.erase_customer(acme, "C2", "dpo", &[]).await.unwrap();
+    assert_eq!(
+        entries(acme).await,
+        ["Best Big + C9", "Best Big + fan@x.com"]
+    );
+    assert!(store.delete_type(acme, "Best", "tester").await.unwrap());
+    assert!(entries(acme).await.is_empty());
 }

@@ -5,6 +5,7 @@
 mod data;
 mod history;
 mod imports;
+mod lists;
 mod members;
 mod openapi;
 mod org;
@@ -73,7 +74,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/segment-types/{name}/segments/{segment}/members",
-            get(members::export_members),
+            get(members::export_members).post(lists::change_members),
         )
         .route("/runs", post(runs::post_run))
         .route("/runs/{id}", get(runs::get_run))

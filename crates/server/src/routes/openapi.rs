@@ -1,7 +1,7 @@
 //! The OpenAPI document of the API, at `/api/openapi.json`, generated from
 //! the handlers' annotations so that it cannot drift from the routes.
 
-use super::{data, history, imports, members, org, runs, types};
+use super::{data, history, imports, lists, members, org, runs, types};
 use crate::error::{ErrorBody, RowError};
 use crate::wire::LineJson;
 use axum::Json;
@@ -20,11 +20,11 @@ use utoipa::{Modify, OpenApi};
         data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer, history::customer_history, history::segment_history,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,
-        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes,
+        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes, lists::change_members,
         members::export_members,
         runs::post_run, runs::post_type_run, runs::get_run, runs::cancel_run,
     ),
-    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, runs::RunRequest, runs::TypeRunRequest)),
+    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, lists::MembersBody, lists::By, runs::RunRequest, runs::TypeRunRequest)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;
