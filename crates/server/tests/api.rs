@@ -185,6 +185,12 @@ async fn isolation(store: Arc<dyn Store>) {
         ),
         (
             Method::GET,
+            "/api/v1/segment-types/ABC/sizes".into(),
+            None,
+            not_found,
+        ),
+        (
+            Method::GET,
             format!("/api/v1/runs/{run_id}"),
             None,
             not_found,
@@ -1187,6 +1193,21 @@ async fn histories(store: Arc<dyn Store>) {
     );
     let (status, _) = get("/api/v1/segment-types/Nope/changes".into()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Sizes over time: the counts of each run that classified the type.
+    let (status, sizes) = get("/api/v1/segment-types/ABC/sizes".into()).await;
+    assert_eq!(status, StatusCode::OK, "{sizes}");
+    assert_eq!(sizes["runs"].as_array().unwrap().len(), 1, "{sizes}");
+    let first = &sizes["runs"][0];
+    assert_eq!(
+        (&first["run_id"], &first["as_of"], &first["counts"]),
+        (
+            &json!(run_id),
+            &json!("2026-06-30"),
+            &json!({"A": 1, "B": 1})
+        )
+    );
+    let (status, _) = get("/api/v1/segment-types/ABC/sizes?limit=0".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     runner.stop().await;
 }
 

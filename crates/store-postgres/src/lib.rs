@@ -1183,6 +1183,22 @@ impl Store for PostgresStore {
         Ok((run, true))
     }
 
+    async fn succeeded_runs(&self, org: OrgId, limit: u32) -> StoreResult<Vec<Run>> {
+        let mut runs = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = $1 AND status = 'succeeded' ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(org)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(run_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        runs.reverse();
+        Ok(runs)
+    }
+
     async fn run(&self, org: OrgId, id: i64) -> StoreResult<Option<Run>> {
         sqlx::query(&format!(
             "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = $1 AND id = $2"

@@ -1160,6 +1160,22 @@ impl Store for SqliteStore {
         Ok((run, true))
     }
 
+    async fn succeeded_runs(&self, org: OrgId, limit: u32) -> StoreResult<Vec<Run>> {
+        let mut runs = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT ?"
+        ))
+        .bind(org)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(run_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        runs.reverse();
+        Ok(runs)
+    }
+
     async fn run(&self, org: OrgId, id: i64) -> StoreResult<Option<Run>> {
         sqlx::query(&format!(
             "SELECT {RUN_COLUMNS} FROM runs WHERE org_id = ? AND id = ?"

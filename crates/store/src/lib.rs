@@ -185,6 +185,9 @@ pub trait Store: Send + Sync + 'static {
     /// another date is [`StoreError::Conflict`].
     async fn create_run(&self, org: OrgId, new: &NewRun) -> StoreResult<(Run, bool)>;
 
+    /// The organisation's latest `limit` successful runs, oldest first.
+    async fn succeeded_runs(&self, org: OrgId, limit: u32) -> StoreResult<Vec<Run>>;
+
     /// One run of an organisation.
     async fn run(&self, org: OrgId, id: i64) -> StoreResult<Option<Run>>;
 

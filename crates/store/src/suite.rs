@@ -609,6 +609,14 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
         assert_eq!(done.report, Some(report), "run as of {as_of}");
         run_ids.push(run.id);
     }
+    let last_two: Vec<i64> = store
+        .succeeded_runs(acme, 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(last_two, run_ids[1..]);
     assert_eq!(
         store.latest_results(acme).await.unwrap(),
         [TypeState {

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::types::{plan_run, PlanError};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -162,4 +162,50 @@ pub async fn cancel_run(
     state.runner.cancel(id);
     let run = state.store.run(caller.org, id).await?;
     Ok(Json(run.as_ref().map(run_json).unwrap_or(Value::Null)))
+}
+
+/// How many runs a size series looks back over, by default and at most.
+const DEFAULT_RUNS: u32 = 100;
+const MAX_RUNS: u32 = 1000;
+
+/// The query of a size series.
+#[derive(Deserialize)]
+pub struct SizesQuery {
+    limit: Option<u32>,
+}
+
+/// Segment sizes over time: the members of each segment after every
+/// successful run that classified the type, among the organisation's
+/// latest `limit` runs, oldest first.
+#[utoipa::path(get, path = "/api/v1/segment-types/{name}/sizes", tag = "types", security(("bearer" = [])), params(("name" = String, Path), ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000)), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn type_sizes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(query): Query<SizesQuery>,
+) -> ApiResult<Json<Value>> {
+    super::types::segment_type(&state, &caller, &name).await?;
+    let limit = query.limit.unwrap_or(DEFAULT_RUNS);
+    if !(1..=MAX_RUNS).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit {limit}: expected 1 to {MAX_RUNS}"
+        )));
+    }
+    let runs = state.store.succeeded_runs(caller.org, limit).await?;
+    let series: Vec<Value> = runs
+        .iter()
+        .filter_map(|run| {
+            let report = run.report.as_ref()?;
+            let own = report.types.iter().find(|t| t.name == name)?;
+            Some(json!({
+                "run_id": run.id,
+                "as_of": run.as_of.to_string(),
+                "finished_at": run.finished_at,
+                "version": own.version,
+                "counts": own.counts,
+                "changed": own.changed,
+            }))
+        })
+        .collect();
+    Ok(Json(json!({"segment_type": name, "runs": series})))
 }
