@@ -1375,3 +1375,130 @@ async fn removed_members_stay_out_and_added_ones_in_on_postgres() {
         .unwrap();
     static_members(Arc::new(store)).await;
 }
+
+/// Migration between two runs, checked by hand: tiers A 50, B 30, C 20.
+/// Run 1: C1 500 (A), C2 300 (B: 500 of 1000 before it), C3 200 (C: 800
+/// of 1000). Then C3 buys 1000 more and C4 100: T = 2100; C3 1200 (A),
+/// C1 500 (B: 1200 of 2100 = 57 %), C2 300 (C: 1700 of 2100 = 81 %), C4
+/// 100 (C: 95 %).
+async fn migrating(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [
+        {"name": "A", "share": 50}, {"name": "B", "share": 30}, {"name": "C", "share": 20}]});
+    let line = |c: &str, o: &str, amount: &str| json!({"customer_id": c, "order_id": o, "date": "2026-06-02", "amount": amount});
+    let run = || async {
+        let (status, value) = api
+            .call(
+                &editor,
+                Method::POST,
+                "/api/v1/runs",
+                Some(json!({"types": ["ABC"], "as_of": "2026-06-30"})),
+            )
+            .await;
+        assert!(status.is_success(), "{value}");
+        let id = value["id"].as_i64().unwrap();
+        wait(&api, &editor, id).await;
+        id
+    };
+    for (method, path, body) in [
+        (Method::PUT, "/api/v1/segment-types/ABC", abc),
+        (
+            Method::POST,
+            "/api/v1/transactions",
+            json!([
+                line("C1", "O1", "500"),
+                line("C2", "O2", "300"),
+                line("C3", "O3", "200")
+            ]),
+        ),
+    ] {
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+    }
+    let first = run().await;
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/transactions",
+            Some(json!([line("C3", "O4", "1000"), line("C4", "O5", "100")])),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    let second = run().await;
+    let path = format!("/api/v1/segment-types/ABC/migration?from_run={first}&to_run={second}");
+    let (status, migration) = api.call(&editor, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{migration}");
+    assert_eq!(migration["segments"], json!(["A", "B", "C", ""]));
+    assert_eq!(
+        migration["matrix"],
+        json!([[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0]])
+    );
+    assert_eq!(
+        migration["movements"],
+        json!({"improved": 1, "declined": 2, "unchanged": 0, "new": 1, "lost": 0})
+    );
+    let (_, csv) = api
+        .call(&editor, Method::GET, &format!("{path}&format=csv"), None)
+        .await;
+    assert_eq!(
+        csv,
+        Value::String(
+            "customer_id,segment_a,segment_b,movement\nC1,A,B,declined\nC2,B,C,declined\nC3,C,A,improved\nC4,,C,new\n"
+                .into()
+        )
+    );
+    // Movers page by customer.
+    let (_, page) = api
+        .call(&editor, Method::GET, &format!("{path}&limit=3"), None)
+        .await;
+    assert_eq!(page["movers"].as_array().unwrap().len(), 3);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, rest) = api
+        .call(
+            &editor,
+            Method::GET,
+            &format!("{path}&limit=3&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        rest["movers"],
+        json!([{"customer_id": "C4", "segment_a": null, "segment_b": "C", "movement": "new"}])
+    );
+    assert_eq!(rest["next_cursor"], json!(null));
+    let backwards = format!("/api/v1/segment-types/ABC/migration?from_run={second}&to_run={first}");
+    let (status, _) = api.call(&editor, Method::GET, &backwards, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = api
+        .call(
+            &editor,
+            Method::GET,
+            "/api/v1/segment-types/ABC/migration?from_run=1&to_run=99",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_between_runs_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    migrating(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_between_runs_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "migrating").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    migrating(Arc::new(store)).await;
+}

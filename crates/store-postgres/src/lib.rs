@@ -1105,6 +1105,9 @@ impl Store for PostgresStore {
         if let Some(customer) = &query.customer {
             select.push(" AND customer_id = ").push_bind(customer);
         }
+        if let Some(type_name) = &query.segment_type {
+            select.push(" AND type_name = ").push_bind(type_name);
+        }
         if let Some((type_name, segment)) = &query.segment {
             select
                 .push(" AND type_name = ")

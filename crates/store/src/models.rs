@@ -403,6 +403,8 @@ pub struct HistoryEntry {
 pub struct HistoryQuery {
     /// Only this customer's.
     pub customer: Option<String>,
+    /// Only the entries of this type.
+    pub segment_type: Option<String>,
     /// Only the entries entering or leaving this `(type, segment)`.
     pub segment: Option<(String, String)>,
     /// Only entries recorded at or after this time.

@@ -7,13 +7,18 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use strata_domain::compare::{Movement, TransitionMatrix};
 use strata_domain::config::input::SettingsInput;
 use strata_domain::date::Date;
+use strata_domain::segment_type::{SegmentIdx, SegmentType};
 use strata_domain::settings::Settings;
-use strata_store::{HistoryEntry, HistoryQuery, Timestamp};
+use strata_store::{HistoryEntry, HistoryQuery, RunStatus, Timestamp};
 
 /// Entries per page by default, and at most.
 const DEFAULT_LIMIT: u32 = 100;
@@ -145,4 +150,193 @@ pub async fn segment_history(
         ..HistoryQuery::default()
     };
     page(&state, &caller, wanted, query).await
+}
+
+/// Movers per page by default, and at most.
+const DEFAULT_MOVERS: u32 = 1000;
+const MAX_MOVERS: u32 = 10_000;
+
+/// The query of a migration between two runs.
+#[derive(Deserialize)]
+pub struct MigrationQuery {
+    from_run: i64,
+    to_run: i64,
+    format: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// A segment's place in the type (lower is better), or its name when the
+/// type no longer has it.
+fn index<'a>(ty: &SegmentType, segment: Option<&'a str>) -> Result<Option<SegmentIdx>, &'a str> {
+    segment.map(|s| ty.segment_idx(s).ok_or(s)).transpose()
+}
+
+/// When a run that classified `type_name` ended.
+async fn finished(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    type_name: &str,
+) -> ApiResult<Timestamp> {
+    let run = state
+        .store
+        .run(caller.org, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+    let classified = run
+        .report
+        .as_ref()
+        .is_some_and(|r| r.types.iter().any(|t| t.name == type_name));
+    match run.finished_at {
+        Some(at) if classified && run.status == RunStatus::Succeeded => Ok(at),
+        _ => Err(ApiError::Conflict(format!(
+            "run {id} is not a successful run of '{type_name}'"
+        ))),
+    }
+}
+
+/// How the customers of a tiered type moved between two of its runs: the
+/// transition matrix, the count of each movement and the movers, from the
+/// effective segments history holds right after each run (manual segments
+/// included). Segments are matched by name; one the current definition
+/// does not have is listed, and its movers have no movement.
+#[utoipa::path(get, path = "/api/v1/segment-types/{name}/migration", tag = "types", security(("bearer" = [])), params(("name" = String, Path), ("from_run" = i64, Query), ("to_run" = i64, Query), ("format" = Option<String>, Query, description = "json or csv (transitions.csv)"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000)), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn migration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(query): Query<MigrationQuery>,
+) -> ApiResult<Response> {
+    let ty = segment_type(&state, &caller, &name).await?;
+    if !ty.one_per_account() {
+        return Err(ApiError::Conflict(format!(
+            "'{name}' gives customers several groups: it has no migration between tiers; read its history"
+        )));
+    }
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "format '{other}': expected json or csv"
+            )))
+        }
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_MOVERS);
+    if !(1..=MAX_MOVERS).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit {limit}: expected 1 to {MAX_MOVERS}"
+        )));
+    }
+    let from = finished(&state, &caller, query.from_run, &name).await?;
+    let to = finished(&state, &caller, query.to_run, &name).await?;
+    if from >= to {
+        return Err(ApiError::BadRequest(format!(
+            "from_run {} must have ended before to_run {}",
+            query.from_run, query.to_run
+        )));
+    }
+    let entries = state
+        .store
+        .history(
+            caller.org,
+            &HistoryQuery {
+                segment_type: Some(name.clone()),
+                to: Some(to + chrono::Duration::microseconds(1)),
+                limit: u32::MAX,
+                ..HistoryQuery::default()
+            },
+        )
+        .await?;
+    // Each customer's segment right after each run.
+    let mut at_from: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    let mut at_to: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    for e in &entries {
+        let new = e.new_segment.as_deref();
+        if e.at <= from {
+            at_from.insert(&e.customer_id, new);
+        }
+        at_to.insert(&e.customer_id, new);
+    }
+    let mut matrix = TransitionMatrix::new(ty.segments.len());
+    let mut counts: BTreeMap<&str, u64> = Movement::ALL.iter().map(|m| (m.as_str(), 0)).collect();
+    let mut unknown: BTreeSet<&str> = BTreeSet::new();
+    let mut movers = Vec::new();
+    for (customer, b) in &at_to {
+        let a = at_from.get(customer).copied().flatten();
+        let b = *b;
+        let movement = match (index(&ty, a), index(&ty, b)) {
+            (Ok(ia), Ok(ib)) => {
+                let Some(m) = Movement::between(ia, ib) else {
+                    continue;
+                };
+                matrix.add(ia, ib);
+                *counts.entry(m.as_str()).or_default() += 1;
+                Some(m.as_str())
+            }
+            (ia, ib) => {
+                unknown.extend(ia.err());
+                unknown.extend(ib.err());
+                None
+            }
+        };
+        movers.push((*customer, a, b, movement));
+    }
+    if csv {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let write = |out: &mut csv::Writer<Vec<u8>>, row: [&str; 4]| {
+            out.write_record(row)
+                .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))
+        };
+        write(
+            &mut out,
+            ["customer_id", "segment_a", "segment_b", "movement"],
+        )?;
+        for (customer, a, b, movement) in &movers {
+            write(
+                &mut out,
+                [
+                    customer,
+                    a.unwrap_or(""),
+                    b.unwrap_or(""),
+                    movement.unwrap_or(""),
+                ],
+            )?;
+        }
+        let bytes = out
+            .into_inner()
+            .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+        return Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
+    }
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let page: Vec<_> = movers
+        .iter()
+        .filter(|m| after.as_deref().is_none_or(|after| m.0 > after))
+        .take(limit as usize + 1)
+        .collect();
+    let more = page.len() > limit as usize;
+    let shown = &page[..page.len().min(limit as usize)];
+    let next_cursor = more
+        .then(|| shown.last().map(|m| encode_cursor(m.0)))
+        .flatten();
+    let mut segments: Vec<&str> = ty.segments.iter().map(|s| s.name.as_str()).collect();
+    segments.push("");
+    Ok(Json(json!({
+        "segment_type": name,
+        "from_run": query.from_run,
+        "to_run": query.to_run,
+        "segments": segments,
+        "matrix": matrix.counts,
+        "movements": counts,
+        "not_in_definition": unknown,
+        "movers": shown.iter().map(|(customer, a, b, movement)| json!({
+            "customer_id": customer,
+            "segment_a": a,
+            "segment_b": b,
+            "movement": movement,
+        })).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    }))
+    .into_response())
 }

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/segment-types/{name}/status", get(types::type_status))
         .route("/segment-types/{name}/changes", get(types::type_changes))
         .route("/segment-types/{name}/sizes", get(runs::type_sizes))
+        .route("/segment-types/{name}/migration", get(history::migration))
         .route(
             "/segment-types/{name}/manual",
             axum::routing::delete(types::clear_manual),

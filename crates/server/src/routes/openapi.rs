@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer, history::customer_history, history::segment_history,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,
-        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes, lists::change_members, runs::type_sizes,
+        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes, lists::change_members, runs::type_sizes, history::migration,
         members::export_members,
         runs::post_run, runs::post_type_run, runs::get_run, runs::cancel_run,
     ),
