@@ -7,10 +7,12 @@ math.randomseed(42)
 local customers = tonumber(os.getenv("CUSTOMERS"))
 local rate = tonumber(os.getenv("RATE") or "")
 local connections = tonumber(os.getenv("CONNECTIONS") or "64")
+-- QUERY (such as "?explain=false") is appended to every path.
+local query = os.getenv("QUERY") or ""
 
 request = function()
   local id = string.format("C%07d", math.random(1, customers))
-  return wrk.format("GET", "/api/v1/customers/" .. id)
+  return wrk.format("GET", "/api/v1/customers/" .. id .. query)
 end
 
 if rate then

@@ -6,8 +6,9 @@
 #     lines, against `strata segment` on a Parquet file of the same lines;
 #   - customer lookups (GET /api/v1/customers/{id}) under 64 concurrent
 #     connections, as many as the server answers and then paced at 1,000
-#     per second: wrk pinned to core 1, the server to core 0 (it is not
-#     pinned during the imports and the run).
+#     per second, with the explanations and without (?explain=false): wrk
+#     pinned to core 1, the server to core 0 (it is not pinned during the
+#     imports and the run).
 #
 #   bench/serve.sh [LINES]   (default 1000000; the issue's figure is 10000000)
 #
@@ -43,8 +44,8 @@ $S segment --transactions "$data/parquet/transactions.parquet" --customers "$dat
     --config bench/abc_rfm_rules.toml --as-of "$as_of" --out "$data/cli-out" --no-report --force 2>/dev/null
 cli=$(python3 -c "print(f'{$(seconds) - $started:.1f}')")
 
-echo "| backend | lines | import customers (s) | import lines (s) | lines/s | run (s) | strata segment on Parquet (s) | run / segment | lookups/s, most | p50 (ms) | p99 (ms) | lookups/s, paced | p50 (ms) | p99 (ms) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| backend | lines | import customers (s) | import lines (s) | lines/s | run (s) | strata segment on Parquet (s) | run / segment | lookups/s, most | p50 (ms) | p99 (ms) | lookups/s, paced | p50 (ms) | p99 (ms) | paced, ?explain=false | p50 (ms) | p99 (ms) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for backend in sqlite postgres; do
     case $backend in
         sqlite)
@@ -87,15 +88,20 @@ for backend in sqlite postgres; do
     taskset -a -p -c 0 $server >/dev/null
     full=$(lookups)
     paced=$(lookups RATE=1000)
+    # The same without the explanations (which read the customer's lines
+    # and run the engine's rules on them).
+    bare=$(lookups RATE=1000 QUERY='?explain=false')
     kill $server; wait $server 2>/dev/null || true
     python3 - "$backend" "$n_lines" "$t_customers" "$t_lines" "$run_s" "$cli" \
         "$(stat "$full" Requests/sec:)" "$(stat "$full" 50%)" "$(stat "$full" 99%)" \
-        "$(stat "$paced" Requests/sec:)" "$(stat "$paced" 50%)" "$(stat "$paced" 99%)" <<'PY'
+        "$(stat "$paced" Requests/sec:)" "$(stat "$paced" 50%)" "$(stat "$paced" 99%)" \
+        "$(stat "$bare" Requests/sec:)" "$(stat "$bare" 50%)" "$(stat "$bare" 99%)" <<'PY'
 import sys
-b, n, tc, tl, run, cli, rps, p50, p99, rps2, q50, q99 = sys.argv[1:]
+b, n, tc, tl, run, cli, rps, p50, p99, rps2, q50, q99, rps3, r50, r99 = sys.argv[1:]
 def ms(t):
     return float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
 print(f"| {b} | {int(n):,} | {float(tc):.1f} | {float(tl):.1f} | {int(n) / float(tl):,.0f} | {float(run):.1f} | {float(cli):.1f} | {float(run) / float(cli):.1f}x "
-      f"| {float(rps):,.0f} | {ms(p50):.2f} | {ms(p99):.2f} | {float(rps2):,.0f} | {ms(q50):.2f} | {ms(q99):.2f} |")
+      f"| {float(rps):,.0f} | {ms(p50):.2f} | {ms(p99):.2f} | {float(rps2):,.0f} | {ms(q50):.2f} | {ms(q99):.2f} "
+      f"| {float(rps3):,.0f} | {ms(r50):.2f} | {ms(r99):.2f} |")
 PY
 done

@@ -109,11 +109,14 @@ pub async fn explain(
     let customer = detail.customer.clone();
     let config = Config::clone(config);
     let explained = tokio::task::spawn_blocking(move || {
+        // One batch holds the customer's lines: a batch sized for a run
+        // would allocate for 65,536 lines on every lookup.
+        let batch_lines = NonZeroUsize::new(lines.len()).unwrap_or(NonZeroUsize::MIN);
         let inputs = Inputs {
             lines: Box::new(MemoryLines {
                 name: format!("the lines of customer '{id}'"),
                 lines: lines.into_iter().map(engine_line).collect(),
-                batch_lines: NonZeroUsize::new(64 * 1024).expect("not zero"),
+                batch_lines,
             }),
             customers: customers_table(std::slice::from_ref(&customer))?,
             overrides: manual_table(&manual)?,

@@ -803,6 +803,17 @@ async fn explaining(store: Arc<dyn Store>) {
         .call(&editor, Method::GET, "/api/v1/customers/C2?locale=de", None)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A lookup that does not need them leaves them out.
+    let (_, bare) = api
+        .call(
+            &editor,
+            Method::GET,
+            "/api/v1/customers/C1?explain=false",
+            None,
+        )
+        .await;
+    assert_eq!(bare["segments"][2]["explanation"], json!(null));
+    assert_eq!(bare["segments"][2]["effective"], json!(["Key"]));
     runner.stop().await;
 }
 

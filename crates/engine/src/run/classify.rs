@@ -258,7 +258,9 @@ pub(super) fn classify_all(
             cycle.join(" -> ")
         ))
     })?;
-    let (mut rules, mut computed) = classify_windows(&config, &mut loaded, plan, &manual, as_of);
+    let parallel = control.threads.get() > 1;
+    let (mut rules, mut computed) =
+        classify_windows(&config, &mut loaded, plan, &manual, as_of, parallel);
     let mut results: Vec<Option<TypeResult>> = vec![None; config.types.len()];
     let mut warnings = std::mem::take(&mut loaded.warnings);
     let dicts = &loaded.dicts;
@@ -296,24 +298,35 @@ pub(super) fn classify_all(
     Ok((run, rules))
 }
 
-/// The feature tables rules read, built on a thread of their own while the
-/// Pareto and RFM types are classified from their windows here.
+/// The feature tables rules read, built on a thread of their own when
+/// `parallel` (else after them) while the Pareto and RFM types are
+/// classified from their windows here.
 fn classify_windows(
     config: &Config,
     loaded: &mut Loaded,
     plan: Plan,
     manual: &[Vec<(u32, SegmentIdx)>],
     as_of: Date,
+    parallel: bool,
 ) -> (Option<RulesContext>, Vec<Option<Result<TypeResult>>>) {
     let figures = std::mem::take(&mut loaded.features);
     let (dicts, customers) = (&loaded.dicts, &loaded.customers);
     let n_customers = dicts.customers.len();
     let windows = &plan.windows;
+    let declared = &config.settings.attributes;
+    let build = move |scopes: FeatureScopes| {
+        let scoped = scopes.filters.into_iter().zip(figures).collect();
+        RulesContext::new(as_of, scoped, dicts, customers, declared)
+    };
+    let (spawned, inline) = match plan.scopes {
+        Some(scopes) if parallel => (Some(scopes), None),
+        scopes => (None, scopes),
+    };
     std::thread::scope(|scope| {
-        let building = plan.scopes.map(|scopes| {
-            let declared = &config.settings.attributes;
-            let scoped = scopes.filters.into_iter().zip(figures).collect();
-            scope.spawn(move || RulesContext::new(as_of, scoped, dicts, customers, declared))
+        let mut build = Some(build);
+        let building = spawned.map(|scopes| {
+            let build = build.take().expect("built once");
+            scope.spawn(move || build(scopes))
         });
         let computed = config
             .types
@@ -334,10 +347,14 @@ fn classify_windows(
                 ))
             })
             .collect();
-        let rules = building.map(|b| {
-            b.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
+        let rules = match (building, inline, build) {
+            (Some(b), _, _) => Some(
+                b.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            ),
+            (None, Some(scopes), Some(build)) => Some(build(scopes)),
+            _ => None,
+        };
         (rules, computed)
     })
 }

@@ -103,9 +103,9 @@ pub fn read_lines(
 /// Batches waiting between two stages: enough to keep every stage busy.
 const QUEUE: usize = 4;
 
-/// Three stages, each on its own thread, batch after batch in file order:
-/// decoding the file, interning ids (this thread, which owns the
-/// dictionaries), and the sink (aggregation).
+/// Three stages, each on its own thread unless the budget is one thread,
+/// batch after batch in file order: decoding the file, interning ids (this
+/// thread, which owns the dictionaries), and the sink (aggregation).
 fn pipeline(
     decoder: Box<dyn LineReader + '_>,
     dicts: &mut Dictionaries,
@@ -115,6 +115,26 @@ fn pipeline(
     control
         .progress
         .start("reading transactions", decoder.size());
+    if control.threads.get() == 1 {
+        // One thread: the stages run in turn, batch by batch, with no
+        // thread to start (a server explaining one customer runs this
+        // for a handful of lines on every request).
+        let mut lines = 0u64;
+        let mut sent = Sent::default();
+        decoder.read(&mut |decoded| {
+            if control.is_cancelled() {
+                return false;
+            }
+            let position = decoded.position;
+            lines += decoded.len() as u64;
+            sink(&dicts.intern_batch(decoded, &mut sent));
+            control.progress.advance(position);
+            true
+        })?;
+        control.check()?;
+        control.progress.finish();
+        return Ok(TransactionsInfo { lines });
+    }
     let (decoded_tx, decoded_rx) = mpsc::sync_channel::<DecodedBatch>(QUEUE);
     let (interned_tx, interned_rx) = mpsc::sync_channel::<LineBatch>(QUEUE);
     let mut lines = 0u64;

@@ -37,6 +37,13 @@ impl Progress for CancelAtFirstBatch<'_> {
 
 #[test]
 fn a_cancelled_run_stops_within_one_batch_and_returns_nothing() {
+    for threads in [1, 2] {
+        cancelled_within_one_batch(NonZeroUsize::new(threads).unwrap());
+    }
+}
+
+/// A run cancelled at its first batch, on this many threads.
+fn cancelled_within_one_batch(threads: NonZeroUsize) {
     let f = Files::new();
     let t = big_file(&f);
     let cancel = AtomicBool::new(false);
@@ -46,6 +53,7 @@ fn a_cancelled_run_stops_within_one_batch_and_returns_nothing() {
     };
     let control = Control {
         cancel: Some(&cancel),
+        threads,
         ..Control::new(&progress)
     };
     let result = run::segment(
@@ -82,13 +90,15 @@ fn a_cancelled_run_stops_within_one_batch_and_returns_nothing() {
 fn any_thread_budget_gives_the_same_assignments() {
     let f = Files::new();
     let t = big_file(&f);
-    let assignments = |threads: usize| {
+    // The example configuration holds Pareto, RFM and rules types.
+    let example = include_str!("../../../../examples/config.toml");
+    let assignments = |threads: usize, config: &str| {
         let control = Control {
             threads: NonZeroUsize::new(threads).unwrap(),
             ..Control::silent()
         };
         let run = run::segment(
-            parse_config(&abc("")).unwrap(),
+            parse_config(config).unwrap(),
             &inputs(t.clone(), None, None),
             d("2024-12-31"),
             &control,
@@ -103,5 +113,8 @@ fn any_thread_budget_gives_the_same_assignments() {
         .unwrap();
         out
     };
-    assert_eq!(assignments(1), assignments(3));
+    assert_eq!(assignments(1, &abc("")), assignments(3, &abc("")));
+    let one = assignments(1, example);
+    assert!(one.len() > 1000, "every type has rows");
+    assert_eq!(one, assignments(2, example));
 }

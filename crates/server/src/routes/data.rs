@@ -174,12 +174,14 @@ pub async fn erase_customer(
 #[derive(Deserialize)]
 pub struct DetailQuery {
     locale: Option<String>,
+    /// `false` leaves the explanations out (a lookup then reads no line).
+    explain: Option<bool>,
 }
 
 /// A customer: attributes and, per type, its automatic, manual and
 /// effective segments with the figures that decided them and why, in the
 /// caller's language (`locale`, else `Accept-Language`).
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "data", security(("bearer" = [])), params(("id" = String, Path), ("locale" = Option<String>, Query, description = "en or fr; else Accept-Language")), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "data", security(("bearer" = [])), params(("id" = String, Path), ("locale" = Option<String>, Query, description = "en or fr; else Accept-Language"), ("explain" = Option<bool>, Query, description = "false leaves the explanations out")), responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_customer(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,7 +239,11 @@ pub async fn get_customer(
             }
         })
         .collect();
-    let mut explained = explain(&*state.store, caller.org, &config, &detail, &places).await?;
+    let mut explained = if query.explain.unwrap_or(true) {
+        explain(&*state.store, caller.org, &config, &detail, &places).await?
+    } else {
+        Default::default()
+    };
     let segments: Vec<Value> = places
         .iter()
         .map(|p| {
