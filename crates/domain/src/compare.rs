@@ -52,6 +52,9 @@ impl Movement {
     }
 }
 
+/// How a transition matrix labels its last row and column: no segment.
+pub const NO_SEGMENT: &str = "(none)";
+
 /// Counts of customers from each segment of A to each segment of B; the
 /// last row and column stand for "no segment".
 #[derive(Clone, Debug, PartialEq, Eq)]

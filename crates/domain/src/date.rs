@@ -145,6 +145,29 @@ impl Window {
     pub fn contains(self, date: Date) -> bool {
         self.first <= date && date <= self.last
     }
+
+    /// Parses `FROM..TO` (both ISO dates, inclusive), or says what is wrong.
+    pub fn parse_period(text: &str) -> Result<Window, String> {
+        let bad = || {
+            format!(
+                "period '{text}' is not FROM..TO with ISO dates, for example 2023-01-01..2023-12-31"
+            )
+        };
+        let (from, to) = text.split_once("..").ok_or_else(bad)?;
+        let from = Date::parse_iso(from.trim()).ok_or_else(bad)?;
+        let to = Date::parse_iso(to.trim()).ok_or_else(bad)?;
+        if from > to {
+            return Err(format!("period '{text}' ends before it starts"));
+        }
+        Ok(Window::new(from, to))
+    }
+}
+
+/// `FROM..TO`, as [`Window::parse_period`] reads it.
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.first, self.last)
+    }
 }
 
 /// How a segment type chooses its window from the as-of date.
@@ -175,6 +198,21 @@ mod tests {
 
     fn d(text: &str) -> Date {
         Date::parse_iso(text).unwrap()
+    }
+
+    #[test]
+    fn periods_read_and_print_as_from_to() {
+        let window = Window::parse_period(" 2024-01-01 .. 2024-12-31").unwrap();
+        assert_eq!(window, Window::new(d("2024-01-01"), d("2024-12-31")));
+        assert_eq!(window.to_string(), "2024-01-01..2024-12-31");
+        for (text, why) in [
+            ("2024-01-01", "is not FROM..TO"),
+            ("2024-01-01..2024-13-01", "is not FROM..TO"),
+            ("2024-02-01..2024-01-31", "ends before it starts"),
+        ] {
+            let message = Window::parse_period(text).unwrap_err();
+            assert!(message.contains(why), "{text}: {message}");
+        }
     }
 
     #[test]

@@ -519,12 +519,15 @@ pub fn row_cells<E>(
     Ok(())
 }
 
+/// The columns of `transitions.csv`.
+pub const TRANSITION_COLUMNS: [&str; 4] = ["customer_id", "segment_a", "segment_b", "movement"];
+
 /// Writes `transitions.csv`: one row per customer with a segment in either period.
 pub fn write_transitions(run: &CompareRun, out: &mut dyn Write) -> std::io::Result<()> {
     let ty = &run.config.types[run.type_idx];
     let name = |s: Option<u16>| s.map_or("", |s| ty.segment_name(s));
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(["customer_id", "segment_a", "segment_b", "movement"])?;
+    csv.write_record(TRANSITION_COLUMNS)?;
     for t in &run.transitions {
         csv.write_record([
             run.dicts.customers.name(t.customer),

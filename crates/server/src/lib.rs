@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod explain;
 mod metrics;
+mod one_off;
 mod routes;
 mod runner;
 mod stored;

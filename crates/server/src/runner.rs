@@ -4,8 +4,9 @@
 //! fails, is cancelled or whose process dies leaves the previous results
 //! in force.
 
+use crate::one_off;
 use crate::stored::StoredLines;
-use crate::types::{config_of, plan_run, PlanError};
+use crate::types::{config_of, plan_one_off, plan_run, PlanError};
 use crate::ServerConfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -16,12 +17,14 @@ use strata_domain::classify::{automatic_of, effective_segments};
 use strata_domain::config::Config;
 use strata_engine::output::{row_cells, AssignmentColumns, Cell, ASSIGNMENT_COLUMNS};
 use strata_engine::progress::{Control, ErrorMode, Progress};
-use strata_engine::run::{segment, Inputs, ListEntries, SegmentRun, State, StoredResult};
+use strata_engine::run::{
+    compare, segment, segment_period, Inputs, ListEntries, SegmentRun, State, StoredResult,
+};
 use strata_engine::source::TableSource;
 use strata_engine::table::StringTable;
 use strata_store::{
-    now, Assignment, Customer, ListEntry, ResultRow, Run, RunReport, RunResults, RunStatus,
-    SnapshotHead, Store, StoreError, TypeReport,
+    now, Assignment, Customer, ListEntry, OneOffResults, ResultRow, Run, RunKind, RunReport,
+    RunResults, RunRow, RunStatus, SnapshotHead, Store, StoreError, TypeReport,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -178,9 +181,15 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
     inner.running.lock().expect("running lock").remove(&run.id);
     let store = &inner.store;
     let (status, stored) = match outcome {
-        Ok(results) => (
+        Ok(Outcome::Results(results)) => (
             RunStatus::Succeeded,
             store.finish_run(run.id, &inner.config.owner, results).await,
+        ),
+        Ok(Outcome::OneOff(results)) => (
+            RunStatus::Succeeded,
+            store
+                .finish_one_off(run.id, &inner.config.owner, results)
+                .await,
         ),
         Err(Failure::Cancelled) => (
             RunStatus::Cancelled,
@@ -236,13 +245,25 @@ async fn keep_lease(
     }
 }
 
+/// What a run made: the types' new results, or a one-off run's rows.
+enum Outcome {
+    Results(RunResults),
+    OneOff(OneOffResults),
+}
+
+/// What the engine made, before the store's figures are added.
+enum Made {
+    Results(Vec<String>, HashMap<String, Vec<ResultRow>>),
+    OneOff(RunReport, Vec<RunRow>),
+}
+
 async fn classify(
     inner: &Arc<Inner>,
     run: &Run,
     cancel: Arc<AtomicBool>,
     read: Arc<Fraction>,
     total: Arc<AtomicU64>,
-) -> Result<RunResults, Failure> {
+) -> Result<Outcome, Failure> {
     let store = &inner.store;
     let settings = store.settings(run.org).await?;
     let types = store.types(run.org).await?;
@@ -254,8 +275,18 @@ async fn classify(
             total.store(report.lines, Ordering::Relaxed);
         }
     }
-    let plan = plan_run(&settings, &types, &latest, &run.types)
-        .map_err(|e| Failure::Failed(e.message()))?;
+    let kind = run.kind;
+    let one_off_type = run.types.first().cloned().unwrap_or_default();
+    let plan = match kind {
+        RunKind::Segment => plan_run(&settings, &types, &latest, &run.types),
+        RunKind::Period(_) | RunKind::Compare(_) => plan_one_off(
+            &settings,
+            &types,
+            &one_off_type,
+            matches!(kind, RunKind::Compare(_)),
+        ),
+    }
+    .map_err(|e| Failure::Failed(e.message()))?;
     let entries = store.list_entries(run.org).await?;
     let mut read_results = Vec::new();
     for (name, _) in &plan.read {
@@ -320,14 +351,31 @@ async fn classify(
             cancel: Some(&cancel),
             errors: ErrorMode::Stop,
         };
-        let run = segment(config, &inputs, as_of, &control).map_err(engine)?;
+        let made = match kind {
+            RunKind::Segment => {
+                let run = segment(config, &inputs, as_of, &control).map_err(engine)?;
+                let names: Vec<String> = run
+                    .types
+                    .iter()
+                    .map(|r| run.config.types[r.type_idx].name.clone())
+                    .collect();
+                Made::Results(names, result_rows(&run)?)
+            }
+            RunKind::Period(window) => {
+                let run = segment_period(config, &inputs, window, &control).map_err(engine)?;
+                let (report, rows) =
+                    one_off::period_results(&run, &one_off_type).map_err(Failure::Failed)?;
+                Made::OneOff(report, rows)
+            }
+            RunKind::Compare(periods) => {
+                let run =
+                    compare(config, &inputs, &one_off_type, periods, &control).map_err(engine)?;
+                let (report, rows) = one_off::compare_results(&run).map_err(Failure::Failed)?;
+                Made::OneOff(report, rows)
+            }
+        };
         tracing::debug!(seconds = started.elapsed().as_secs_f64(), "engine done");
-        let names: Vec<String> = run
-            .types
-            .iter()
-            .map(|r| run.config.types[r.type_idx].name.clone())
-            .collect();
-        Ok::<_, Failure>((names, result_rows(&run)?))
+        Ok::<_, Failure>(made)
     })
     .await
     .map_err(|e| Failure::Failed(format!("the run stopped: {e}")));
@@ -335,28 +383,46 @@ async fn classify(
     // A failed or cancelled engine stops the reading early: its own
     // failure is the run's. A snapshot that failed part way cut the lines
     // short: whatever the engine made of them is not a result.
-    let (names, mut rows) = classified??;
+    let made = classified??;
     read_outcome.map_err(read_failed)??;
     tracing::info!(
         run = run.id,
         seconds = started.elapsed().as_secs_f64(),
         "classified"
     );
+    let version_of = |name: &str| {
+        types
+            .iter()
+            .find(|t| t.name == name)
+            .map_or(0, |t| t.version)
+    };
+    let lines = lines_read.0.load(Ordering::Relaxed);
+    let (names, mut rows) = match made {
+        Made::Results(names, rows) => (names, rows),
+        Made::OneOff(mut report, rows) => {
+            for t in &mut report.types {
+                t.version = version_of(&t.name);
+            }
+            report.lines = lines;
+            return Ok(Outcome::OneOff(OneOffResults {
+                report,
+                rows,
+                data_version,
+            }));
+        }
+    };
     let mut results = RunResults {
         report: RunReport {
-            types: Vec::new(),
             read: report_read,
-            lines: lines_read.0.load(Ordering::Relaxed),
+            lines,
+            ..RunReport::default()
         },
         types: Vec::new(),
         groups: config_groups,
         data_version,
     };
     for name in names {
-        let version = types
-            .iter()
-            .find(|t| t.name == name)
-            .map_or(0, |t| t.version);
+        let version = version_of(&name);
         let rows = rows.remove(&name).unwrap_or_default();
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for row in &rows {
@@ -371,7 +437,7 @@ async fn classify(
         });
         results.types.push((name, version, rows));
     }
-    Ok(results)
+    Ok(Outcome::Results(results))
 }
 
 /// The static members of the run's rules segments, grouped by segment;

@@ -224,6 +224,8 @@ pub enum PlanError {
     NoResult(String),
     /// The stored definitions do not validate together.
     Invalid(Vec<Problem>),
+    /// A comparison of a type that gives customers several segments.
+    Groups(String),
 }
 
 impl PlanError {
@@ -233,6 +235,9 @@ impl PlanError {
             PlanError::UnknownType(name) => format!("no segment type named '{name}'"),
             PlanError::NoResult(name) => format!(
                 "the rules read the type '{name}', which has no successful run: run it first or in the same run"
+            ),
+            PlanError::Groups(name) => format!(
+                "type '{name}' has groups (exclusive = false): a comparison needs one segment per customer"
             ),
             PlanError::Invalid(problems) => problems
                 .iter()
@@ -280,6 +285,46 @@ pub fn plan_run<'a>(
         read.push((name.to_owned(), state.run_id));
     }
     Ok(RunPlan { definitions, read })
+}
+
+/// Plans a one-off run (a period, a comparison) of `name`: the type and
+/// every type its rules read, directly or not, classified together over
+/// the same dates, as the command line classifies a whole configuration;
+/// nothing is read from stored results. `compare` says whether the run
+/// compares two periods, which needs one segment per customer.
+pub fn plan_one_off<'a>(
+    settings: &SettingsInput,
+    types: &'a [TypeRecord],
+    name: &str,
+    compare: bool,
+) -> Result<RunPlan<'a>, PlanError> {
+    if !types.iter().any(|t| t.name == name) {
+        return Err(PlanError::UnknownType(name.to_owned()));
+    }
+    let full = organisation_config(settings, types).map_err(PlanError::Invalid)?;
+    let mut needed = std::collections::BTreeSet::from([name.to_owned()]);
+    let mut queue = vec![name.to_owned()];
+    while let Some(next) = queue.pop() {
+        let Some(ty) = full.types.iter().find(|t| t.name == next) else {
+            continue;
+        };
+        if compare && next == name && ty.is_multi() {
+            return Err(PlanError::Groups(name.to_owned()));
+        }
+        for r in strata_domain::config::references(ty) {
+            if needed.insert(r.to_owned()) {
+                queue.push(r.to_owned());
+            }
+        }
+    }
+    Ok(RunPlan {
+        definitions: types
+            .iter()
+            .filter(|t| needed.contains(&t.name))
+            .map(|t| &t.definition)
+            .collect(),
+        read: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -1491,6 +1491,92 @@ async fn migrating(store: Arc<dyn Store>) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A comparison is a one-off run: its rows stay with it, and it is no
+    // run of the type's members.
+    let compare = |a: &str, b: &str| json!({"period_a": a, "period_b": b});
+    for (body, expected) in [
+        (
+            compare("2026-06-01..2026-06-30", "2026-13-01..2026-12-31"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            compare("2026-06-30..2026-06-01", "2025-01-01..2025-12-31"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"period_a": "2026-06-01..2026-06-30"}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, value) = api
+            .call(
+                &editor,
+                Method::POST,
+                "/api/v1/segment-types/ABC/compare",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, expected, "{value}");
+    }
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/segment-types/ABC/runs",
+            Some(json!({"period": "2026-06-01..2026-06-30", "as_of": "2026-06-30"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{value}");
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/segment-types/ABC/compare",
+            Some(compare("2026-06-01..2026-06-01", "2026-06-01..2026-06-30")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{value}");
+    let id = value["id"].as_i64().unwrap();
+    wait(&api, &editor, id).await;
+    let (_, done) = api
+        .call(&editor, Method::GET, &format!("/api/v1/runs/{id}"), None)
+        .await;
+    assert_eq!(done["kind"], "compare");
+    assert_eq!(
+        done["report"]["movements"],
+        json!({"improved": 0, "declined": 0, "unchanged": 0, "new": 4, "lost": 0})
+    );
+    assert_eq!(
+        done["report"]["periods"][1]["segments"][0],
+        json!({"segment": "A", "customers": 1, "sales": "1200"})
+    );
+    let (_, rows) = api
+        .call(
+            &editor,
+            Method::GET,
+            &format!("/api/v1/runs/{id}/rows?movement=new&format=jsonl"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        rows.as_str().unwrap().lines().next().unwrap(),
+        r#"{"customer_id":"C1","movement":"new","segment_a":"","segment_b":"B"}"#
+    );
+    for (path, expected) in [
+        (
+            format!("/api/v1/runs/{id}/rows?segment=A"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (format!("/api/v1/runs/{first}/rows"), StatusCode::CONFLICT),
+        (
+            format!("/api/v1/segment-types/ABC/migration?from_run={first}&to_run={id}"),
+            StatusCode::CONFLICT,
+        ),
+    ] {
+        let (status, value) = api.call(&editor, Method::GET, &path, None).await;
+        assert_eq!(status, expected, "{path}: {value}");
+    }
     runner.stop().await;
 }
 

@@ -8,7 +8,7 @@ use sqlx::{Postgres, Transaction};
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
 use strata_store::{
-    Cause, LineBatch, LineBatchBuilder, LineRef, OrgId, ResultRow, SegmentMove, StoreError,
+    Cause, LineBatch, LineBatchBuilder, LineRef, OrgId, ResultRow, RunRow, SegmentMove, StoreError,
     StoreResult, StoredLine, Timestamp,
 };
 use tokio::sync::mpsc;
@@ -92,6 +92,35 @@ pub async fn results_in(
                 r.auto_segment.as_deref().unwrap_or_default(),
                 r.manual_segment.as_deref().unwrap_or_default(),
                 &figures,
+            ])
+            .map_err(db)
+        },
+    )
+    .await
+}
+
+/// Copies a one-off run's rows into `run_rows`, numbered from 1.
+pub async fn run_rows_in(
+    tx: &mut Transaction<'_, Postgres>,
+    org: OrgId,
+    run_id: i64,
+    rows: &[RunRow],
+) -> StoreResult<()> {
+    let (org, run_id) = (org.to_string(), run_id.to_string());
+    let mut number = 0u64;
+    copy_in(
+        tx,
+        "COPY run_rows (org_id, run_id, row, customer_id, key, line) FROM STDIN (FORMAT csv)",
+        rows,
+        |csv, r| {
+            number += 1;
+            csv.write_record([
+                org.as_str(),
+                run_id.as_str(),
+                &number.to_string(),
+                &r.customer_id,
+                &r.key,
+                &r.line,
             ])
             .map_err(db)
         },

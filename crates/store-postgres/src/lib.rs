@@ -1010,6 +1010,12 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        sqlx::query("DELETE FROM run_rows WHERE org_id = $1 AND customer_id = $2")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         bump_data_version(&mut tx, org).await?;
         tx.commit().await.map_err(db)?;
         let [_, lines, results, manual] = removed;
@@ -1171,13 +1177,15 @@ impl Store for PostgresStore {
             return Ok((run, false));
         }
         let row = sqlx::query(&format!(
-            "INSERT INTO runs (org_id, types, as_of, status, created_at, actor) VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING {RUN_COLUMNS}"
+            "INSERT INTO runs (org_id, types, as_of, status, created_at, actor, kind, periods) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7) RETURNING {RUN_COLUMNS}"
         ))
         .bind(org)
         .bind(Json(&new.types))
         .bind(new.as_of.to_naive())
         .bind(now())
         .bind(&new.actor)
+        .bind(new.kind.name())
+        .bind(periods_column(&new.kind))
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -1372,6 +1380,91 @@ impl Store for PostgresStore {
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(())
+    }
+
+    async fn finish_one_off(
+        &self,
+        id: i64,
+        owner: &str,
+        results: OneOffResults,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let org: Option<i64> = sqlx::query_scalar(
+            "SELECT org_id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(org) = org else {
+            return Err(StoreError::Conflict(format!(
+                "run {id} is no longer held by this process"
+            )));
+        };
+        copy::run_rows_in(&mut tx, org, id, &results.rows).await?;
+        let current: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = $1")
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if current != results.data_version {
+            // A customer erased while the run read its snapshot leaves no row.
+            sqlx::query(
+                "DELETE FROM run_rows r WHERE r.org_id = $1 AND r.run_id = $2
+                 AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.org_id = r.org_id AND c.customer_id = r.customer_id)",
+            )
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query(
+            "UPDATE runs SET status = 'succeeded', progress = 1, report = $1, finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $3",
+        )
+        .bind(Json(&results.report))
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn run_rows(&self, org: OrgId, query: &RunRowsQuery) -> StoreResult<Vec<(i64, RunRow)>> {
+        let mut select = QueryBuilder::<Postgres>::new(
+            "SELECT row, customer_id, key, line FROM run_rows WHERE org_id = ",
+        );
+        select
+            .push_bind(org)
+            .push(" AND run_id = ")
+            .push_bind(query.run)
+            .push(" AND row > ")
+            .push_bind(query.after);
+        if let Some(key) = &query.key {
+            select.push(" AND key = ").push_bind(key);
+        }
+        select
+            .push(" ORDER BY row LIMIT ")
+            .push_bind(i64::from(query.limit));
+        Ok(select
+            .build_query_as::<(i64, String, String, String)>()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|(number, customer_id, key, line)| {
+                (
+                    number,
+                    RunRow {
+                        customer_id,
+                        key,
+                        line,
+                    },
+                )
+            })
+            .collect())
     }
 
     async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()> {

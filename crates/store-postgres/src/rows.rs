@@ -8,7 +8,7 @@ use strata_domain::date::Date;
 use strata_store::{ResultRow, Role, Run, RunStatus, StoreError, StoreResult, Token};
 
 /// The columns [`run_from_row`] reads, in order.
-pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at";
+pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at, kind, periods";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -39,6 +39,7 @@ pub fn run_from_row(row: &PgRow) -> StoreResult<Run> {
     Ok(Run {
         id: row.get(0),
         org: row.get(1),
+        kind: strata_store::kind_from_columns(row.get(11), row.get(12))?,
         types: row
             .try_get::<Json<Vec<String>>, _>(2)
             .map_err(|e| corrupt("run types", e))?

@@ -11,7 +11,7 @@ use std::time::Duration;
 use strata_domain::money::Amount;
 use strata_store::{
     changed_count, now, run_changes, Cause, Customer, HeldRow, LineBatch, LineBatchBuilder,
-    LineRef, OrgId, RunResults, SnapshotHead, StoreError, StoreResult,
+    LineRef, OneOffResults, OrgId, RunResults, SnapshotHead, StoreError, StoreResult,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -250,6 +250,66 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
         // Its history entries of this run go too: none may name it.
         tx.execute(
             "DELETE FROM history WHERE org_id = ?1 AND run_id = ?2
+             AND customer_id NOT IN (SELECT customer_id FROM customers WHERE org_id = ?1)",
+            params![org, id],
+        )
+        .map_err(db)?;
+    }
+    let report = serde_json::to_string(&results.report).map_err(StoreError::database)?;
+    tx.execute(
+        "UPDATE runs SET status = 'succeeded', progress = 1, report = ?1, finished_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?3",
+        params![report, timestamp(now()), id],
+    )
+    .map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+/// Stores a one-off run's report and rows and marks it succeeded, if
+/// `owner` still holds it.
+pub fn finish_one_off(
+    path: &Path,
+    id: i64,
+    owner: &str,
+    results: OneOffResults,
+) -> StoreResult<()> {
+    let mut conn = Connection::open(path).map_err(db)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let org: Option<i64> = tx
+        .query_row(
+            "SELECT org_id FROM runs WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
+            params![id, owner],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    let Some(org) = org else {
+        return Err(StoreError::Conflict(format!(
+            "run {id} is no longer held by this process"
+        )));
+    };
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO run_rows (org_id, run_id, row, customer_id, key, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db)?;
+    for (number, row) in (1i64..).zip(&results.rows) {
+        insert
+            .execute(params![org, id, number, row.customer_id, row.key, row.line])
+            .map_err(db)?;
+    }
+    drop(insert);
+    let current: i64 = tx
+        .query_row("SELECT data_version FROM orgs WHERE id = ?1", [org], |r| {
+            r.get(0)
+        })
+        .map_err(db)?;
+    if current != results.data_version {
+        // A customer erased while the run read its snapshot leaves no row.
+        tx.execute(
+            "DELETE FROM run_rows WHERE org_id = ?1 AND run_id = ?2
              AND customer_id NOT IN (SELECT customer_id FROM customers WHERE org_id = ?1)",
             params![org, id],
         )

@@ -986,6 +986,12 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        sqlx::query("DELETE FROM run_rows WHERE org_id = ? AND customer_id = ?")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         bump_data_version(&mut tx, org).await?;
         tx.commit().await.map_err(db)?;
         let [_, lines, results, manual] = removed;
@@ -1143,13 +1149,15 @@ impl Store for SqliteStore {
             return Ok((run, false));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO runs (org_id, types, as_of, status, created_at, actor) VALUES (?, ?, ?, 'queued', ?, ?) RETURNING id",
+            "INSERT INTO runs (org_id, types, as_of, status, created_at, actor, kind, periods) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id",
         )
         .bind(org)
         .bind(serde_json::to_string(&new.types).map_err(db)?)
         .bind(new.as_of.to_string())
         .bind(now())
         .bind(&new.actor)
+        .bind(new.kind.name())
+        .bind(periods_column(&new.kind))
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -1269,6 +1277,55 @@ impl Store for SqliteStore {
         tokio::task::spawn_blocking(move || bulk::finish_run(&path, id, &owner, results))
             .await
             .map_err(db)?
+    }
+
+    async fn finish_one_off(
+        &self,
+        id: i64,
+        owner: &str,
+        results: OneOffResults,
+    ) -> StoreResult<()> {
+        let _writer = self.write.acquire().await.map_err(db)?;
+        let path = self.path.clone();
+        let owner = owner.to_owned();
+        tokio::task::spawn_blocking(move || bulk::finish_one_off(&path, id, &owner, results))
+            .await
+            .map_err(db)?
+    }
+
+    async fn run_rows(&self, org: OrgId, query: &RunRowsQuery) -> StoreResult<Vec<(i64, RunRow)>> {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT row, customer_id, key, line FROM run_rows WHERE org_id = ",
+        );
+        select
+            .push_bind(org)
+            .push(" AND run_id = ")
+            .push_bind(query.run)
+            .push(" AND row > ")
+            .push_bind(query.after);
+        if let Some(key) = &query.key {
+            select.push(" AND key = ").push_bind(key);
+        }
+        select
+            .push(" ORDER BY row LIMIT ")
+            .push_bind(i64::from(query.limit));
+        Ok(select
+            .build_query_as::<(i64, String, String, String)>()
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|(number, customer_id, key, line)| {
+                (
+                    number,
+                    RunRow {
+                        customer_id,
+                        key,
+                        line,
+                    },
+                )
+            })
+            .collect())
     }
 
     async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()> {

@@ -11,7 +11,7 @@ use strata_store::{
 };
 
 /// The columns [`run_from_row`] reads, in order.
-pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at";
+pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at, kind, periods";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -45,6 +45,7 @@ pub fn run_from_row(row: &SqliteRow) -> StoreResult<Run> {
     Ok(Run {
         id: row.get(0),
         org: row.get(1),
+        kind: strata_store::kind_from_columns(row.get(11), row.get(12))?,
         types: serde_json::from_str(row.get(2)).map_err(|e| corrupt("run types", e))?,
         as_of: date(row.get(3))?,
         status: RunStatus::from_name(status).ok_or_else(|| corrupt("run status", status))?,

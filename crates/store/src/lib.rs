@@ -18,9 +18,9 @@ pub use batch::{LineBatch, LineBatchBuilder, LineRef};
 pub use error::{StoreError, StoreResult};
 pub use models::*;
 pub use prepare::{
-    active_overlap, changed_count, effective_changes, erasure_changes, holds, manual_changes,
-    merge_attributes, order_sizes, run_changes, search_query, search_text, tombstone, Held,
-    HeldRow, SegmentMove,
+    active_overlap, changed_count, effective_changes, erasure_changes, holds, kind_from_columns,
+    manual_changes, merge_attributes, order_sizes, periods_column, run_changes, search_query,
+    search_text, tombstone, Held, HeldRow, SegmentMove,
 };
 pub use token::{hash_token, new_token};
 
@@ -213,6 +213,16 @@ pub trait Store: Send + Sync + 'static {
     /// transaction; the results replace each type's previous ones, and the
     /// report's `changed` counts are filled from them.
     async fn finish_run(&self, id: i64, owner: &str, results: RunResults) -> StoreResult<()>;
+
+    /// Stores a successful one-off run's report and rows and marks it
+    /// succeeded, in one transaction, if `owner` still holds it; nothing
+    /// else changes.
+    async fn finish_one_off(&self, id: i64, owner: &str, results: OneOffResults)
+        -> StoreResult<()>;
+
+    /// A page of a one-off run's rows in file order after row `after`
+    /// (numbered from 1), only those with `key` when given.
+    async fn run_rows(&self, org: OrgId, query: &RunRowsQuery) -> StoreResult<Vec<(i64, RunRow)>>;
 
     /// Marks a run failed or cancelled; earlier results stay in force.
     async fn end_run(&self, id: i64, status: RunStatus, error: Option<&str>) -> StoreResult<()>;

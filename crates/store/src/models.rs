@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strata_domain::config::input::SettingsInput;
-use strata_domain::date::Date;
+use strata_domain::date::{Date, Window};
 use strata_domain::money::Amount;
 
 /// An organisation's id.
@@ -474,9 +474,97 @@ impl RunStatus {
     }
 }
 
+/// What a run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunKind {
+    /// Classifies its types as of its date: their results become current.
+    Segment,
+    /// One type over one date range, a one-off segmentation: its rows are
+    /// kept with the run and change nothing else.
+    Period(Window),
+    /// One type over two date ranges and who moved where (`strata
+    /// compare`): its rows are kept with the run and change nothing else.
+    Compare([Window; 2]),
+}
+
+impl RunKind {
+    /// The kind's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunKind::Segment => "segment",
+            RunKind::Period(_) => "period",
+            RunKind::Compare(_) => "compare",
+        }
+    }
+
+    /// Its date ranges, in order.
+    pub fn periods(&self) -> Vec<Window> {
+        match self {
+            RunKind::Segment => Vec::new(),
+            RunKind::Period(window) => vec![*window],
+            RunKind::Compare(windows) => windows.to_vec(),
+        }
+    }
+
+    /// The kind named `name` over `periods`, if they fit it.
+    pub fn from_parts(name: &str, periods: &[Window]) -> Option<RunKind> {
+        match (name, periods) {
+            ("segment", []) => Some(RunKind::Segment),
+            ("period", [window]) => Some(RunKind::Period(*window)),
+            ("compare", [a, b]) => Some(RunKind::Compare([*a, *b])),
+            _ => None,
+        }
+    }
+
+    /// Whether its rows are kept with the run rather than becoming the
+    /// types' current results.
+    pub fn is_one_off(&self) -> bool {
+        !matches!(self, RunKind::Segment)
+    }
+}
+
+/// One row of the file a one-off run makes: `assignments.csv` for a
+/// period, `transitions.csv` for a comparison.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRow {
+    /// The customer it is about.
+    pub customer_id: String,
+    /// What exports filter it by: its segment (period) or its movement
+    /// (comparison).
+    pub key: String,
+    /// The row as the command line writes it, without the line break.
+    pub line: String,
+}
+
+/// What a one-off run produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OneOffResults {
+    /// The report.
+    pub report: RunReport,
+    /// The rows of its file, in order.
+    pub rows: Vec<RunRow>,
+    /// The data version the run read.
+    pub data_version: i64,
+}
+
+/// A query for a page of a one-off run's rows.
+#[derive(Clone, Debug, Default)]
+pub struct RunRowsQuery {
+    /// The run.
+    pub run: i64,
+    /// Only rows with this key (segment or movement).
+    pub key: Option<String>,
+    /// Only rows after this one (0 for the first page).
+    pub after: i64,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// A run to queue.
 #[derive(Clone, Debug)]
 pub struct NewRun {
+    /// What it does.
+    pub kind: RunKind,
     /// The types it classifies.
     pub types: Vec<String>,
     /// Its as-of date.
@@ -492,6 +580,8 @@ pub struct Run {
     pub id: i64,
     /// Its organisation.
     pub org: OrgId,
+    /// What it does.
+    pub kind: RunKind,
     /// The types it classifies.
     pub types: Vec<String>,
     /// Its as-of date.
@@ -525,6 +615,45 @@ pub struct RunReport {
     /// counts against it).
     #[serde(default)]
     pub lines: u64,
+    /// One-off runs: customers and sales per segment in each period.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<PeriodReport>,
+    /// Comparisons: customers per movement (improved, declined, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub movements: BTreeMap<String, u64>,
+    /// Comparisons: customers from each segment of the first period
+    /// (rows) to each of the second (columns), the last being "none".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<MatrixReport>,
+}
+
+/// A one-off run's figures for one period.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeriodReport {
+    /// `FROM..TO`.
+    pub period: String,
+    /// One entry per segment, in the type's order.
+    pub segments: Vec<SegmentFigures>,
+}
+
+/// Customers and sales of one segment over a period.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentFigures {
+    /// The segment.
+    pub segment: String,
+    /// Its customers (accounts).
+    pub customers: u64,
+    /// Their sales in the period, an exact decimal.
+    pub sales: String,
+}
+
+/// A transition matrix with its labels.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MatrixReport {
+    /// Row and column labels: the segments, then "none".
+    pub segments: Vec<String>,
+    /// `counts[a][b]`: customers from `segments[a]` to `segments[b]`.
+    pub counts: Vec<Vec<u64>>,
 }
 
 /// What a run produced for one type.

@@ -1,10 +1,11 @@
 //! What every backend computes the same way before writing: merged
 //! attributes and the folded text customers are searched by.
 
-use crate::{Customer, NewRun, ResultRow, Run, StoreError, StoreResult, StoredLine};
+use crate::{Customer, NewRun, ResultRow, Run, RunKind, StoreError, StoreResult, StoredLine};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use strata_domain::classify::{automatic_of, effective_segments, segment_changes};
 use strata_domain::columns::CustomerColumn;
+use strata_domain::date::Window;
 use strata_domain::features::fold;
 
 /// The attributes after an upsert: the new values over the old ones.
@@ -60,14 +61,20 @@ pub fn order_sizes(lines: &[StoredLine]) -> Vec<(&str, &str, i64)> {
 /// Whether a new run can be queued beside the active ones: the active run
 /// of the same types and as-of date is returned instead; sharing a type
 /// with any other active run is a conflict.
+///
+/// One-off runs write no type's results: they only meet the same one-off
+/// run again.
 pub fn active_overlap(active: &[Run], new: &NewRun) -> StoreResult<Option<Run>> {
     let mut wanted = new.types.clone();
     wanted.sort();
     for run in active {
         let mut types = run.types.clone();
         types.sort();
-        if types == wanted && run.as_of == new.as_of {
+        if types == wanted && run.as_of == new.as_of && run.kind == new.kind {
             return Ok(Some(run.clone()));
+        }
+        if run.kind.is_one_off() || new.kind.is_one_off() {
+            continue;
         }
         if let Some(shared) = run.types.iter().find(|t| new.types.contains(t)) {
             return Err(StoreError::Conflict(format!(
@@ -258,6 +265,30 @@ pub fn holds<'a>(
         out.entry(customer).or_default().manual.push(segment);
     }
     out
+}
+
+/// The `periods` column of a run: its date ranges as `FROM..TO`, comma
+/// separated; `None` for a segment run.
+pub fn periods_column(kind: &RunKind) -> Option<String> {
+    let periods: Vec<String> = kind.periods().iter().map(ToString::to_string).collect();
+    (!periods.is_empty()).then(|| periods.join(","))
+}
+
+/// A run's kind from its `kind` and `periods` columns.
+pub fn kind_from_columns(kind: &str, periods: Option<&str>) -> StoreResult<RunKind> {
+    let windows = periods
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(Window::parse_period)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Corrupt(format!("run periods: {e}")))?;
+    RunKind::from_parts(kind, &windows).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "run kind '{kind}' with periods {}",
+            periods.unwrap_or("none")
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ macro_rules! store_suite {
             manual_assignments, organisations_are_isolated, snapshot_reads_everything,
             definitions_version_follows_every_change, customer_detail_reads_one_state,
             customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it,
-            history_records_every_change_with_its_cause, static_members_follow_their_type);
+            history_records_every_change_with_its_cause, static_members_follow_their_type,
+            one_off_runs_keep_their_rows_apart);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -443,6 +444,7 @@ pub async fn rename_and_delete_types(store: &dyn Store) {
 pub async fn runs_queue_claim_and_lease(store: &dyn Store) {
     let acme = org(store, "acme").await;
     let new = |types: &[&str], as_of: &str| NewRun {
+        kind: RunKind::Segment,
         types: types.iter().map(|t| (*t).to_owned()).collect(),
         as_of: day(as_of),
         actor: "tester".into(),
@@ -570,6 +572,7 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
             .create_run(
                 acme,
                 &NewRun {
+                    kind: RunKind::Segment,
                     types: vec!["ABC".into()],
                     as_of: day(as_of),
                     actor: "tester".into(),
@@ -585,8 +588,8 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
                     version: 1,
                     ..TypeReport::default()
                 }],
-                read: vec![],
                 lines: 12,
+                ..RunReport::default()
             },
             types: vec![("ABC".into(), 1, rows)],
             groups: Vec::new(),
@@ -737,6 +740,7 @@ pub async fn organisations_are_isolated(store: &dyn Store) {
         .create_run(
             acme,
             &NewRun {
+                kind: RunKind::Segment,
                 types: vec!["ABC".into()],
                 as_of: day("2026-01-31"),
                 actor: "tester".into(),
@@ -901,6 +905,7 @@ pub async fn customer_detail_reads_one_state(store: &dyn Store) {
         .create_run(
             acme,
             &NewRun {
+                kind: RunKind::Segment,
                 types: vec!["Groups".into(), "ABC".into()],
                 as_of: day("2026-01-31"),
                 actor: "tester".into(),
@@ -1044,6 +1049,7 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
         .create_run(
             acme,
             &NewRun {
+                kind: RunKind::Segment,
                 types: vec!["ABC".into()],
                 as_of: day("2026-01-31"),
                 actor: "tester".into(),
@@ -1109,6 +1115,7 @@ pub async fn erasing_a_customer_leaves_nothing_of_it(store: &dyn Store) {
         .create_run(
             acme,
             &NewRun {
+                kind: RunKind::Segment,
                 types: vec!["ABC".into()],
                 as_of: day("2026-02-28"),
                 actor: "tester".into(),
@@ -1165,6 +1172,7 @@ async fn finished_run(
         .create_run(
             org,
             &NewRun {
+                kind: RunKind::Segment,
                 types: results.iter().map(|(t, _)| (*t).to_owned()).collect(),
                 as_of: day("2026-01-31"),
                 actor: actor.into(),
@@ -1541,4 +1549,126 @@ pub async fn static_members_follow_their_type(store: &dyn Store) {
     );
     assert!(store.delete_type(acme, "Best", "tester").await.unwrap());
     assert!(entries(acme).await.is_empty());
+}
+
+/// A one-off run (a period, a comparison) is queued beside a segment run
+/// of the same type, keeps its kind, stores its rows with itself and
+/// changes no type's results; erasing a customer takes its rows too.
+pub async fn one_off_runs_keep_their_rows_apart(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    store
+        .import_lines(
+            acme,
+            &LineImport {
+                lines: vec![line("C1", "O1", 1, 10), line("C2", "O2", 1, 5)],
+                whole_orders: true,
+            },
+        )
+        .await
+        .unwrap();
+    let window = |a: &str, b: &str| strata_domain::date::Window::new(day(a), day(b));
+    let periods = [
+        window("2025-01-01", "2025-12-31"),
+        window("2026-01-01", "2026-12-31"),
+    ];
+    let new = |kind: RunKind| NewRun {
+        kind,
+        types: vec!["RFM".into()],
+        as_of: day("2026-12-31"),
+        actor: "tester".into(),
+    };
+    let (segment, _) = store
+        .create_run(acme, &new(RunKind::Segment))
+        .await
+        .unwrap();
+    let (compare, created) = store
+        .create_run(acme, &new(RunKind::Compare(periods)))
+        .await
+        .unwrap();
+    assert!(created, "a comparison does not wait for the segment run");
+    assert_eq!(compare.kind, RunKind::Compare(periods));
+    let (again, created) = store
+        .create_run(acme, &new(RunKind::Compare(periods)))
+        .await
+        .unwrap();
+    assert_eq!((again.id, created), (compare.id, false));
+    let (period, created) = store
+        .create_run(acme, &new(RunKind::Period(periods[0])))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(
+        store.run(acme, period.id).await.unwrap().unwrap().kind,
+        RunKind::Period(periods[0])
+    );
+
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    for expected in [segment.id, compare.id] {
+        assert_eq!(
+            store.claim_run("w", soon).await.unwrap().unwrap().id,
+            expected
+        );
+    }
+    let row = |customer: &str, key: &str| RunRow {
+        customer_id: customer.into(),
+        key: key.into(),
+        line: format!("{customer},x,{key}"),
+    };
+    let rows = vec![
+        row("C1", "improved"),
+        row("C2", "lost"),
+        row("C3", "improved"),
+    ];
+    let results = OneOffResults {
+        report: RunReport {
+            movements: BTreeMap::from([("improved".to_owned(), 2), ("lost".to_owned(), 1)]),
+            ..RunReport::default()
+        },
+        rows: rows.clone(),
+        data_version: store.data_version(acme).await.unwrap(),
+    };
+    assert!(matches!(
+        store
+            .finish_one_off(compare.id, "someone else", results.clone())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .finish_one_off(compare.id, "w", results)
+        .await
+        .unwrap();
+    let finished = store.run(acme, compare.id).await.unwrap().unwrap();
+    assert_eq!(finished.status, RunStatus::Succeeded);
+    assert_eq!(finished.report.unwrap().movements["improved"], 2);
+    assert!(store.latest_results(acme).await.unwrap().is_empty());
+
+    let page = |key: Option<&str>, after: i64, limit: u32| RunRowsQuery {
+        run: compare.id,
+        key: key.map(str::to_owned),
+        after,
+        limit,
+    };
+    let first = store.run_rows(acme, &page(None, 0, 2)).await.unwrap();
+    assert_eq!(first, vec![(1, rows[0].clone()), (2, rows[1].clone())]);
+    let next = store.run_rows(acme, &page(None, 2, 2)).await.unwrap();
+    assert_eq!(next, vec![(3, rows[2].clone())]);
+    let improved = store
+        .run_rows(acme, &page(Some("improved"), 0, 10))
+        .await
+        .unwrap();
+    assert_eq!(improved, vec![(1, rows[0].clone()), (3, rows[2].clone())]);
+    assert!(store
+        .run_rows(other, &page(None, 0, 10))
+        .await
+        .unwrap()
+        .is_empty());
+
+    store
+        .erase_customer(acme, "C1", "tester", &[])
+        .await
+        .unwrap()
+        .unwrap();
+    let left = store.run_rows(acme, &page(None, 0, 10)).await.unwrap();
+    assert_eq!(left, vec![(2, rows[1].clone()), (3, rows[2].clone())]);
 }

@@ -310,7 +310,7 @@ fn matrix_labels(run: &CompareRun) -> Vec<String> {
     ty.segments
         .iter()
         .map(|s| s.name.clone())
-        .chain(["(none)".to_owned()])
+        .chain([strata_domain::compare::NO_SEGMENT.to_owned()])
         .collect()
 }
 

@@ -490,6 +490,8 @@ fn scenario(files: &Files, storage: &[String]) {
         );
     }
 
+    one_off_runs_match_the_command_line(&acme, files, &data, &config_path, &names);
+
     // The same file again, or the same lines as JSON, change nothing.
     let again = acme.send("/api/v1/imports/transactions", &lines_csv);
     assert_eq!(again["changed"], 0, "{again}");
@@ -563,6 +565,137 @@ fn scenario(files: &Files, storage: &[String]) {
         .0,
         401
     );
+}
+
+/// Runs the command line on the generated files with the example
+/// configuration; returns its output folder.
+fn cli(files: &Files, data: &Path, config: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let out_dir = files.path(name);
+    let out = strata()
+        .args(args)
+        .args(["--no-report", "--transactions"])
+        .arg(data.join("transactions.csv"))
+        .arg("--customers")
+        .arg(data.join("customers.csv"))
+        .arg("--config")
+        .arg(config)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out_dir
+}
+
+/// A one-off period run and a comparison on the stored lines give, row for
+/// row, the files `strata segment --period` and `strata compare` write on
+/// the same data; neither changes the types' members.
+fn one_off_runs_match_the_command_line(
+    acme: &Client,
+    files: &Files,
+    data: &Path,
+    config: &Path,
+    names: &[String],
+) {
+    let (period_a, period_b) = ("2024-07-01..2025-06-30", "2025-07-01..2026-06-30");
+    let sizes = |c: &Client| {
+        c.ok(
+            "GET",
+            &format!("/api/v1/segment-types/{}/sizes", encode(&names[0])),
+            None,
+        )
+    };
+    let sizes_before = sizes(acme);
+    let text = |path: &str| {
+        let (status, body) = acme.call("GET", path, None);
+        assert_eq!(status, 200, "{path}: {body}");
+        body.as_str().expect("a CSV body").to_owned()
+    };
+
+    // Groups that read other types' segments: those are classified over
+    // the same period too, as the command line does.
+    let groups = &names[3];
+    let (status, run) = acme.call(
+        "POST",
+        &format!("/api/v1/segment-types/{}/runs", encode(groups)),
+        Some(json!({"period": period_b})),
+    );
+    assert_eq!(status, 202, "{run}");
+    assert_eq!(
+        (run["kind"].as_str(), run["periods"].clone()),
+        (Some("period"), json!([period_b]))
+    );
+    let run = acme.wait(run["id"].as_i64().unwrap());
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let served = text(&format!("/api/v1/runs/{}/rows", run["id"]));
+    let out = cli(
+        files,
+        data,
+        config,
+        "cli-period",
+        &["segment", "--period", period_b],
+    );
+    let written = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    let mut lines = written.lines();
+    let mut expected = vec![lines.next().unwrap()];
+    expected.extend(lines.filter(|l| l.starts_with(&format!("{groups},"))));
+    assert!(expected.len() > 20, "the period run has rows");
+    assert_eq!(served.lines().collect::<Vec<_>>(), expected);
+    let counted: u64 = run["report"]["types"][0]["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted as usize, expected.len() - 1, "{run}");
+
+    // Tiers compared over two years.
+    let tiers = &names[0];
+    let (status, run) = acme.call(
+        "POST",
+        &format!("/api/v1/segment-types/{}/compare", encode(tiers)),
+        Some(json!({"period_a": period_a, "period_b": period_b})),
+    );
+    assert_eq!(status, 202, "{run}");
+    let run = acme.wait(run["id"].as_i64().unwrap());
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let served = text(&format!("/api/v1/runs/{}/rows", run["id"]));
+    let out = cli(
+        files,
+        data,
+        config,
+        "cli-compare",
+        &[
+            "compare",
+            "--type",
+            tiers,
+            "--period-a",
+            period_a,
+            "--period-b",
+            period_b,
+        ],
+    );
+    let written = std::fs::read_to_string(out.join("transitions.csv")).unwrap();
+    assert!(written.lines().count() > 20, "the comparison has rows");
+    assert_eq!(served, written);
+    let lost = text(&format!("/api/v1/runs/{}/rows?movement=lost", run["id"]));
+    let expected_lost: Vec<&str> = written.lines().filter(|l| l.ends_with(",lost")).collect();
+    assert_eq!(lost.lines().skip(1).collect::<Vec<_>>(), expected_lost);
+    assert_eq!(
+        run["report"]["movements"]["lost"],
+        json!(expected_lost.len()),
+        "{run}"
+    );
+    let periods = run["report"]["periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 2);
+    assert_eq!(periods[0]["period"], period_a);
+
+    // Neither one-off run is one of the type's runs.
+    assert_eq!(sizes(acme), sizes_before);
 }
 
 /// Waits until a run is running (it must not end first).

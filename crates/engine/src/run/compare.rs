@@ -9,7 +9,7 @@ use crate::result::{FileInfo, TypeResult};
 use crate::transactions::Dictionaries;
 use strata_domain::compare::{Movement, TransitionMatrix};
 use strata_domain::config::Config;
-use strata_domain::date::{Date, Window};
+use strata_domain::date::Window;
 use strata_domain::segment_type::{Method, SegmentIdx};
 
 /// One customer's segments in the two periods.
@@ -45,20 +45,7 @@ pub struct CompareRun {
 
 /// Parses `FROM..TO` (both ISO dates, inclusive).
 pub fn parse_period(text: &str) -> Result<Window> {
-    let bad = || {
-        Error::Usage(format!(
-            "period '{text}' is not FROM..TO with ISO dates, for example 2023-01-01..2023-12-31"
-        ))
-    };
-    let (from, to) = text.split_once("..").ok_or_else(bad)?;
-    let from = Date::parse_iso(from.trim()).ok_or_else(bad)?;
-    let to = Date::parse_iso(to.trim()).ok_or_else(bad)?;
-    if from > to {
-        return Err(Error::Usage(format!(
-            "period '{text}' ends before it starts"
-        )));
-    }
-    Ok(Window::new(from, to))
+    Window::parse_period(text).map_err(Error::Usage)
 }
 
 /// Classifies one type over two periods and lists who moved where. Manual

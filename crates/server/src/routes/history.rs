@@ -184,6 +184,12 @@ async fn finished(
         .run(caller.org, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+    if run.kind.is_one_off() {
+        return Err(ApiError::Conflict(format!(
+            "run {id} is a one-off run ({}): its rows are at /api/v1/runs/{id}/rows",
+            run.kind.name()
+        )));
+    }
     let classified = run
         .report
         .as_ref()
@@ -289,10 +295,7 @@ pub async fn migration(
             out.write_record(row)
                 .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))
         };
-        write(
-            &mut out,
-            ["customer_id", "segment_a", "segment_b", "movement"],
-        )?;
+        write(&mut out, strata_engine::output::TRANSITION_COLUMNS)?;
         for (customer, a, b, movement) in &movers {
             write(
                 &mut out,

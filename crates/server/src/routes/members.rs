@@ -42,7 +42,7 @@ enum Format {
 
 /// A text cell that a spreadsheet would run as a formula gets a leading
 /// apostrophe, so that it shows as text.
-fn neutralise(text: &str) -> Cow<'_, str> {
+pub(super) fn neutralise(text: &str) -> Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{text}"))
     } else {

@@ -9,6 +9,7 @@ mod lists;
 mod members;
 mod openapi;
 mod org;
+mod run_rows;
 mod runs;
 mod types;
 
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(types::delete_type),
         )
         .route("/segment-types/{name}/runs", post(runs::post_type_run))
+        .route("/segment-types/{name}/compare", post(runs::post_compare))
         .route("/segment-types/{name}/rename", post(types::rename_type))
         .route("/segment-types/{name}/status", get(types::type_status))
         .route("/segment-types/{name}/changes", get(types::type_changes))
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/runs", post(runs::post_run))
         .route("/runs/{id}", get(runs::get_run))
+        .route("/runs/{id}/rows", get(run_rows::export_run_rows))
         .route("/runs/{id}/cancel", post(runs::cancel_run));
     Router::new()
         .nest("/api/v1", api)

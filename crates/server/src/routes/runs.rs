@@ -3,7 +3,7 @@
 use super::body;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::types::{plan_run, PlanError};
+use crate::types::{plan_one_off, plan_run, PlanError};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use strata_domain::date::Date;
-use strata_store::{NewRun, Role, Run};
+use strata_domain::config::input::SettingsInput;
+use strata_domain::date::{Date, Window};
+use strata_store::{NewRun, Role, Run, RunKind};
 
 /// A run request.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -30,8 +31,11 @@ fn run_json(run: &Run) -> Value {
         .started_at
         .zip(run.finished_at)
         .map(|(s, f)| (f - s).num_milliseconds() as f64 / 1000.0);
+    let periods: Vec<String> = run.kind.periods().iter().map(ToString::to_string).collect();
     json!({
         "id": run.id,
+        "kind": run.kind.name(),
+        "periods": periods,
         "types": run.types,
         "as_of": run.as_of.to_string(),
         "status": run.status,
@@ -45,9 +49,25 @@ fn run_json(run: &Run) -> Value {
     })
 }
 
+/// Today in the organisation's time zone.
+fn today(settings: &SettingsInput) -> ApiResult<Date> {
+    let checked = strata_domain::config::validate_settings(settings.clone())
+        .map_err(|e| ApiError::Invalid(e.problems))?;
+    let now = chrono::Utc::now();
+    Ok(checked
+        .today(now)
+        .unwrap_or_else(|| Date::from_naive(now.with_timezone(&chrono::Local).date_naive())))
+}
+
+/// `FROM..TO` of field `field`, or a 400 naming it.
+fn period(field: &str, text: &str) -> ApiResult<Window> {
+    Window::parse_period(text).map_err(|e| ApiError::BadRequest(format!("{field}: {e}")))
+}
+
 async fn queue(
     state: &AppState,
     caller: &Caller,
+    kind: RunKind,
     types: Vec<String>,
     as_of: Option<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -57,30 +77,43 @@ async fn queue(
     }
     let store = &state.store;
     let settings = store.settings(caller.org).await?;
-    let as_of = match as_of {
-        Some(text) => Date::parse_iso(&text).ok_or_else(|| {
+    let as_of = match (as_of, kind.periods().last()) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "as_of: a run over a period is as of the period's last day".into(),
+            ))
+        }
+        (None, Some(last)) => last.last,
+        (Some(text), None) => Date::parse_iso(&text).ok_or_else(|| {
             ApiError::BadRequest(format!("as_of '{text}' is not a date; expected YYYY-MM-DD"))
         })?,
-        None => {
-            let checked = strata_domain::config::validate_settings(settings.clone())
-                .map_err(|e| ApiError::Invalid(e.problems))?;
-            let now = chrono::Utc::now();
-            checked
-                .today(now)
-                .unwrap_or_else(|| Date::from_naive(now.with_timezone(&chrono::Local).date_naive()))
-        }
+        (None, None) => today(&settings)?,
     };
     let stored = store.types(caller.org).await?;
-    let latest = store.latest_results(caller.org).await?;
-    match plan_run(&settings, &stored, &latest, &types) {
-        Ok(_) => {}
+    let planned = match kind {
+        RunKind::Segment => {
+            let latest = store.latest_results(caller.org).await?;
+            plan_run(&settings, &stored, &latest, &types).map(drop)
+        }
+        RunKind::Period(_) | RunKind::Compare(_) => plan_one_off(
+            &settings,
+            &stored,
+            &types[0],
+            matches!(kind, RunKind::Compare(_)),
+        )
+        .map(drop),
+    };
+    match planned {
+        Ok(()) => {}
         Err(e @ PlanError::UnknownType(_)) => return Err(ApiError::NotFound(e.message())),
+        Err(e @ PlanError::Groups(_)) => return Err(ApiError::BadRequest(e.message())),
         Err(e) => return Err(ApiError::Conflict(e.message())),
     }
     let (run, created) = store
         .create_run(
             caller.org,
             &NewRun {
+                kind,
                 types,
                 as_of,
                 actor: caller.label.clone(),
@@ -103,7 +136,14 @@ pub async fn post_run(
     json: Result<Json<RunRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request = body(json)?;
-    queue(&state, &caller, request.types, request.as_of).await
+    queue(
+        &state,
+        &caller,
+        RunKind::Segment,
+        request.types,
+        request.as_of,
+    )
+    .await
 }
 
 /// The body of a run of one type.
@@ -112,10 +152,13 @@ pub async fn post_run(
 pub struct TypeRunRequest {
     /// `YYYY-MM-DD`; default: today in the organisation's time zone.
     as_of: Option<String>,
+    /// `FROM..TO`: a one-off segmentation over this date range instead
+    /// (its rows stay with the run; the type's members do not change).
+    period: Option<String>,
 }
 
-/// Queues a run of one type.
-#[utoipa::path(post, path = "/api/v1/segment-types/{name}/runs", tag = "runs", security(("bearer" = [])), params(("name" = String, Path)), request_body(content = Option<TypeRunRequest>), responses((status = 202, body = Object), (status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Queues a run of one type, or a one-off run of it over a period.
+#[utoipa::path(post, path = "/api/v1/segment-types/{name}/runs", tag = "runs", security(("bearer" = [])), params(("name" = String, Path)), request_body(content = Option<TypeRunRequest>), responses((status = 202, body = Object), (status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn post_type_run(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,7 +166,38 @@ pub async fn post_type_run(
     json: Option<Json<TypeRunRequest>>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request = json.map(|j| j.0).unwrap_or_default();
-    queue(&state, &caller, vec![name], request.as_of).await
+    let kind = match request.period {
+        Some(text) => RunKind::Period(period("period", &text)?),
+        None => RunKind::Segment,
+    };
+    queue(&state, &caller, kind, vec![name], request.as_of).await
+}
+
+/// The body of a comparison.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRequest {
+    /// `FROM..TO`, the first period.
+    period_a: String,
+    /// `FROM..TO`, the second period.
+    period_b: String,
+}
+
+/// Queues a comparison of one type over two periods, as `strata compare`
+/// makes it on the stored lines; its rows stay with the run.
+#[utoipa::path(post, path = "/api/v1/segment-types/{name}/compare", tag = "runs", security(("bearer" = [])), params(("name" = String, Path)), request_body(content = CompareRequest), responses((status = 202, body = Object), (status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn post_compare(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    json: Result<Json<CompareRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request = body(json)?;
+    let periods = [
+        period("period_a", &request.period_a)?,
+        period("period_b", &request.period_b)?,
+    ];
+    queue(&state, &caller, RunKind::Compare(periods), vec![name], None).await
 }
 
 /// One run.
@@ -194,6 +268,7 @@ pub async fn type_sizes(
     let runs = state.store.succeeded_runs(caller.org, limit).await?;
     let series: Vec<Value> = runs
         .iter()
+        .filter(|run| run.kind == RunKind::Segment)
         .filter_map(|run| {
             let report = run.report.as_ref()?;
             let own = report.types.iter().find(|t| t.name == name)?;
