@@ -37,6 +37,9 @@ pub struct Preview {
     pub columns: Vec<String>,
     /// The first matches by customer id, with the values of those operands.
     pub first: Vec<(String, Vec<String>)>,
+    /// Each block of the rule ([`Expr::blocks`]) in canonical text, with
+    /// the customers it matches on its own.
+    pub blocks: Vec<(String, u64)>,
 }
 
 /// Evaluates a rule over every customer of a run made by `run::inspect`.
@@ -55,7 +58,19 @@ pub fn preview(run: &InspectRun, rule_text: &str) -> Result<Preview> {
         parse(rule_text, Some(&schema)).map_err(|e| Error::Usage(format!("rule: {e}")))?
     };
     let table = context.table();
-    let truths = evaluate(&expr, table, &all_rows(table));
+    let rows = all_rows(table);
+    let truths = evaluate(&expr, table, &rows);
+    let blocks = expr
+        .blocks()
+        .into_iter()
+        .map(|block| {
+            let matched = evaluate(block, table, &rows)
+                .iter()
+                .filter(|&&t| t == Truth::True)
+                .count();
+            (block.to_string(), matched as u64)
+        })
+        .collect();
     let mut matched: Vec<u32> = (0..table.rows as u32)
         .filter(|&c| truths[c as usize] == Truth::True)
         .collect();
@@ -92,6 +107,7 @@ pub fn preview(run: &InspectRun, rule_text: &str) -> Result<Preview> {
         spent_all: bounded_sum((0..table.rows as u32).map(|c| context.total_spent(c))),
         columns,
         first,
+        blocks,
     })
 }
 

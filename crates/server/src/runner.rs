@@ -23,7 +23,7 @@ use strata_engine::run::{
 use strata_engine::source::TableSource;
 use strata_engine::table::StringTable;
 use strata_store::{
-    now, Assignment, Customer, ListEntry, OneOffResults, ResultRow, Run, RunKind, RunReport,
+    now, Assignment, Customer, ListEntry, OneOffResults, OrgId, ResultRow, Run, RunKind, RunReport,
     RunResults, RunRow, RunStatus, SnapshotHead, Store, StoreError, TypeReport,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -148,7 +148,7 @@ impl Progress for Fraction {
     fn finish(&self) {}
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Cancelled,
     Failed(String),
 }
@@ -302,89 +302,63 @@ async fn classify(
         .collect();
     let report_read = plan.read;
     let started = std::time::Instant::now();
-    let (head_tx, head_rx) = oneshot::channel();
-    let (lines_tx, lines_rx) = mpsc::channel(BATCHES_IN_FLIGHT);
-    let reading = {
-        let store = store.clone();
-        let org = run.org;
-        tokio::spawn(async move { store.snapshot(org, BATCH_LINES, head_tx, lines_tx).await })
-    };
-    let read_failed =
-        |e: tokio::task::JoinError| Failure::Failed(format!("reading the data stopped: {e}"));
-    let head = match head_rx.await {
-        Ok(head) => head,
-        Err(_) => {
-            reading.await.map_err(read_failed)??;
-            return Err(Failure::Failed(
-                "the snapshot ended before its start".into(),
-            ));
-        }
-    };
-    let stored = read_results
-        .iter()
-        .map(|(name, rows)| stored_result(&config, name, rows, &head.manual))
-        .collect::<Result<Vec<_>, _>>()?;
-    let data_version = head.data_version;
     let as_of = run.as_of;
     let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+    let lines_read = read.clone();
+    let state = |head: &SnapshotHead| {
+        let stored = read_results
+            .iter()
+            .map(|(name, rows)| stored_result(&config, name, rows, &head.manual))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(State {
+            lists: lists_of(&config, entries),
+            stored,
+        })
+    };
     // The engine, and the formatting and parsing of its rows, keep a core
     // busy: they run off the async threads, which renew the lease and
     // receive the lines.
-    let lines_read = read.clone();
-    let classified = tokio::task::spawn_blocking(move || {
-        let engine = |e: strata_engine::Error| match e {
-            strata_engine::Error::Cancelled => Failure::Cancelled,
-            e => Failure::Failed(e.to_string()),
-        };
-        let inputs = inputs_of(
-            head,
-            StoredLines::new(lines_rx),
-            State {
-                lists: lists_of(&config, entries),
-                stored,
-            },
-        )
-        .map_err(engine)?;
-        let control = Control {
-            threads,
-            progress: &*read,
-            cancel: Some(&cancel),
-            errors: ErrorMode::Stop,
-        };
-        let made = match kind {
-            RunKind::Segment => {
-                let run = segment(config, &inputs, as_of, &control).map_err(engine)?;
-                let names: Vec<String> = run
-                    .types
-                    .iter()
-                    .map(|r| run.config.types[r.type_idx].name.clone())
-                    .collect();
-                Made::Results(names, result_rows(&run)?)
-            }
-            RunKind::Period(window) => {
-                let run = segment_period(config, &inputs, window, &control).map_err(engine)?;
-                let (report, rows) =
-                    one_off::period_results(&run, &one_off_type).map_err(Failure::Failed)?;
-                Made::OneOff(report, rows)
-            }
-            RunKind::Compare(periods) => {
-                let run =
-                    compare(config, &inputs, &one_off_type, periods, &control).map_err(engine)?;
-                let (report, rows) = one_off::compare_results(&run).map_err(Failure::Failed)?;
-                Made::OneOff(report, rows)
-            }
-        };
-        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "engine done");
-        Ok::<_, Failure>(made)
+    let (made, data_version) = on_snapshot(store, run.org, state, {
+        let config = config.clone();
+        move |inputs: Inputs| {
+            let engine = |e: strata_engine::Error| match e {
+                strata_engine::Error::Cancelled => Failure::Cancelled,
+                e => Failure::Failed(e.to_string()),
+            };
+            let control = Control {
+                threads,
+                progress: &*read,
+                cancel: Some(&cancel),
+                errors: ErrorMode::Stop,
+            };
+            let made = match kind {
+                RunKind::Segment => {
+                    let run = segment(config, &inputs, as_of, &control).map_err(engine)?;
+                    let names: Vec<String> = run
+                        .types
+                        .iter()
+                        .map(|r| run.config.types[r.type_idx].name.clone())
+                        .collect();
+                    Made::Results(names, result_rows(&run)?)
+                }
+                RunKind::Period(window) => {
+                    let run = segment_period(config, &inputs, window, &control).map_err(engine)?;
+                    let (report, rows) =
+                        one_off::period_results(&run, &one_off_type).map_err(Failure::Failed)?;
+                    Made::OneOff(report, rows)
+                }
+                RunKind::Compare(periods) => {
+                    let run = compare(config, &inputs, &one_off_type, periods, &control)
+                        .map_err(engine)?;
+                    let (report, rows) = one_off::compare_results(&run).map_err(Failure::Failed)?;
+                    Made::OneOff(report, rows)
+                }
+            };
+            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "engine done");
+            Ok::<_, Failure>(made)
+        }
     })
-    .await
-    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")));
-    let read_outcome = reading.await;
-    // A failed or cancelled engine stops the reading early: its own
-    // failure is the run's. A snapshot that failed part way cut the lines
-    // short: whatever the engine made of them is not a result.
-    let made = classified??;
-    read_outcome.map_err(read_failed)??;
+    .await?;
     tracing::info!(
         run = run.id,
         seconds = started.elapsed().as_secs_f64(),
@@ -438,6 +412,50 @@ async fn classify(
         results.types.push((name, version, rows));
     }
     Ok(Outcome::Results(results))
+}
+
+/// Reads a snapshot of `org` and runs `job` over the engine's inputs on
+/// a blocking thread while the lines arrive; `state` makes what the server
+/// keeps between runs from the snapshot's head. Returns what `job` made
+/// and the data version read. A failed or cancelled job stops the reading
+/// early: its own failure is the outcome. A snapshot that failed part way
+/// cut the lines short: whatever the job made of them is not a result.
+pub(crate) async fn on_snapshot<T: Send + 'static>(
+    store: &Arc<dyn Store>,
+    org: OrgId,
+    state: impl FnOnce(&SnapshotHead) -> Result<State, Failure>,
+    job: impl FnOnce(Inputs) -> Result<T, Failure> + Send + 'static,
+) -> Result<(T, i64), Failure> {
+    let (head_tx, head_rx) = oneshot::channel();
+    let (lines_tx, lines_rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+    let reading = {
+        let store = store.clone();
+        tokio::spawn(async move { store.snapshot(org, BATCH_LINES, head_tx, lines_tx).await })
+    };
+    let read_failed =
+        |e: tokio::task::JoinError| Failure::Failed(format!("reading the data stopped: {e}"));
+    let head = match head_rx.await {
+        Ok(head) => head,
+        Err(_) => {
+            reading.await.map_err(read_failed)??;
+            return Err(Failure::Failed(
+                "the snapshot ended before its start".into(),
+            ));
+        }
+    };
+    let state = state(&head)?;
+    let data_version = head.data_version;
+    let made = tokio::task::spawn_blocking(move || {
+        let inputs = inputs_of(head, StoredLines::new(lines_rx), state)
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+        job(inputs)
+    })
+    .await
+    .map_err(|e| Failure::Failed(format!("the run stopped: {e}")));
+    let read_outcome = reading.await;
+    let made = made??;
+    read_outcome.map_err(read_failed)??;
+    Ok((made, data_version))
 }
 
 /// The static members of the run's rules segments, grouped by segment;

@@ -1570,6 +1570,14 @@ impl Store for PostgresStore {
         )
     }
 
+    async fn membership_version(&self, org: OrgId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM history WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
     async fn data_version(&self, org: OrgId) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = $1")
             .bind(org)

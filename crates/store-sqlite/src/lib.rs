@@ -1433,6 +1433,14 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn membership_version(&self, org: OrgId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM history WHERE org_id = ?")
+            .bind(org)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db)
+    }
+
     async fn data_version(&self, org: OrgId) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = ?")
             .bind(org)

@@ -246,4 +246,8 @@ pub trait Store: Send + Sync + 'static {
     /// The version of an organisation's data, for staleness: it grows with
     /// every import that changes something.
     async fn data_version(&self, org: OrgId) -> StoreResult<i64>;
+
+    /// The version of an organisation's memberships: it grows with every
+    /// change of a customer's effective segments (the latest history entry).
+    async fn membership_version(&self, org: OrgId) -> StoreResult<i64>;
 }

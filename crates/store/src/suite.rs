@@ -1259,6 +1259,9 @@ pub async fn history_records_every_change_with_its_cause(store: &dyn Store) {
         &["Groups"],
     )
     .await;
+    let after_run = store.membership_version(acme).await.unwrap();
+    assert!(after_run > 0);
+    assert_eq!(store.membership_version(other).await.unwrap(), 0);
     store
         .set_manual(
             acme,
@@ -1272,6 +1275,7 @@ pub async fn history_records_every_change_with_its_cause(store: &dyn Store) {
         )
         .await
         .unwrap();
+    assert!(store.membership_version(acme).await.unwrap() > after_run);
     let mut confirmed = result_row("ABC", "C2", "A");
     confirmed.source = "manual".into();
     confirmed.auto_segment = Some("B".into());

@@ -162,6 +162,16 @@ impl Condition {
 }
 
 impl Expr {
+    /// The blocks of a rule as a builder shows them: the parts of a
+    /// top-level `AND` (each an `ALL` or `ANY` group, or one condition),
+    /// else the whole rule as one block.
+    pub fn blocks(&self) -> Vec<&Expr> {
+        match self {
+            Expr::And(parts) => parts.iter().collect(),
+            other => vec![other],
+        }
+    }
+
     /// Every condition of the rule, in text order.
     pub fn conditions(&self) -> Vec<&Condition> {
         let mut out = Vec::new();

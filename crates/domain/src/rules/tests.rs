@@ -86,6 +86,30 @@ fn examples_round_trip_through_text_and_json() {
 }
 
 #[test]
+fn blocks_are_the_parts_of_a_top_level_and() {
+    let blocks = |text: &str| -> Vec<String> {
+        parse(text, Some(&schema()))
+            .unwrap()
+            .blocks()
+            .iter()
+            .map(|b| b.to_string())
+            .collect()
+    };
+    assert_eq!(
+        blocks("(orders_90d > 1 AND total_spent > 100) AND (region = 'Lyon' OR region = 'Paris')"),
+        [
+            "orders_90d > 1 AND total_spent > 100",
+            "region = 'Lyon' OR region = 'Paris'"
+        ]
+    );
+    assert_eq!(
+        blocks("orders_90d > 1 OR total_spent > 100"),
+        ["orders_90d > 1 OR total_spent > 100"]
+    );
+    assert_eq!(blocks("NOT orders_90d > 1"), ["NOT orders_90d > 1"]);
+}
+
+#[test]
 fn canonical_text_normalises_case_spacing_and_parentheses() {
     let cases = [
         (

@@ -57,6 +57,27 @@ fn matches(rule: &str) -> Vec<String> {
 }
 
 #[test]
+fn previews_count_each_block_on_its_own() {
+    let f = Files::new();
+    let run = run_with(&f, &abc("")).unwrap();
+    let rule = "(orders_count = 2 OR total_spent = 100) AND (orders_365d = 0 OR spent_30d = 40)";
+    let preview = inspect::preview(&run, rule).unwrap();
+    let blocks = [
+        "orders_count = 2 OR total_spent = 100",
+        "orders_365d = 0 OR spent_30d = 40",
+    ];
+    let expected: Vec<(String, u64)> = blocks
+        .iter()
+        .map(|b| ((*b).to_owned(), matches(b).len() as u64))
+        .collect();
+    assert_eq!(preview.blocks, expected);
+    assert!(expected.iter().all(|(_, n)| *n > preview.matched));
+    assert_eq!(preview.matched, matches(rule).len() as u64);
+    let one = inspect::preview(&run, blocks[0]).unwrap();
+    assert_eq!(one.blocks, [(blocks[0].to_owned(), one.matched)]);
+}
+
+#[test]
 fn features_from_lines() {
     let cases: &[(&str, &[&str])] = &[
         // C1: order 1 nets 75, order 2 40: two orders, 115 spent, last order 30 days ago.
