@@ -111,6 +111,36 @@ pub fn preview(run: &InspectRun, rule_text: &str) -> Result<Preview> {
     })
 }
 
+/// Classifies a rules type of `config` on an inspection without storing
+/// anything: `config` is the inspection's with this type added or changed.
+/// Its own manual assignments play no part.
+pub fn preview_type(
+    run: &InspectRun,
+    config: &strata_domain::config::Config,
+    type_name: &str,
+) -> Result<crate::result::TypeResult> {
+    let type_idx = config
+        .types
+        .iter()
+        .position(|t| t.name == type_name)
+        .ok_or_else(|| Error::Usage(format!("no type named '{type_name}'")))?;
+    let ty = &config.types[type_idx];
+    if !matches!(ty.method, Method::Rules(_)) {
+        return Err(Error::Usage(format!(
+            "'{type_name}' is a {} type: previews evaluate rules; run it over a period instead",
+            ty.method.kind().name()
+        )));
+    }
+    if !run.rules.has_scope(&ty.lines) {
+        return Err(Error::Usage(format!(
+            "'{type_name}' reads the lines of some agencies or brands only: previews read every line; run it over a period instead"
+        )));
+    }
+    let mut warnings = Vec::new();
+    run.rules
+        .classify_type(type_idx, config, &[], &run.run.dicts, &mut warnings)
+}
+
 /// A total of a run's amounts: the run's aggregation refuses amounts whose
 /// absolute values add up to more than an amount holds, so it fits.
 fn bounded_sum(amounts: impl IntoIterator<Item = Amount>) -> Amount {

@@ -93,6 +93,11 @@ impl Interner {
         self.ends.len()
     }
 
+    /// The bytes of every name together.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
     /// Whether nothing was interned.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()

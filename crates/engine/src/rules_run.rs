@@ -133,12 +133,36 @@ impl RulesContext {
         RulesContext { scopes, emails }
     }
 
+    /// Whether the features of the lines `filter` accepts were computed.
+    pub fn has_scope(&self, filter: &LineFilter) -> bool {
+        self.scopes.iter().any(|s| &s.filter == filter)
+    }
+
     /// The scope of a line filter; every filter of the run has one.
     fn scope(&self, filter: &LineFilter) -> &Scope {
         self.scopes
             .iter()
             .find(|s| &s.filter == filter)
             .expect("a feature table is built for every filter of the rules types")
+    }
+
+    /// About how many bytes the feature tables hold, for memory budgets.
+    pub fn heap_bytes(&self) -> usize {
+        let emails: usize = self
+            .emails
+            .iter()
+            .map(|(e, ids)| e.len() + std::mem::size_of_val(ids.as_slice()) + 48)
+            .sum();
+        let scopes: usize = self
+            .scopes
+            .iter()
+            .map(|s| {
+                s.table.heap_bytes()
+                    + std::mem::size_of_val(s.total_spent.as_slice())
+                    + s.considered.as_ref().map_or(0, Vec::len)
+            })
+            .sum();
+        emails + scopes
     }
 
     /// The features every line gives, for previews.

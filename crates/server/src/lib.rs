@@ -9,6 +9,7 @@ mod error;
 mod explain;
 mod metrics;
 mod one_off;
+mod preview;
 mod routes;
 mod runner;
 mod stored;
@@ -36,6 +37,11 @@ pub struct ServerConfig {
     pub lease: Duration,
     /// The name of this process in run leases.
     pub owner: String,
+    /// About how many bytes of feature tables previews keep in memory.
+    pub preview_cache_bytes: usize,
+    /// How long a preview waits for its feature table before answering
+    /// that it is being built.
+    pub preview_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +52,8 @@ impl Default for ServerConfig {
             max_import_bytes: 4 << 30,
             lease: Duration::from_secs(30),
             owner: format!("{}-{}", hostname(), std::process::id()),
+            preview_cache_bytes: 2 << 30,
+            preview_wait: Duration::from_secs(2),
         }
     }
 }
@@ -69,6 +77,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Validated configurations per organisation.
     pub configs: Arc<types::Configs>,
+    /// Feature tables cached for previews.
+    pub previews: Arc<preview::Previews>,
 }
 
 impl AppState {
@@ -77,6 +87,7 @@ impl AppState {
         AppState {
             store,
             runner,
+            previews: Arc::new(preview::Previews::new(config.preview_cache_bytes)),
             config,
             configs: Arc::default(),
         }

@@ -460,7 +460,7 @@ pub(crate) async fn on_snapshot<T: Send + 'static>(
 
 /// The static members of the run's rules segments, grouped by segment;
 /// entries of types or segments it does not hold are left out.
-fn lists_of(config: &Config, entries: Vec<ListEntry>) -> Vec<ListEntries> {
+pub(crate) fn lists_of(config: &Config, entries: Vec<ListEntry>) -> Vec<ListEntries> {
     let mut lists: BTreeMap<(String, String), ListEntries> = BTreeMap::new();
     for e in entries {
         let known = config

@@ -18,7 +18,12 @@ struct Api {
 impl Api {
     /// The router over a store, with its workers running.
     fn start(store: &Arc<dyn Store>) -> (Api, Runner) {
-        let config = Arc::new(ServerConfig::default());
+        Api::start_with(store, ServerConfig::default())
+    }
+
+    /// The router with these server settings.
+    fn start_with(store: &Arc<dyn Store>, config: ServerConfig) -> (Api, Runner) {
+        let config = Arc::new(config);
         let runner = Runner::start(store.clone(), config.clone());
         let router = app(AppState::new(store.clone(), runner.clone(), config));
         (Api { router }, runner)
@@ -1598,4 +1603,227 @@ async fn migration_between_runs_on_postgres() {
         .await
         .unwrap();
     migrating(Arc::new(store)).await;
+}
+
+/// The preview of `ask` once its table is built.
+async fn ready(api: &Api, token: &str, ask: &Value) -> Value {
+    for _ in 0..200 {
+        let (status, value) = api
+            .call(token, Method::POST, "/api/v1/preview", Some(ask.clone()))
+            .await;
+        if status == StatusCode::OK {
+            return value;
+        }
+        assert_eq!(status, StatusCode::ACCEPTED, "{value}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no preview table in 4 s");
+}
+
+async fn previewing(store: Arc<dyn Store>) {
+    // Previews never wait for their table: the first one says it is built.
+    let config = ServerConfig {
+        preview_wait: std::time::Duration::ZERO,
+        ..ServerConfig::default()
+    };
+    let (api, runner) = Api::start_with(&store, config);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    // An organisation without types or data previews rules on nobody.
+    let (empty, _) = token(&*store, "empty", Role::Viewer).await;
+    let mut answer = (StatusCode::ACCEPTED, Value::Null);
+    for _ in 0..200 {
+        answer = api
+            .call(
+                &empty,
+                Method::POST,
+                "/api/v1/preview",
+                Some(json!({"rule": "total_spent > 1"})),
+            )
+            .await;
+        if answer.0 != StatusCode::ACCEPTED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
+    assert_eq!(
+        (answer.1["customers"].clone(), answer.1["matched"].clone()),
+        (json!(0), json!(0))
+    );
+    let abc = json!({"method": "pareto", "segments": [
+        {"name": "A", "share": 50}, {"name": "B", "share": 30}, {"name": "C", "share": 20}]});
+    let line = |c: &str, o: &str, date: &str, amount: &str| json!({"customer_id": c, "order_id": o, "date": date, "amount": amount});
+    for (method, path, body) in [
+        (Method::PUT, "/api/v1/segment-types/ABC", abc),
+        (
+            Method::POST,
+            "/api/v1/transactions",
+            json!([
+                line("C1", "O1", "2026-06-02", "500"),
+                line("C1", "O2", "2026-05-02", "20"),
+                line("C2", "O3", "2026-06-02", "300"),
+                line("C3", "O4", "2025-01-02", "200"),
+                line("C4", "O5", "2026-06-20", "150"),
+                line("C5", "O6", "2026-06-21", "50")
+            ]),
+        ),
+    ] {
+        let (status, value) = api.call(&editor, method, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {value}");
+    }
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/runs",
+            Some(json!({"types": ["ABC"], "as_of": "2026-06-30"})),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+
+    let rule = "(segment('ABC') IN ('A', 'B') OR orders_count >= 2) AND (total_spent > 100 OR last_order_days < 15)";
+    let ask = json!({"rule": rule, "as_of": "2026-06-30"});
+    let (status, first) = api
+        .call(&editor, Method::POST, "/api/v1/preview", Some(ask.clone()))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    assert_eq!(first["status"], "building");
+    let mut preview = Value::Null;
+    for _ in 0..200 {
+        let (status, value) = api
+            .call(&editor, Method::POST, "/api/v1/preview", Some(ask.clone()))
+            .await;
+        if status == StatusCode::OK {
+            preview = value;
+            break;
+        }
+        assert_eq!(status, StatusCode::ACCEPTED, "{value}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(preview["status"], "ready", "{preview}");
+    // ABC: C1 (520) A, C2 (300) B, C3 (200) C, C4 (150) C, C5 (50) C.
+    // Block one: C1, C2; block two: C1, C2, C3 (spent), C4 and C5 (recent).
+    assert_eq!(preview["customers"], 5);
+    assert_eq!(preview["matched"], 2);
+    assert_eq!(preview["share_of_customers"], "0.400000");
+    assert_eq!(preview["sales"], "820");
+    assert_eq!(preview["total_sales"], "1220");
+    assert_eq!(
+        preview["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["matched"].clone())
+            .collect::<Vec<_>>(),
+        [json!(2), json!(5)]
+    );
+    assert_eq!(preview["sample"][0]["customer_id"], "C1");
+    assert_eq!(preview["sample"][0]["values"]["total_spent"], "520");
+
+    // The same rule saved and run gives the same members.
+    let big = json!({"method": "rules", "segments": [{"name": "Big", "rule": rule}]});
+    let (status, type_preview) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/preview",
+            Some(json!({"type": {"name": "Big", "method": "rules", "segments": [{"name": "Big", "rule": rule}]}, "as_of": "2026-06-30"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{type_preview}");
+    assert_eq!(type_preview["segments"][0]["customers"], 2);
+    let (status, value) = api
+        .call(&editor, Method::PUT, "/api/v1/segment-types/Big", Some(big))
+        .await;
+    assert!(status.is_success(), "{value}");
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/runs",
+            Some(json!({"types": ["Big"], "as_of": "2026-06-30"})),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    let id = value["id"].as_i64().unwrap();
+    wait(&api, &editor, id).await;
+    let (_, run) = api
+        .call(&editor, Method::GET, &format!("/api/v1/runs/{id}"), None)
+        .await;
+    assert_eq!(
+        run["report"]["types"][0]["counts"]["Big"], preview["matched"],
+        "{run}"
+    );
+
+    // New lines make a new table: the next previews see them.
+    assert_eq!(ready(&api, &editor, &ask).await["customers"], 5);
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/transactions",
+            Some(json!([line("C6", "O7", "2026-06-25", "600")])),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    let (status, value) = api
+        .call(&editor, Method::POST, "/api/v1/preview", Some(ask.clone()))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{value}");
+    assert_eq!(ready(&api, &editor, &ask).await["customers"], 6);
+
+    for (body, expected) in [
+        (
+            json!({"rule": "total_spent >", "as_of": "2026-06-30"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (json!({"as_of": "2026-06-30"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"rule": "total_spent > 1", "as_of": "2026-06-31"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"type": {"name": "ABC", "method": "pareto", "segments": [{"name": "A", "share": 50}, {"name": "B", "share": 30}, {"name": "C", "share": 20}]}, "as_of": "2026-06-30"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"type": {"name": "ABC", "method": "pareto", "segments": [{"name": "A", "share": 100}]}, "as_of": "2026-06-30"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let mut status = StatusCode::ACCEPTED;
+        let mut value = Value::Null;
+        for _ in 0..200 {
+            (status, value) = api
+                .call(&editor, Method::POST, "/api/v1/preview", Some(body.clone()))
+                .await;
+            if status != StatusCode::ACCEPTED {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(status, expected, "{body}: {value}");
+    }
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_counts_match_the_next_run_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    previewing(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_counts_match_the_next_run_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "previewing").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    previewing(Arc::new(store)).await;
 }

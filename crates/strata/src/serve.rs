@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// stopped is marked failed once its lease has expired.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     lease_seconds: u64,
+    /// Megabytes of feature tables kept in memory for previews (all
+    /// organisations together; a table over it is built for each preview).
+    #[arg(long, value_name = "MB", default_value_t = 2048)]
+    preview_cache_mb: usize,
 }
 
 /// `strata token create`'s options.
@@ -126,6 +130,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             max_json_bytes: args.max_json_bytes,
             max_import_bytes: args.max_import_bytes,
             lease: std::time::Duration::from_secs(args.lease_seconds),
+            preview_cache_bytes: args.preview_cache_mb.saturating_mul(1 << 20),
             ..ServerConfig::default()
         };
         strata_server::serve(store, config, listener, shutdown()).await?;

@@ -152,6 +152,29 @@ pub enum Column {
 pub const NULL_CODE: u32 = u32::MAX;
 
 impl Column {
+    /// About how many bytes its values hold, for memory budgets.
+    pub fn heap_bytes(&self) -> usize {
+        fn vec<T>(v: &[T]) -> usize {
+            std::mem::size_of_val(v)
+        }
+        fn dict(d: &[String]) -> usize {
+            d.iter()
+                .map(|t| t.len() + std::mem::size_of::<String>())
+                .sum()
+        }
+        match self {
+            Column::Number(v) => vec(v),
+            Column::Date(v) => vec(v),
+            Column::Bool(v) => vec(v),
+            Column::Text { codes, dict: d } => vec(codes) + dict(d),
+            Column::Set {
+                offsets,
+                items,
+                dict: d,
+            } => vec(offsets) + vec(items) + dict(d),
+        }
+    }
+
     /// A text column from optional values.
     pub fn text<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Column {
         let mut index: HashMap<&'a str, u32> = HashMap::new();
@@ -246,6 +269,15 @@ pub struct FeatureTable {
 }
 
 impl FeatureTable {
+    /// About how many bytes its columns hold, for memory budgets.
+    pub fn heap_bytes(&self) -> usize {
+        self.features
+            .iter()
+            .map(|(name, c)| name.len() + c.heap_bytes())
+            .chain(self.segments.iter().map(|(t, c)| t.len() + c.heap_bytes()))
+            .sum()
+    }
+
     /// The column an operand reads.
     pub fn column(&self, operand: &Operand) -> Option<&Column> {
         match operand {

@@ -81,6 +81,22 @@ pub struct InspectRun {
     pub rules: RulesContext,
 }
 
+impl InspectRun {
+    /// About how many bytes it holds, for memory budgets: the feature
+    /// tables, the classified rows and the customer ids.
+    pub fn heap_bytes(&self) -> usize {
+        let rows: usize = self
+            .run
+            .types
+            .iter()
+            .map(|t| std::mem::size_of_val(t.rows.as_slice()))
+            .sum();
+        // An interned id: its text, its end offset and its hash slot.
+        let ids = self.run.dicts.customers.text_bytes() + self.run.dicts.customers.len() * 24;
+        self.rules.heap_bytes() + rows + ids
+    }
+}
+
 /// Classifies every type of the configuration as of a date.
 pub fn segment(
     config: Config,

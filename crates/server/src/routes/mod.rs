@@ -9,6 +9,7 @@ mod lists;
 mod members;
 mod openapi;
 mod org;
+mod preview;
 mod run_rows;
 mod runs;
 mod types;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
             "/segment-types/{name}/segments/{segment}/members",
             get(members::export_members).post(lists::change_members),
         )
+        .route("/preview", post(preview::preview))
         .route("/runs", post(runs::post_run))
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/rows", get(run_rows::export_run_rows))

@@ -1,7 +1,7 @@
 //! The OpenAPI document of the API, at `/api/openapi.json`, generated from
 //! the handlers' annotations so that it cannot drift from the routes.
 
-use super::{data, history, imports, lists, members, org, run_rows, runs, types};
+use super::{data, history, imports, lists, members, org, preview, run_rows, runs, types};
 use crate::error::{ErrorBody, RowError};
 use crate::wire::LineJson;
 use axum::Json;
@@ -22,9 +22,9 @@ use utoipa::{Modify, OpenApi};
         types::list_types, types::get_type, types::put_type, types::delete_type,
         types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes, lists::change_members, runs::type_sizes, history::migration,
         members::export_members,
-        runs::post_run, runs::post_type_run, runs::post_compare, runs::get_run, runs::cancel_run, run_rows::export_run_rows,
+        runs::post_run, runs::post_type_run, runs::post_compare, runs::get_run, runs::cancel_run, run_rows::export_run_rows, preview::preview,
     ),
-    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, lists::MembersBody, lists::By, runs::RunRequest, runs::TypeRunRequest, runs::CompareRequest)),
+    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, lists::MembersBody, lists::By, runs::RunRequest, runs::TypeRunRequest, runs::CompareRequest, preview::PreviewRequest)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;

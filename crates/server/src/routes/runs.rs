@@ -50,7 +50,7 @@ fn run_json(run: &Run) -> Value {
 }
 
 /// Today in the organisation's time zone.
-fn today(settings: &SettingsInput) -> ApiResult<Date> {
+pub(super) fn today(settings: &SettingsInput) -> ApiResult<Date> {
     let checked = strata_domain::config::validate_settings(settings.clone())
         .map_err(|e| ApiError::Invalid(e.problems))?;
     let now = chrono::Utc::now();
