@@ -126,17 +126,20 @@ impl Source {
     }
 }
 
-/// The segment a stored assignment row holds apart from manual
-/// assignments: a manual row keeps the computed segment it replaced, if
-/// any; any other row is what the method (or a list) gave.
+/// The automatic segment a stored assignment row holds apart from manual
+/// assignments, with its source: a manual row keeps the computed segment
+/// it replaced, if any, and that segment's source (`computed` when a row
+/// stored before sources were kept does not say); any other row is what
+/// the method (or a list) gave.
 pub fn automatic_segment<'a>(
     source: Source,
     segment: &'a str,
     computed: Option<&'a str>,
-) -> Option<&'a str> {
+    computed_source: Option<Source>,
+) -> Option<(&'a str, Source)> {
     match source {
-        Source::Manual => computed,
-        Source::Computed | Source::Default | Source::Include => Some(segment),
+        Source::Manual => computed.map(|c| (c, computed_source.unwrap_or(Source::Computed))),
+        Source::Computed | Source::Default | Source::Include => Some((segment, source)),
     }
 }
 
@@ -175,46 +178,43 @@ pub struct AccountAssignment {
     pub source: Option<Source>,
     /// The computed segment (including the default fallback).
     pub auto_segment: Option<SegmentIdx>,
+    /// Where the computed segment comes from: computed, default or include.
+    pub auto_source: Option<Source>,
     /// The manual assignment, if any.
     pub manual_segment: Option<SegmentIdx>,
 }
 
-/// An account's effective segments from its automatic ones and its manual
-/// ones, by the precedence runs apply: in a tiered type (one segment per
-/// account) a manual segment replaces the automatic one; in a group type
-/// manual groups join the automatic ones.
+/// An account's effective segments from its automatic ones (with their
+/// sources) and its manual ones: the segments of its [`memberships`].
 pub fn effective_segments<S: Clone + PartialEq>(
     one_per_account: bool,
-    automatic: &[S],
+    automatic: &[(S, Source)],
     manual: &[S],
 ) -> Vec<S> {
-    if one_per_account && !manual.is_empty() {
-        return manual[..1].to_vec();
-    }
-    let mut out = automatic.to_vec();
-    for m in manual {
-        if !out.contains(m) {
-            out.push(m.clone());
-        }
-    }
-    out
+    memberships(one_per_account, automatic, manual)
+        .into_iter()
+        .map(|m| m.segment)
+        .collect()
 }
 
 /// What a customer's stored rows of a type held apart from manual
-/// assignments: `(source, segment, computed segment)` per row, sources as
-/// written in outputs. With its current manual segments,
+/// assignments: `(source, segment, computed segment, its source)` per row,
+/// sources as written in outputs. With its current manual segments,
 /// [`effective_segments`] gives its segments now.
-pub fn automatic_of<'a>(
-    rows: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) -> Vec<&'a str> {
+pub fn automatic_of<'a>(rows: impl IntoIterator<Item = StoredRow<'a>>) -> Vec<(&'a str, Source)> {
     rows.into_iter()
-        .filter_map(|(source, segment, computed)| {
+        .filter_map(|(source, segment, computed, computed_source)| {
             // A source this build does not know is kept as automatic.
             let source = Source::from_name(source).unwrap_or(Source::Computed);
-            automatic_segment(source, segment, computed)
+            let computed_source = computed_source.and_then(Source::from_name);
+            automatic_segment(source, segment, computed, computed_source)
         })
         .collect()
 }
+
+/// A stored assignment row as sources are written in outputs: `(source,
+/// segment, computed segment, its source)`.
+pub type StoredRow<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
 
 /// How an account's effective segments changed, as `(old, new)` pairs: in
 /// a tiered type one pair from the old segment to the new (either may be
@@ -245,6 +245,77 @@ pub fn segment_changes<S: Clone + PartialEq>(
     left.chain(entered).collect()
 }
 
+/// One membership as a store keeps it: the segment in force, where it
+/// comes from, and what the method (or a list) gave apart from any manual
+/// assignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberState<S> {
+    /// The segment in force.
+    pub segment: S,
+    /// Where it comes from.
+    pub source: Source,
+    /// The automatic segment this row holds and its source, if any.
+    pub automatic: Option<(S, Source)>,
+    /// Whether a manual assignment gives the segment.
+    pub manual: bool,
+}
+
+/// An account's memberships from its automatic segments (with their
+/// sources) and its manual ones, by the precedence runs apply (see
+/// [`effective_segments`]): a tiered type keeps one row, the manual
+/// segment's if any, holding the automatic segment beside it; a group type
+/// keeps a row per automatic group (marked manual when also assigned by
+/// hand) and one per manual-only group.
+pub fn memberships<S: Clone + PartialEq>(
+    one_per_account: bool,
+    automatic: &[(S, Source)],
+    manual: &[S],
+) -> Vec<MemberState<S>> {
+    if one_per_account {
+        return match (manual.first(), automatic.first()) {
+            (Some(m), auto) => vec![MemberState {
+                segment: m.clone(),
+                source: Source::Manual,
+                automatic: auto.cloned(),
+                manual: true,
+            }],
+            (None, Some((s, source))) => vec![MemberState {
+                segment: s.clone(),
+                source: *source,
+                automatic: Some((s.clone(), *source)),
+                manual: false,
+            }],
+            (None, None) => Vec::new(),
+        };
+    }
+    // The default group catches customers in no other group: a manual
+    // group takes them out of it.
+    let mut out: Vec<MemberState<S>> = automatic
+        .iter()
+        .filter(|(s, source)| manual.is_empty() || *source != Source::Default || manual.contains(s))
+        .map(|(s, source)| {
+            let manual = manual.contains(s);
+            MemberState {
+                segment: s.clone(),
+                source: if manual { Source::Manual } else { *source },
+                automatic: Some((s.clone(), *source)),
+                manual,
+            }
+        })
+        .collect();
+    for m in manual {
+        if !automatic.iter().any(|(s, _)| s == m) {
+            out.push(MemberState {
+                segment: m.clone(),
+                source: Source::Manual,
+                automatic: None,
+                manual: true,
+            });
+        }
+    }
+    out
+}
+
 /// Gives each account its unit's computed segment unless a manual
 /// assignment overrides it; the computed one is kept beside it.
 pub fn combine(
@@ -269,6 +340,11 @@ pub fn combine(
                 segment,
                 source,
                 auto_segment: computed.segment(),
+                auto_source: match computed {
+                    Computed::Segment(_) => Some(Source::Computed),
+                    Computed::Default(_) => Some(Source::Default),
+                    Computed::Nothing => None,
+                },
                 manual_segment,
             }
         })
@@ -318,28 +394,42 @@ mod tests {
     #[test]
     fn stored_rows_give_their_automatic_segments() {
         let rows = [
-            ("computed", "A", Some("A")),
-            ("manual", "B", Some("C")),
-            ("manual", "D", None),
-            ("surprise", "E", None),
+            ("computed", "A", Some("A"), Some("computed")),
+            ("manual", "B", Some("C"), Some("include")),
+            ("manual", "D", None, None),
+            ("manual", "F", Some("G"), None),
+            ("surprise", "E", None, None),
         ];
-        assert_eq!(automatic_of(rows), ["A", "C", "E"]);
+        assert_eq!(
+            automatic_of(rows),
+            [
+                ("A", Source::Computed),
+                ("C", Source::Include),
+                ("G", Source::Computed),
+                ("E", Source::Computed)
+            ]
+        );
     }
 
     #[test]
     fn a_stored_row_is_automatic_unless_manual_which_keeps_what_it_replaced() {
-        for (source, computed, expected) in [
-            ("computed", Some("A"), Some("B")),
-            ("default", None, Some("B")),
-            ("include", None, Some("B")),
-            ("manual", Some("A"), Some("A")),
-            ("manual", None, None),
+        for (source, computed, computed_source, expected) in [
+            ("computed", Some("A"), None, Some(("B", Source::Computed))),
+            ("default", None, None, Some(("B", Source::Default))),
+            ("include", None, None, Some(("B", Source::Include))),
+            (
+                "manual",
+                Some("A"),
+                Some(Source::Default),
+                Some(("A", Source::Default)),
+            ),
+            ("manual", None, None, None),
         ] {
             let name = source;
             let source = Source::from_name(name).expect("a source name");
             assert_eq!(source.as_str(), name, "names round-trip");
             assert_eq!(
-                automatic_segment(source, "B", computed),
+                automatic_segment(source, "B", computed, computed_source),
                 expected,
                 "{source:?} {computed:?}"
             );
@@ -348,16 +438,59 @@ mod tests {
     }
 
     #[test]
-    fn manual_segments_replace_tiers_and_join_groups() {
-        for (one, automatic, manual, expected) in [
-            (true, vec!["B"], vec!["A"], vec!["A"]),
-            (true, vec!["B"], vec![], vec!["B"]),
-            (true, vec![], vec!["C"], vec!["C"]),
-            (false, vec!["X"], vec!["Y"], vec!["X", "Y"]),
-            (false, vec!["X"], vec!["X"], vec!["X"]),
+    fn memberships_follow_the_precedence_and_keep_what_they_replace() {
+        use Source::{Computed as C, Default as D, Include as I, Manual as M};
+        type Case = (
+            bool,
+            Vec<(&'static str, Source)>,
+            Vec<&'static str>,
+            Vec<(&'static str, Source, Option<(&'static str, Source)>)>,
+        );
+        let cases: Vec<Case> = vec![
+            // Tiers: a manual tier replaces the computed one and keeps it.
+            (
+                true,
+                vec![("B", C)],
+                vec!["A"],
+                vec![("A", M, Some(("B", C)))],
+            ),
+            (true, vec![("B", D)], vec![], vec![("B", D, Some(("B", D)))]),
+            (true, vec![], vec!["C"], vec![("C", M, None)]),
+            (true, vec![], vec![], vec![]),
+            // Groups: manual groups join the automatic ones.
+            (
+                false,
+                vec![("X", I)],
+                vec!["Y"],
+                vec![("X", I, Some(("X", I))), ("Y", M, None)],
+            ),
+            (
+                false,
+                vec![("X", C)],
+                vec!["X"],
+                vec![("X", M, Some(("X", C)))],
+            ),
+            // The default group holds customers in no other group.
+            (false, vec![("Rest", D)], vec!["Y"], vec![("Y", M, None)]),
+            (
+                false,
+                vec![("Rest", D)],
+                vec!["Rest"],
+                vec![("Rest", M, Some(("Rest", D)))],
+            ),
             (false, vec![], vec![], vec![]),
-        ] {
-            assert_eq!(effective_segments(one, &automatic, &manual), expected);
+        ];
+        for (one, automatic, manual, expected) in cases {
+            let got: Vec<_> = memberships(one, &automatic, &manual)
+                .into_iter()
+                .map(|m| {
+                    assert_eq!(m.manual, manual.contains(&m.segment));
+                    (m.segment, m.source, m.automatic)
+                })
+                .collect();
+            assert_eq!(got, expected, "{automatic:?} + manual {manual:?}");
+            let segments: Vec<_> = expected.iter().map(|e| e.0).collect();
+            assert_eq!(effective_segments(one, &automatic, &manual), segments);
         }
     }
 
@@ -395,6 +528,7 @@ mod tests {
                 segment: Some(1),
                 source: Some(Source::Manual),
                 auto_segment: Some(0),
+                auto_source: Some(Source::Computed),
                 manual_segment: Some(1)
             }
         );

@@ -7,12 +7,12 @@
 //! of the other types as that run did.
 
 use crate::error::{ApiError, ApiResult};
-use crate::runner::{customers_table, manual_table};
+use crate::runner::{customers_table, lists_of, manual_table, result_rows, Failure};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use strata_domain::classify::Source;
+use strata_domain::classify::{automatic_of, effective_segments, Source};
 use strata_domain::config::Config;
 use strata_domain::date::Date;
 use strata_domain::segment_type::{Method, SegmentType};
@@ -31,12 +31,42 @@ pub struct Place<'a> {
     pub ty: &'a SegmentType,
     /// Its rows in the type's latest result.
     pub rows: Vec<&'a ResultRow>,
-    /// The segments the method (or a list) gave.
-    pub automatic: Vec<&'a str>,
+    /// The segments the method (or a list) gave, with their sources.
+    pub automatic: Vec<(&'a str, Source)>,
     /// The segments assigned by hand.
     pub manual: Vec<&'a str>,
     /// The segments in force.
     pub effective: Vec<&'a str>,
+}
+
+/// A customer's place in every type of `config`.
+pub fn places<'a>(config: &'a Config, detail: &'a CustomerDetail) -> Vec<Place<'a>> {
+    config
+        .types
+        .iter()
+        .map(|ty| {
+            let rows: Vec<_> = detail
+                .results
+                .iter()
+                .filter(|r| r.type_name == ty.name)
+                .collect();
+            let automatic = automatic_of(rows.iter().map(|r| r.stored()));
+            let manual: Vec<&str> = detail
+                .manual
+                .iter()
+                .filter(|(t, _)| *t == ty.name)
+                .map(|(_, s)| s.as_str())
+                .collect();
+            let effective = effective_segments(ty.one_per_account(), &automatic, &manual);
+            Place {
+                ty,
+                rows,
+                automatic,
+                manual,
+                effective,
+            }
+        })
+        .collect()
 }
 
 fn is_rules(ty: &SegmentType) -> bool {
@@ -81,57 +111,13 @@ pub async fn explain(
         return Ok(out);
     }
     let id = detail.customer.id.clone();
-    let lines = store.customer_lines(org, &id).await?;
-    // The other types as the rules read them: their latest result with
-    // today's manual assignments.
-    let stored = places
-        .iter()
-        .filter(|p| !is_rules(p.ty))
-        .map(|p| StoredResult {
-            type_name: p.ty.name.clone(),
-            rows: p
-                .effective
-                .iter()
-                .map(|s| (id.clone(), (*s).to_owned()))
-                .collect(),
-        })
-        .collect();
-    let manual: Vec<(String, String, String)> = places
-        .iter()
-        .filter(|p| is_rules(p.ty))
-        .flat_map(|p| {
-            p.manual
-                .iter()
-                .map(|s| (p.ty.name.clone(), id.clone(), (*s).to_owned()))
-        })
-        .collect();
+    let inputs = customer_inputs(store, org, config, detail, places, is_rules).await?;
     let dates: HashMap<String, Date> = detail.as_of.iter().map(|(t, d)| (t.clone(), *d)).collect();
-    let customer = detail.customer.clone();
     let config = Config::clone(config);
     let explained = tokio::task::spawn_blocking(move || {
-        // One batch holds the customer's lines: a batch sized for a run
-        // would allocate for 65,536 lines on every lookup.
-        let batch_lines = NonZeroUsize::new(lines.len()).unwrap_or(NonZeroUsize::MIN);
-        let inputs = Inputs {
-            lines: Box::new(MemoryLines {
-                name: format!("the lines of customer '{id}'"),
-                lines: lines.into_iter().map(engine_line).collect(),
-                batch_lines,
-            }),
-            customers: customers_table(std::slice::from_ref(&customer))?,
-            overrides: manual_table(&manual)?,
-            state: State {
-                lists: Vec::new(),
-                stored,
-            },
-        };
-        let control = Control {
-            threads: NonZeroUsize::MIN,
-            ..Control::silent()
-        };
         let mut kept = Vec::new();
         for date in rules_dates {
-            let inspected = run::inspect(config.clone(), &inputs, date, &control)?;
+            let inspected = run::inspect(config.clone(), &inputs, date, &one_thread())?;
             kept.extend(
                 inspect::explain(&inspected, &id)?
                     .into_iter()
@@ -145,6 +131,104 @@ pub async fn explain(
     .map_err(|e| ApiError::Internal(format!("explaining the rules: {e}")))?;
     out.extend(explained.into_iter().map(|e| (e.type_name.clone(), e)));
     Ok(out)
+}
+
+/// The engine on the caller's thread: one customer's lines are no work
+/// for a pipeline of threads.
+fn one_thread() -> Control<'static> {
+    Control {
+        threads: NonZeroUsize::MIN,
+        ..Control::silent()
+    }
+}
+
+/// The engine's inputs for one customer: its lines and attributes, the
+/// static lists, its manual segments in the types `computed` picks (which
+/// the engine classifies) and, for every other type, its segments in
+/// force as the type's latest result and today's manual assignments give
+/// them (which rules read with `segment()` and `rfm()`).
+async fn customer_inputs(
+    store: &dyn Store,
+    org: OrgId,
+    config: &Config,
+    detail: &CustomerDetail,
+    places: &[Place<'_>],
+    computed: impl Fn(&SegmentType) -> bool,
+) -> ApiResult<Inputs> {
+    let id = &detail.customer.id;
+    let lines = store.customer_lines(org, id).await?;
+    let entries = store.list_entries(org).await?;
+    let stored = places
+        .iter()
+        .filter(|p| !computed(p.ty))
+        .map(|p| StoredResult {
+            type_name: p.ty.name.clone(),
+            rows: p
+                .effective
+                .iter()
+                .map(|s| (id.clone(), (*s).to_owned()))
+                .collect(),
+        })
+        .collect();
+    let manual: Vec<(String, String, String)> = places
+        .iter()
+        .filter(|p| computed(p.ty))
+        .flat_map(|p| {
+            p.manual
+                .iter()
+                .map(|s| (p.ty.name.clone(), id.clone(), (*s).to_owned()))
+        })
+        .collect();
+    let internal =
+        |e: strata_engine::Error| ApiError::Internal(format!("the engine's inputs: {e}"));
+    // One batch holds the customer's lines: a batch sized for a run
+    // would allocate for 65,536 lines on every lookup.
+    let batch_lines = NonZeroUsize::new(lines.len()).unwrap_or(NonZeroUsize::MIN);
+    Ok(Inputs {
+        lines: Box::new(MemoryLines {
+            name: format!("the lines of customer '{id}'"),
+            lines: lines.into_iter().map(engine_line).collect(),
+            batch_lines,
+        }),
+        customers: customers_table(std::slice::from_ref(&detail.customer)).map_err(internal)?,
+        overrides: manual_table(&manual).map_err(internal)?,
+        state: State {
+            lists: lists_of(config, entries),
+            stored,
+        },
+    })
+}
+
+/// A customer's rows of a rules type now, as a run of that type alone on
+/// its latest date would give them: after its static lists changed, so
+/// that the change takes effect at once. `None` when the type has no
+/// result yet (its first run applies the lists).
+pub async fn rules_rows(
+    store: &dyn Store,
+    org: OrgId,
+    config: &Arc<Config>,
+    detail: &CustomerDetail,
+    places: &[Place<'_>],
+    type_name: &str,
+) -> ApiResult<Option<Vec<ResultRow>>> {
+    let Some(&(_, as_of)) = detail.as_of.iter().find(|(t, _)| t == type_name) else {
+        return Ok(None);
+    };
+    let inputs =
+        customer_inputs(store, org, config, detail, places, |t| t.name == type_name).await?;
+    let config = Config::clone(config);
+    let type_name = type_name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let run = run::segment(config, &inputs, as_of, &one_thread())
+            .map_err(|e| ApiError::Internal(format!("classifying '{type_name}': {e}")))?;
+        let mut rows = result_rows(&run).map_err(|e| match e {
+            Failure::Cancelled => ApiError::Internal(format!("classifying '{type_name}' stopped")),
+            Failure::Failed(why) => ApiError::Internal(why),
+        })?;
+        Ok(Some(rows.remove(&type_name).unwrap_or_default()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("classifying stopped: {e}")))?
 }
 
 /// A stored line as the engine reads it.
@@ -170,20 +254,14 @@ fn current_rows(place: &Place<'_>) -> Vec<RowExplanation> {
         return Vec::new();
     };
     let source = if place.manual.is_empty() {
-        place
-            .rows
-            .first()
-            .and_then(|r| Source::from_name(&r.source))
-            // A manual segment of the run since cleared: the method's.
-            .filter(|s| *s != Source::Manual)
-            .unwrap_or(Source::Computed)
+        place.automatic.first().map_or(Source::Computed, |a| a.1)
     } else {
         Source::Manual
     };
     vec![RowExplanation {
         segment: (*segment).to_owned(),
         source,
-        computed: place.automatic.first().map(|s| (*s).to_owned()),
+        computed: place.automatic.first().map(|s| s.0.to_owned()),
         manual: place.manual.first().map(|s| (*s).to_owned()),
     }]
 }

@@ -207,8 +207,20 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
         "run ended"
     );
     crate::metrics::run_ended(status.as_str(), started.elapsed().as_secs_f64());
-    if let Err(e) = stored {
-        tracing::error!(run = run.id, error = %e, "recording the end of a run failed");
+    match stored {
+        Err(e) => tracing::error!(run = run.id, error = %e, "recording the end of a run failed"),
+        // What the organisation's retention no longer keeps goes after
+        // each successful run, which is what makes it grow.
+        Ok(()) if status == RunStatus::Succeeded => match store.prune(run.org, now()).await {
+            Ok(pruned) => tracing::info!(
+                org = run.org,
+                runs = pruned.runs,
+                history = pruned.history,
+                "pruned"
+            ),
+            Err(e) => tracing::error!(org = run.org, error = %e, "pruning failed"),
+        },
+        Ok(()) => {}
     }
 }
 
@@ -511,13 +523,7 @@ fn stored_result(
     }
     let mut out = Vec::new();
     for (customer, (rows, manual)) in customers {
-        let automatic = automatic_of(rows.iter().map(|r| {
-            (
-                r.source.as_str(),
-                r.segment.as_str(),
-                r.auto_segment.as_deref(),
-            )
-        }));
+        let automatic = automatic_of(rows.iter().map(|r| r.stored()));
         for segment in effective_segments(ty.one_per_account(), &automatic, &manual) {
             out.push((customer.to_owned(), segment.to_owned()));
         }
@@ -598,14 +604,17 @@ pub(crate) fn manual_table(
 
 /// The rows of `assignments.csv`, per type, as the engine would write
 /// them: the same cells, without a file in between.
-fn result_rows(run: &SegmentRun) -> Result<HashMap<String, Vec<ResultRow>>, Failure> {
+pub(crate) fn result_rows(run: &SegmentRun) -> Result<HashMap<String, Vec<ResultRow>>, Failure> {
     let mut out = HashMap::new();
     let mut number = String::new();
     for result in &run.types {
         let ty = &run.config.types[result.type_idx];
         let mut rows = Vec::with_capacity(result.rows.len());
         for row in &result.rows {
-            let mut stored = ResultRow::default();
+            let mut stored = ResultRow {
+                auto_source: row.assignment.auto_source.map(|s| s.as_str().to_owned()),
+                ..ResultRow::default()
+            };
             let mut column = 0;
             row_cells(run, ty, row, AssignmentColumns::All, &mut |cell| {
                 let text = match cell {

@@ -4,9 +4,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use strata_domain::config::input::{ServerKey, SettingsInput};
+use strata_domain::config::input::{SegmentInput, ServerKey, SettingsInput, TypeInput};
 use strata_domain::config::problem::{Problem, ProblemCode};
 use strata_domain::config::{parse_config_json, Config};
 use strata_domain::segment_type::SegmentType;
@@ -100,6 +100,72 @@ pub fn body_of(record: &TypeRecord) -> Value {
     };
     object.insert(IS_DEFAULT.name().into(), Value::Bool(record.is_default));
     Value::Object(object)
+}
+
+/// The static members of each segment of a type: `(include, exclude)`.
+pub type SegmentLists = BTreeMap<String, (Vec<String>, Vec<String>)>;
+
+/// Takes the include and exclude lists out of a definition's segments:
+/// they go to the store, which keeps a segment's static members apart from
+/// its definition.
+pub fn take_lists(definition: &mut Value) -> SegmentLists {
+    let mut lists = SegmentLists::new();
+    let Some(Value::Array(segments)) = definition.get_mut(TypeInput::SEGMENTS) else {
+        return lists;
+    };
+    for segment in segments.iter_mut().filter_map(Value::as_object_mut) {
+        let mut take = |key: &str| match segment.remove(key) {
+            Some(Value::Array(entries)) => entries
+                .into_iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let (include, exclude) = (take(SegmentInput::INCLUDE), take(SegmentInput::EXCLUDE));
+        if let Some(Value::String(name)) = segment.get("name") {
+            if !include.is_empty() || !exclude.is_empty() {
+                lists.insert(name.clone(), (include, exclude));
+            }
+        }
+    }
+    lists
+}
+
+/// A type's form with the static members the store keeps for its
+/// segments, in their lists: what `PUT` accepts back unchanged.
+pub fn with_lists(mut body: Value, lists: Option<&SegmentLists>) -> Value {
+    let (Some(lists), Some(Value::Array(segments))) = (lists, body.get_mut(TypeInput::SEGMENTS))
+    else {
+        return body;
+    };
+    for segment in segments.iter_mut().filter_map(Value::as_object_mut) {
+        let Some((include, exclude)) = segment
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|n| lists.get(n))
+        else {
+            continue;
+        };
+        for (key, entries) in [
+            (SegmentInput::INCLUDE, include),
+            (SegmentInput::EXCLUDE, exclude),
+        ] {
+            // A definition stored before lists moved to the store keeps its own.
+            let mut merged: Vec<Value> = match segment.remove(key) {
+                Some(Value::Array(own)) => own,
+                _ => Vec::new(),
+            };
+            for entry in entries {
+                if !merged.iter().any(|e| e.as_str() == Some(entry)) {
+                    merged.push(Value::from(entry.clone()));
+                }
+            }
+            if !merged.is_empty() {
+                segment.insert(key.into(), Value::Array(merged));
+            }
+        }
+    }
+    body
 }
 
 /// The organisation's whole configuration: its settings and every type.

@@ -1272,17 +1272,7 @@ async fn static_members(store: Arc<dyn Store>) {
         let (status, value) = api.call(&editor, method, path, Some(body)).await;
         assert!(status.is_success(), "{path}: {value}");
     }
-    let run = || async {
-        let (status, value) = api
-            .call(
-                &editor,
-                Method::POST,
-                "/api/v1/runs",
-                Some(json!({"types": ["VIP"], "as_of": "2026-06-30"})),
-            )
-            .await;
-        assert!(status.is_success(), "{value}");
-        wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+    let members_now = || async {
         let (_, members) = api
             .call(
                 &editor,
@@ -1308,6 +1298,19 @@ async fn static_members(store: Arc<dyn Store>) {
         ids.sort();
         ids
     };
+    let run = || async {
+        let (status, value) = api
+            .call(
+                &editor,
+                Method::POST,
+                "/api/v1/runs",
+                Some(json!({"types": ["VIP"], "as_of": "2026-06-30"})),
+            )
+            .await;
+        assert!(status.is_success(), "{value}");
+        wait(&api, &editor, value["id"].as_i64().unwrap()).await;
+        members_now().await
+    };
     assert_eq!(run().await, ["C1", "C2"]);
     let members = "/api/v1/segment-types/VIP/segments/Big/members";
     let (status, value) = api
@@ -1322,6 +1325,17 @@ async fn static_members(store: Arc<dyn Store>) {
     assert_eq!(
         (&value["excluded"], &value["unmatched"]),
         (&json!(["C2"]), &json!(["C9"]))
+    );
+    // Out at once, not at the next run, and history says why.
+    assert_eq!(members_now().await, ["C1"]);
+    let (_, history) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C2/history", None)
+        .await;
+    let last = &history["entries"][history["entries"].as_array().unwrap().len() - 1];
+    assert_eq!(
+        (&last["old_segment"], &last["new_segment"], &last["cause"]),
+        (&json!("Big"), &Value::Null, &json!("list")),
+        "{history}"
     );
     let (status, value) = api
         .call(
@@ -1340,6 +1354,27 @@ async fn static_members(store: Arc<dyn Store>) {
         value["members"],
         json!({"include": ["fan@x.com"], "exclude": ["C2"]})
     );
+    assert_eq!(members_now().await, ["C1", "C3", "C4"]);
+    // Each customer's state says where its membership comes from.
+    for (customer, sources, included, excluded) in [
+        ("C2", json!({}), json!([]), json!(["Big"])),
+        ("C3", json!({"Big": "include"}), json!(["Big"]), json!([])),
+    ] {
+        let (_, detail) = api
+            .call(
+                &editor,
+                Method::GET,
+                &format!("/api/v1/customers/{customer}?explain=false"),
+                None,
+            )
+            .await;
+        let vip = &detail["segments"][0];
+        assert_eq!(
+            (&vip["sources"], &vip["included_in"], &vip["excluded_from"]),
+            (&sources, &included, &excluded),
+            "{customer}: {detail}"
+        );
+    }
     // A PUT of the type does not overwrite them.
     let (status, _) = api
         .call(&editor, Method::PUT, "/api/v1/segment-types/VIP", Some(vip))
@@ -1348,6 +1383,29 @@ async fn static_members(store: Arc<dyn Store>) {
     // Both accounts with the e-mail are in; C2 stays out, run after run.
     assert_eq!(run().await, ["C1", "C3", "C4"]);
     assert_eq!(run().await, ["C1", "C3", "C4"]);
+    // An import that changes C4's e-mail takes it off the list at once.
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/customers",
+            Some(json!([{"customer_id": "C4", "email": "four@x.com"}])),
+        )
+        .await;
+    assert!(status.is_success(), "{value}");
+    assert_eq!(members_now().await, ["C1", "C3"]);
+    let (_, history) = api
+        .call(&editor, Method::GET, "/api/v1/customers/C4/history", None)
+        .await;
+    let entries = history["entries"].as_array().unwrap();
+    assert_eq!(
+        (
+            &entries[entries.len() - 1]["old_segment"],
+            &entries[entries.len() - 1]["cause"]
+        ),
+        (&json!("Big"), &json!("import")),
+        "{history}"
+    );
     // Removing one the rule does not match takes it off the include list.
     let (_, value) = api
         .call(
@@ -1358,7 +1416,28 @@ async fn static_members(store: Arc<dyn Store>) {
         )
         .await;
     assert_eq!(value["unlisted"], json!(["fan@x.com"]), "{value}");
+    assert_eq!(members_now().await, ["C1"]);
     assert_eq!(run().await, ["C1"]);
+    // A PUT's own lists join the stored ones, and the response shows both.
+    let listed = json!({"method": "rules", "segments": [
+        {"name": "Big", "rule": "total_spent > 500", "include": ["C4"]}]});
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/VIP",
+            Some(listed),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    let both =
+        json!({"name": "Big", "rule": "total_spent > 500", "include": ["C4"], "exclude": ["C2"]});
+    assert_eq!(value["segments"][0], both);
+    let (_, value) = api
+        .call(&editor, Method::GET, "/api/v1/segment-types/VIP", None)
+        .await;
+    assert_eq!(value["segments"][0], both);
+    assert_eq!(run().await, ["C1", "C4"]);
     let (status, _) = api
         .call(
             &editor,
@@ -1582,6 +1661,57 @@ async fn migrating(store: Arc<dyn Store>) {
         let (status, value) = api.call(&editor, Method::GET, &path, None).await;
         assert_eq!(status, expected, "{path}: {value}");
     }
+    // Retention: with keep_runs = 1, the next comparison of ABC drops this
+    // one's rows; settings that leave the key out keep it.
+    let (admin, _) = token(&*store, "acme", Role::Admin).await;
+    let settings = "/api/v1/settings";
+    for (body, expected) in [
+        (json!({"keep_runs": 0}), None),
+        (json!({"history_days": "soon"}), None),
+        (json!({"keep_runs": 1, "history_days": 400}), Some((1, 400))),
+        (json!({"currency": "EUR"}), Some((1, 400))),
+    ] {
+        let (status, value) = api.call(&admin, Method::PUT, settings, Some(body)).await;
+        match expected {
+            None => assert!(status.is_client_error(), "{value}"),
+            Some((keep, days)) => {
+                assert_eq!(status, StatusCode::OK, "{value}");
+                assert_eq!(
+                    (&value["keep_runs"], &value["history_days"]),
+                    (&json!(keep), &json!(days))
+                );
+            }
+        }
+    }
+    let (_, value) = api.call(&admin, Method::GET, settings, None).await;
+    assert_eq!(value["keep_runs"], 1, "{value}");
+    let rows_of = |run: i64| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            let (_, rows) = api
+                .call(
+                    editor,
+                    Method::GET,
+                    &format!("/api/v1/runs/{run}/rows?format=jsonl"),
+                    None,
+                )
+                .await;
+            rows.as_str().map_or(1, |text| text.lines().count())
+        }
+    };
+    assert_eq!(rows_of(id).await, 4);
+    let (_, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            "/api/v1/segment-types/ABC/compare",
+            Some(compare("2026-05-01..2026-05-31", "2026-06-01..2026-06-30")),
+        )
+        .await;
+    let next = value["id"].as_i64().unwrap();
+    wait(&api, &editor, next).await;
+    assert_eq!((rows_of(id).await, rows_of(next).await), (0, 4));
     runner.stop().await;
 }
 

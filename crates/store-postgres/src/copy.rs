@@ -79,7 +79,7 @@ pub async fn results_in(
     let org = org.to_string();
     copy_in(
         tx,
-        "COPY result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures) FROM STDIN (FORMAT csv)",
+        "COPY result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures, auto_source) FROM STDIN (FORMAT csv)",
         rows,
         |csv, r| {
             let figures = serde_json::to_string(&r.figures).map_err(db)?;
@@ -92,6 +92,7 @@ pub async fn results_in(
                 r.auto_segment.as_deref().unwrap_or_default(),
                 r.manual_segment.as_deref().unwrap_or_default(),
                 &figures,
+                r.auto_source.as_deref().unwrap_or_default(),
             ])
             .map_err(db)
         },

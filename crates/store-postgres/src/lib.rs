@@ -176,6 +176,67 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn retention(&self, org: OrgId) -> StoreResult<Retention> {
+        let (keep_runs, history_days): (i64, Option<i64>) =
+            sqlx::query_as("SELECT keep_runs, history_days FROM orgs WHERE id = $1")
+                .bind(org)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        retention_of(keep_runs, history_days)
+    }
+
+    async fn set_retention(&self, org: OrgId, retention: &Retention) -> StoreResult<()> {
+        sqlx::query("UPDATE orgs SET keep_runs = $1, history_days = $2 WHERE id = $3")
+            .bind(i64::from(retention.keep_runs))
+            .bind(retention.history_days.map(i64::from))
+            .bind(org)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn prune(&self, org: OrgId, now: Timestamp) -> StoreResult<Pruned> {
+        let retention = self.retention(org).await?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let runs: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, types::text FROM runs WHERE org_id = $1 AND kind <> $2 AND status = $3",
+        )
+        .bind(org)
+        .bind(RunKind::Segment.name())
+        .bind(RunStatus::Succeeded.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let runs = runs
+            .into_iter()
+            .map(|(id, types)| Ok((id, serde_json::from_str(&types).map_err(db)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut pruned = Pruned::default();
+        for id in runs_beyond(&runs, retention.keep_runs) {
+            let gone = sqlx::query("DELETE FROM run_rows WHERE org_id = $1 AND run_id = $2")
+                .bind(org)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            pruned.runs += u64::from(gone > 0);
+        }
+        if let Some(days) = retention.history_days {
+            pruned.history = sqlx::query("DELETE FROM history WHERE org_id = $1 AND at < $2")
+                .bind(org)
+                .bind(now - chrono::Duration::days(i64::from(days)))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(pruned)
+    }
+
     async fn upsert_customers(&self, org: OrgId, customers: &[Customer]) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let ids: Vec<&str> = customers.iter().map(|c| c.id.as_str()).collect();
@@ -371,7 +432,7 @@ impl Store for PostgresStore {
         // One statement, so one round trip and one consistent view.
         let Some(row) = sqlx::query(
             "SELECT c.attributes, o.config_version,
-                (SELECT COALESCE(jsonb_agg(jsonb_build_array(r.type_name, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures)
+                (SELECT COALESCE(jsonb_agg(jsonb_build_array(r.type_name, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, r.auto_source)
                                  ORDER BY r.type_name, r.segment), '[]')
                  FROM result_rows r WHERE r.org_id = c.org_id AND r.customer_id = c.customer_id),
                 (SELECT COALESCE(jsonb_agg(jsonb_build_array(m.type_name, m.segment) ORDER BY m.type_name, m.segment), '[]')
@@ -396,6 +457,7 @@ impl Store for PostgresStore {
             Option<String>,
             Option<String>,
             BTreeMap<String, String>,
+            Option<String>,
         );
         let packed: Json<Vec<Packed>> = row.try_get(2).map_err(db)?;
         let manual: Json<Vec<(String, String)>> = row.try_get(3).map_err(db)?;
@@ -417,13 +479,22 @@ impl Store for PostgresStore {
                 .0
                 .into_iter()
                 .map(
-                    |(type_name, segment, source, auto_segment, manual_segment, figures)| {
+                    |(
+                        type_name,
+                        segment,
+                        source,
+                        auto_segment,
+                        manual_segment,
+                        figures,
+                        auto_source,
+                    )| {
                         ResultRow {
                             type_name,
                             customer_id: id.to_owned(),
                             segment,
                             source,
                             auto_segment,
+                            auto_source,
                             manual_segment,
                             figures,
                         }
@@ -925,6 +996,14 @@ impl Store for PostgresStore {
         .await
         .map_err(db)?;
         let (_, after) = manual_scope(&mut tx, org, type_name, Some(customer_id)).await?;
+        restate(
+            &mut tx,
+            org,
+            type_name,
+            change.one_per_account,
+            [customer_id],
+        )
+        .await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &after);
         record(
             &mut tx,
@@ -940,6 +1019,31 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn replace_customer_rows(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        customer_id: &str,
+        rows: &[ResultRow],
+        change: ManualChange<'_>,
+        cause: Cause,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_org(&mut tx, org).await?;
+        let (old, manual) = customer_rows(&mut tx, org, type_name, customer_id).await?;
+        let new = restated_rows(
+            (type_name, customer_id),
+            change.one_per_account,
+            rows,
+            &manual,
+        );
+        write_customer_rows(&mut tx, org, type_name, customer_id, &new).await?;
+        let changes = row_changes(change.one_per_account, customer_id, &old, &new, &manual);
+        record(&mut tx, org, type_name, &changes, cause, None, change.actor).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
     async fn erase_customer(
         &self,
         org: OrgId,
@@ -950,7 +1054,7 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(db)?;
         lock_org(&mut tx, org).await?;
         let rows: Vec<HeldRow> = sqlx::query_as(
-            "SELECT type_name, source, segment, auto_segment FROM result_rows WHERE org_id = $1 AND customer_id = $2",
+            "SELECT type_name, source, segment, auto_segment, auto_source FROM result_rows WHERE org_id = $1 AND customer_id = $2",
         )
         .bind(org)
         .bind(id)
@@ -1043,6 +1147,14 @@ impl Store for PostgresStore {
                 .await
                 .map_err(db)?
                 .rows_affected();
+        restate(
+            &mut tx,
+            org,
+            type_name,
+            change.one_per_account,
+            before.iter().map(|(c, _)| c.as_str()),
+        )
+        .await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &[]);
         record(
             &mut tx,
@@ -1088,6 +1200,14 @@ impl Store for PostgresStore {
         .await
         .map_err(db)?;
         let (_, after) = manual_scope(&mut tx, org, type_name, None).await?;
+        restate(
+            &mut tx,
+            org,
+            type_name,
+            change.one_per_account,
+            before.iter().map(|(c, _)| c.as_str()),
+        )
+        .await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &after);
         record(
             &mut tx,
@@ -1304,7 +1424,7 @@ impl Store for PostgresStore {
         let at = now();
         for (type_name, version, rows) in &results.types {
             let previous: Vec<HeldRow> = sqlx::query_as(
-                "SELECT customer_id, source, segment, auto_segment FROM result_rows WHERE org_id = $1 AND type_name = $2",
+                "SELECT customer_id, source, segment, auto_segment, auto_source FROM result_rows WHERE org_id = $1 AND type_name = $2",
             )
             .bind(org)
             .bind(type_name)
@@ -1514,7 +1634,7 @@ impl Store for PostgresStore {
 
     async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>> {
         let mut select = QueryBuilder::<Postgres>::new(
-            "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, c.attributes
+            "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, r.auto_source, c.attributes
              FROM result_rows r LEFT JOIN customers c ON c.org_id = r.org_id AND c.customer_id = r.customer_id
              WHERE r.org_id = ",
         );
@@ -1540,7 +1660,7 @@ impl Store for PostgresStore {
                 Ok(Member {
                     row: rows::result_from_row(row)?,
                     attributes: row
-                        .get::<Option<Json<BTreeMap<String, String>>>, _>(7)
+                        .get::<Option<Json<BTreeMap<String, String>>>, _>(8)
                         .map(|j| j.0)
                         .unwrap_or_default(),
                 })
@@ -1550,8 +1670,8 @@ impl Store for PostgresStore {
 
     async fn assignments(&self, org: OrgId, type_name: &str) -> StoreResult<Vec<Assignment>> {
         Ok(
-            sqlx::query_as::<_, (String, String, String, Option<String>)>(
-                "SELECT customer_id, segment, source, auto_segment FROM result_rows
+            sqlx::query_as::<_, (String, String, String, Option<String>, Option<String>)>(
+                "SELECT customer_id, segment, source, auto_segment, auto_source FROM result_rows
              WHERE org_id = $1 AND type_name = $2 ORDER BY customer_id, segment",
             )
             .bind(org)
@@ -1560,12 +1680,15 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?
             .into_iter()
-            .map(|(customer_id, segment, source, auto_segment)| Assignment {
-                customer_id,
-                segment,
-                source,
-                auto_segment,
-            })
+            .map(
+                |(customer_id, segment, source, auto_segment, auto_source)| Assignment {
+                    customer_id,
+                    segment,
+                    source,
+                    auto_segment,
+                    auto_source,
+                },
+            )
             .collect(),
         )
     }
@@ -1639,7 +1762,7 @@ async fn manual_scope(
     customer: Option<&str>,
 ) -> StoreResult<(Vec<HeldRow>, Vec<(String, String)>)> {
     let rows = sqlx::query_as(
-        "SELECT customer_id, source, segment, auto_segment FROM result_rows
+        "SELECT customer_id, source, segment, auto_segment, auto_source FROM result_rows
          WHERE org_id = $1 AND type_name = $2 AND CASE WHEN $3::text IS NULL
              THEN customer_id IN (SELECT customer_id FROM manual_segments WHERE org_id = $1 AND type_name = $2)
              ELSE customer_id = $3 END",
@@ -1664,6 +1787,96 @@ async fn manual_scope(
 }
 
 /// Writes history entries of one type, all at this moment.
+/// A customer's rows of a type and its manual segments there.
+async fn customer_rows(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    type_name: &str,
+    customer: &str,
+) -> StoreResult<(Vec<ResultRow>, Vec<String>)> {
+    let rows = sqlx::query(
+        "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures, auto_source
+         FROM result_rows WHERE org_id = $1 AND type_name = $2 AND customer_id = $3 ORDER BY segment",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(rows::result_from_row)
+    .collect::<StoreResult<Vec<_>>>()?;
+    let manual = sqlx::query_scalar(
+        "SELECT segment FROM manual_segments WHERE org_id = $1 AND type_name = $2 AND customer_id = $3 ORDER BY segment",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok((rows, manual))
+}
+
+/// Replaces a customer's rows of a type.
+async fn write_customer_rows(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    type_name: &str,
+    customer: &str,
+    rows: &[ResultRow],
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM result_rows WHERE org_id = $1 AND type_name = $2 AND customer_id = $3",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    for row in rows {
+        sqlx::query(
+            "INSERT INTO result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures, auto_source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(&row.segment)
+        .bind(customer)
+        .bind(&row.source)
+        .bind(&row.auto_segment)
+        .bind(&row.manual_segment)
+        .bind(Json(&row.figures))
+        .bind(&row.auto_source)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Brings the rows of these customers of a type in line with their manual
+/// segments now: a change by hand takes effect at once.
+async fn restate<'a>(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    org: OrgId,
+    type_name: &str,
+    one_per_account: bool,
+    customers: impl IntoIterator<Item = &'a str>,
+) -> StoreResult<()> {
+    let customers: std::collections::BTreeSet<&str> = customers.into_iter().collect();
+    for customer in customers {
+        let (rows, manual) = customer_rows(tx, org, type_name, customer).await?;
+        let restated = restated_rows((type_name, customer), one_per_account, &rows, &manual);
+        if restated != rows {
+            write_customer_rows(tx, org, type_name, customer, &restated).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn record(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     org: OrgId,

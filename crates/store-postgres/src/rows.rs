@@ -58,7 +58,8 @@ pub fn run_from_row(row: &PgRow) -> StoreResult<Run> {
     })
 }
 
-/// A row of `result_rows`: type, customer, segment, source, auto, manual, figures.
+/// A row of `result_rows`: type, customer, segment, source, auto, manual,
+/// figures, auto source.
 pub fn result_from_row(row: &PgRow) -> StoreResult<ResultRow> {
     Ok(ResultRow {
         type_name: row.get(0),
@@ -66,6 +67,7 @@ pub fn result_from_row(row: &PgRow) -> StoreResult<ResultRow> {
         segment: row.get(2),
         source: row.get(3),
         auto_segment: row.get(4),
+        auto_source: row.get(7),
         manual_segment: row.get(5),
         figures: attributes(row, 6)?,
     })

@@ -147,7 +147,7 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
         let mut previous: Vec<HeldRow> = Vec::new();
         let mut select = tx
             .prepare_cached(
-                "SELECT customer_id, source, segment, auto_segment FROM result_rows WHERE org_id = ?1 AND type_name = ?2",
+                "SELECT customer_id, source, segment, auto_segment, auto_source FROM result_rows WHERE org_id = ?1 AND type_name = ?2",
             )
             .map_err(db)?;
         let mut old = select.query(params![org, type_name]).map_err(db)?;
@@ -157,6 +157,7 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
                 row.get(1).map_err(db)?,
                 row.get(2).map_err(db)?,
                 row.get(3).map_err(db)?,
+                row.get(4).map_err(db)?,
             ));
         }
         let mut select = tx
@@ -208,8 +209,8 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
         .map_err(db)?;
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures, auto_source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(db)?;
         for row in rows {
@@ -223,7 +224,8 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
                     row.source,
                     row.auto_segment,
                     row.manual_segment,
-                    figures
+                    figures,
+                    row.auto_source
                 ])
                 .map_err(db)?;
         }

@@ -200,6 +200,67 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn retention(&self, org: OrgId) -> StoreResult<Retention> {
+        let (keep_runs, history_days): (i64, Option<i64>) =
+            sqlx::query_as("SELECT keep_runs, history_days FROM orgs WHERE id = ?")
+                .bind(org)
+                .fetch_one(&self.read)
+                .await
+                .map_err(db)?;
+        retention_of(keep_runs, history_days)
+    }
+
+    async fn set_retention(&self, org: OrgId, retention: &Retention) -> StoreResult<()> {
+        sqlx::query("UPDATE orgs SET keep_runs = ?, history_days = ? WHERE id = ?")
+            .bind(i64::from(retention.keep_runs))
+            .bind(retention.history_days.map(i64::from))
+            .bind(org)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn prune(&self, org: OrgId, now: Timestamp) -> StoreResult<Pruned> {
+        let retention = self.retention(org).await?;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let runs: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, types FROM runs WHERE org_id = ? AND kind <> ? AND status = ?",
+        )
+        .bind(org)
+        .bind(RunKind::Segment.name())
+        .bind(RunStatus::Succeeded.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let runs = runs
+            .into_iter()
+            .map(|(id, types)| Ok((id, serde_json::from_str(&types).map_err(db)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut pruned = Pruned::default();
+        for id in runs_beyond(&runs, retention.keep_runs) {
+            let gone = sqlx::query("DELETE FROM run_rows WHERE org_id = ? AND run_id = ?")
+                .bind(org)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            pruned.runs += u64::from(gone > 0);
+        }
+        if let Some(days) = retention.history_days {
+            pruned.history = sqlx::query("DELETE FROM history WHERE org_id = ? AND at < ?")
+                .bind(org)
+                .bind(now - chrono::Duration::days(i64::from(days)))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(pruned)
+    }
+
     async fn upsert_customers(&self, org: OrgId, customers: &[Customer]) -> StoreResult<u64> {
         let mut tx = self.write.begin().await.map_err(db)?;
         // By id: a customer listed twice counts once.
@@ -424,7 +485,7 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let results = sqlx::query(
-            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures
+            "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures, auto_source
              FROM result_rows INDEXED BY result_rows_by_customer
              WHERE org_id = ? AND customer_id = ? ORDER BY type_name, segment",
         )
@@ -902,6 +963,14 @@ impl Store for SqliteStore {
             .map_err(db)?;
         }
         let (_, after) = manual_scope(&mut tx, org, type_name, Some(customer_id)).await?;
+        restate(
+            &mut tx,
+            org,
+            type_name,
+            change.one_per_account,
+            [customer_id],
+        )
+        .await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &after);
         record(
             &mut tx,
@@ -917,6 +986,30 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn replace_customer_rows(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        customer_id: &str,
+        rows: &[ResultRow],
+        change: ManualChange<'_>,
+        cause: Cause,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let (old, manual) = customer_rows(&mut tx, org, type_name, customer_id).await?;
+        let new = restated_rows(
+            (type_name, customer_id),
+            change.one_per_account,
+            rows,
+            &manual,
+        );
+        write_customer_rows(&mut tx, org, type_name, customer_id, &new).await?;
+        let changes = row_changes(change.one_per_account, customer_id, &old, &new, &manual);
+        record(&mut tx, org, type_name, &changes, cause, None, change.actor).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
     async fn erase_customer(
         &self,
         org: OrgId,
@@ -925,8 +1018,8 @@ impl Store for SqliteStore {
         groups: &[String],
     ) -> StoreResult<Option<Erased>> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT type_name, source, segment, auto_segment FROM result_rows WHERE org_id = ? AND customer_id = ?",
+        let rows: Vec<HeldRow> = sqlx::query_as(
+            "SELECT type_name, source, segment, auto_segment, auto_source FROM result_rows WHERE org_id = ? AND customer_id = ?",
         )
         .bind(org)
         .bind(id)
@@ -1017,6 +1110,14 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?
             .rows_affected();
+        restate(
+            &mut tx,
+            org,
+            type_name,
+            change.one_per_account,
+            before.iter().map(|(c, _)| c.as_str()),
+        )
+        .await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &[]);
         record(
             &mut tx,
@@ -1075,6 +1176,14 @@ impl Store for SqliteStore {
         }
         lists.build().execute(&mut *tx).await.map_err(db)?;
         let (_, after) = manual_scope(&mut tx, org, type_name, None).await?;
+        restate(
+            &mut tx,
+            org,
+            type_name,
+            change.one_per_account,
+            before.iter().map(|(c, _)| c.as_str()),
+        )
+        .await?;
         let changes = manual_changes(change.one_per_account, &rows, &before, &after);
         record(
             &mut tx,
@@ -1376,7 +1485,7 @@ impl Store for SqliteStore {
 
     async fn members(&self, org: OrgId, query: &MembersQuery) -> StoreResult<Vec<Member>> {
         let mut select = QueryBuilder::<Sqlite>::new(
-            "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, c.attributes
+            "SELECT r.type_name, r.customer_id, r.segment, r.source, r.auto_segment, r.manual_segment, r.figures, r.auto_source, c.attributes
              FROM result_rows r LEFT JOIN customers c ON c.org_id = r.org_id AND c.customer_id = r.customer_id
              WHERE r.org_id = ",
         );
@@ -1402,7 +1511,7 @@ impl Store for SqliteStore {
                 Ok(Member {
                     row: rows::result_from_row(row)?,
                     attributes: row
-                        .get::<Option<&str>, _>(7)
+                        .get::<Option<&str>, _>(8)
                         .map(parse_attributes)
                         .transpose()?
                         .unwrap_or_default(),
@@ -1413,8 +1522,8 @@ impl Store for SqliteStore {
 
     async fn assignments(&self, org: OrgId, type_name: &str) -> StoreResult<Vec<Assignment>> {
         Ok(
-            sqlx::query_as::<_, (String, String, String, Option<String>)>(
-                "SELECT customer_id, segment, source, auto_segment FROM result_rows
+            sqlx::query_as::<_, (String, String, String, Option<String>, Option<String>)>(
+                "SELECT customer_id, segment, source, auto_segment, auto_source FROM result_rows
              WHERE org_id = ? AND type_name = ? ORDER BY customer_id, segment",
             )
             .bind(org)
@@ -1423,12 +1532,15 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?
             .into_iter()
-            .map(|(customer_id, segment, source, auto_segment)| Assignment {
-                customer_id,
-                segment,
-                source,
-                auto_segment,
-            })
+            .map(
+                |(customer_id, segment, source, auto_segment, auto_source)| Assignment {
+                    customer_id,
+                    segment,
+                    source,
+                    auto_segment,
+                    auto_source,
+                },
+            )
             .collect(),
         )
     }
@@ -1536,13 +1648,13 @@ async fn manual_scope(
 ) -> StoreResult<(Vec<HeldRow>, Vec<(String, String)>)> {
     let (rows_sql, manual_sql) = match customer {
         Some(_) => (
-            "SELECT customer_id, source, segment, auto_segment FROM result_rows
+            "SELECT customer_id, source, segment, auto_segment, auto_source FROM result_rows
              WHERE org_id = ?1 AND type_name = ?2 AND customer_id = ?3",
             "SELECT customer_id, segment FROM manual_segments
              WHERE org_id = ?1 AND type_name = ?2 AND customer_id = ?3",
         ),
         None => (
-            "SELECT customer_id, source, segment, auto_segment FROM result_rows
+            "SELECT customer_id, source, segment, auto_segment, auto_source FROM result_rows
              WHERE org_id = ?1 AND type_name = ?2 AND customer_id IN
                  (SELECT customer_id FROM manual_segments WHERE org_id = ?1 AND type_name = ?2)",
             "SELECT customer_id, segment FROM manual_segments WHERE org_id = ?1 AND type_name = ?2",
@@ -1563,6 +1675,95 @@ async fn manual_scope(
         .await
         .map_err(db)?;
     Ok((rows, manual))
+}
+
+/// A customer's rows of a type and its manual segments there.
+async fn customer_rows(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    type_name: &str,
+    customer: &str,
+) -> StoreResult<(Vec<ResultRow>, Vec<String>)> {
+    let rows = sqlx::query(
+        "SELECT type_name, customer_id, segment, source, auto_segment, manual_segment, figures, auto_source
+         FROM result_rows WHERE org_id = ? AND type_name = ? AND customer_id = ? ORDER BY segment",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(rows::result_from_row)
+    .collect::<StoreResult<Vec<_>>>()?;
+    let manual = sqlx::query_scalar(
+        "SELECT segment FROM manual_segments WHERE org_id = ? AND type_name = ? AND customer_id = ? ORDER BY segment",
+    )
+    .bind(org)
+    .bind(type_name)
+    .bind(customer)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok((rows, manual))
+}
+
+/// Replaces a customer's rows of a type.
+async fn write_customer_rows(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    type_name: &str,
+    customer: &str,
+    rows: &[ResultRow],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM result_rows WHERE org_id = ? AND type_name = ? AND customer_id = ?")
+        .bind(org)
+        .bind(type_name)
+        .bind(customer)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    for row in rows {
+        let figures = serde_json::to_string(&row.figures).map_err(StoreError::database)?;
+        sqlx::query(
+            "INSERT INTO result_rows (org_id, type_name, segment, customer_id, source, auto_segment, manual_segment, figures, auto_source)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(org)
+        .bind(type_name)
+        .bind(&row.segment)
+        .bind(customer)
+        .bind(&row.source)
+        .bind(&row.auto_segment)
+        .bind(&row.manual_segment)
+        .bind(figures)
+        .bind(&row.auto_source)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Brings the rows of these customers of a type in line with their manual
+/// segments now: a change by hand takes effect at once.
+async fn restate<'a>(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    org: OrgId,
+    type_name: &str,
+    one_per_account: bool,
+    customers: impl IntoIterator<Item = &'a str>,
+) -> StoreResult<()> {
+    let customers: std::collections::BTreeSet<&str> = customers.into_iter().collect();
+    for customer in customers {
+        let (rows, manual) = customer_rows(tx, org, type_name, customer).await?;
+        let restated = restated_rows((type_name, customer), one_per_account, &rows, &manual);
+        if restated != rows {
+            write_customer_rows(tx, org, type_name, customer, &restated).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes history entries of one type, all at this moment.

@@ -96,7 +96,8 @@ pub fn history_from_row(row: &SqliteRow) -> StoreResult<HistoryEntry> {
     })
 }
 
-/// A row of `result_rows`: type, customer, segment, source, auto, manual, figures.
+/// A row of `result_rows`: type, customer, segment, source, auto, manual,
+/// figures, auto source.
 pub fn result_from_row(row: &SqliteRow) -> StoreResult<ResultRow> {
     Ok(ResultRow {
         type_name: row.get(0),
@@ -104,6 +105,7 @@ pub fn result_from_row(row: &SqliteRow) -> StoreResult<ResultRow> {
         segment: row.get(2),
         source: row.get(3),
         auto_segment: row.get(4),
+        auto_source: row.get(7),
         manual_segment: row.get(5),
         figures: serde_json::from_str(row.get(6)).map_err(|e| corrupt("figures", e))?,
     })

@@ -19,8 +19,9 @@ pub use error::{StoreError, StoreResult};
 pub use models::*;
 pub use prepare::{
     active_overlap, changed_count, effective_changes, erasure_changes, holds, kind_from_columns,
-    manual_changes, merge_attributes, order_sizes, periods_column, run_changes, search_query,
-    search_text, tombstone, Held, HeldRow, SegmentMove,
+    manual_changes, merge_attributes, order_sizes, periods_column, restated_rows, retention_of,
+    row_changes, run_changes, runs_beyond, search_query, search_text, tombstone, Held, HeldRow,
+    SegmentMove,
 };
 pub use token::{hash_token, new_token};
 
@@ -58,6 +59,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces an organisation's settings.
     async fn set_settings(&self, org: OrgId, settings: &SettingsInput) -> StoreResult<()>;
+
+    /// How long the organisation keeps runs' rows and history.
+    async fn retention(&self, org: OrgId) -> StoreResult<Retention>;
+
+    /// Sets how long the organisation keeps runs' rows and history.
+    async fn set_retention(&self, org: OrgId, retention: &Retention) -> StoreResult<()>;
+
+    /// Removes what the organisation's retention no longer keeps as of
+    /// `now`: the rows of runs beyond the latest `keep_runs` of each type,
+    /// and history entries older than `history_days`.
+    async fn prune(&self, org: OrgId, now: Timestamp) -> StoreResult<Pruned>;
 
     /// Upserts customers by id: attributes absent from a record keep their
     /// values. All or nothing; returns how many customers changed.
@@ -144,6 +156,20 @@ pub trait Store: Send + Sync + 'static {
         customer_id: &str,
         segments: &[String],
         change: ManualChange<'_>,
+    ) -> StoreResult<()>;
+
+    /// Replaces a customer's rows in a type's result by what the engine
+    /// now gives it (after a static list changed), its manual segments
+    /// applied on top by the domain's precedence; what that changes of its
+    /// effective segments goes into history under `cause`.
+    async fn replace_customer_rows(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        customer_id: &str,
+        rows: &[ResultRow],
+        change: ManualChange<'_>,
+        cause: Cause,
     ) -> StoreResult<()>;
 
     /// Erases a customer: its attributes, lines, rows in every result and

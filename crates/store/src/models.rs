@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use strata_domain::classify::StoredRow;
 use strata_domain::config::input::SettingsInput;
 use strata_domain::date::{Date, Window};
 use strata_domain::money::Amount;
@@ -255,6 +256,41 @@ pub struct RenameType {
     pub actor: String,
 }
 
+/// How long an organisation keeps what grows with use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// How many of a type's latest runs keep their rows (`run_rows`).
+    pub keep_runs: u32,
+    /// How many days history keeps its entries; `None`: for ever.
+    pub history_days: Option<u32>,
+}
+
+impl Retention {
+    /// The number of runs per type kept when the organisation says nothing.
+    pub const KEEP_RUNS: u32 = 24;
+    /// The settings keys, as `GET /api/v1/settings` shows them beside the
+    /// others: server settings, which a file cannot hold.
+    pub const KEYS: [&'static str; 2] = ["keep_runs", "history_days"];
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            keep_runs: Retention::KEEP_RUNS,
+            history_days: None,
+        }
+    }
+}
+
+/// What a pruning removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Runs whose rows were removed.
+    pub runs: u64,
+    /// History entries removed.
+    pub history: u64,
+}
+
 /// A static member of a rules segment: a customer id or e-mail on its
 /// include or exclude list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -352,19 +388,32 @@ pub enum Cause {
     Run,
     /// A manual assignment set or cleared.
     Manual,
+    /// A static member added or removed: a segment's include or exclude
+    /// list changed.
+    List,
+    /// An import changed which accounts an e-mail on a static list names.
+    Import,
     /// The customer was erased.
     Deletion,
 }
 
 impl Cause {
     /// Every cause.
-    pub const ALL: [Cause; 3] = [Cause::Run, Cause::Manual, Cause::Deletion];
+    pub const ALL: [Cause; 5] = [
+        Cause::Run,
+        Cause::Manual,
+        Cause::List,
+        Cause::Import,
+        Cause::Deletion,
+    ];
 
     /// The cause's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Run => "run",
             Cause::Manual => "manual",
+            Cause::List => "list",
+            Cause::Import => "import",
             Cause::Deletion => "deletion",
         }
     }
@@ -683,10 +732,24 @@ pub struct ResultRow {
     pub source: String,
     /// The computed segment, if any.
     pub auto_segment: Option<String>,
+    /// Where the computed segment comes from: computed, default, include.
+    pub auto_source: Option<String>,
     /// The manual segment at the time of the run, if any.
     pub manual_segment: Option<String>,
     /// The other columns of `assignments.csv` that have a value.
     pub figures: BTreeMap<String, String>,
+}
+
+impl ResultRow {
+    /// The row as the domain reads it.
+    pub fn stored(&self) -> StoredRow<'_> {
+        (
+            &self.source,
+            &self.segment,
+            self.auto_segment.as_deref(),
+            self.auto_source.as_deref(),
+        )
+    }
 }
 
 /// One membership of a stored result, without its figures.
@@ -700,6 +763,20 @@ pub struct Assignment {
     pub source: String,
     /// The computed segment, if any.
     pub auto_segment: Option<String>,
+    /// Where the computed segment comes from: computed, default, include.
+    pub auto_source: Option<String>,
+}
+
+impl Assignment {
+    /// The row as the domain reads it.
+    pub fn stored(&self) -> StoredRow<'_> {
+        (
+            &self.source,
+            &self.segment,
+            self.auto_segment.as_deref(),
+            self.auto_source.as_deref(),
+        )
+    }
 }
 
 /// The results of a successful run.

@@ -1,9 +1,13 @@
 //! What every backend computes the same way before writing: merged
 //! attributes and the folded text customers are searched by.
 
-use crate::{Customer, NewRun, ResultRow, Run, RunKind, StoreError, StoreResult, StoredLine};
+use crate::{
+    Customer, NewRun, ResultRow, Retention, Run, RunKind, StoreError, StoreResult, StoredLine,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use strata_domain::classify::{automatic_of, effective_segments, segment_changes};
+use strata_domain::classify::{
+    automatic_of, effective_segments, memberships, segment_changes, StoredRow,
+};
 use strata_domain::columns::CustomerColumn;
 use strata_domain::date::Window;
 use strata_domain::features::fold;
@@ -88,12 +92,11 @@ pub fn active_overlap(active: &[Run], new: &NewRun) -> StoreResult<Option<Run>> 
     Ok(None)
 }
 
-/// A customer's hold on a type: its stored rows `(source, segment,
-/// computed segment)` and its manual segments.
+/// A customer's hold on a type: its stored rows and its manual segments.
 #[derive(Clone, Debug, Default)]
 pub struct Held<'a> {
     /// Its rows in the type's result.
-    pub rows: Vec<(&'a str, &'a str, Option<&'a str>)>,
+    pub rows: Vec<StoredRow<'a>>,
     /// Its manual segments.
     pub manual: Vec<&'a str>,
 }
@@ -107,6 +110,65 @@ impl<'a> Held<'a> {
             &self.manual,
         )
     }
+}
+
+/// A customer's rows of a type once its manual segments are `manual`: the
+/// domain's memberships of what its rows hold apart from manual
+/// assignments. A tiered type's row keeps its figures whatever its
+/// segment; a group's row keeps its own, a manual-only group has none.
+pub fn restated_rows(
+    (type_name, customer): (&str, &str),
+    one_per_account: bool,
+    rows: &[ResultRow],
+    manual: &[String],
+) -> Vec<ResultRow> {
+    let automatic_of_row = |r| automatic_of([ResultRow::stored(r)]).first().map(|a| a.0);
+    let automatic = automatic_of(rows.iter().map(ResultRow::stored));
+    let manual: Vec<&str> = manual.iter().map(String::as_str).collect();
+    memberships(one_per_account, &automatic, &manual)
+        .into_iter()
+        .map(|m| {
+            let figures = if one_per_account {
+                rows.first().map(|r| r.figures.clone()).unwrap_or_default()
+            } else {
+                rows.iter()
+                    .find(|r| {
+                        m.automatic
+                            .is_some_and(|(a, _)| automatic_of_row(r) == Some(a))
+                    })
+                    .map(|r| r.figures.clone())
+                    .unwrap_or_default()
+            };
+            ResultRow {
+                type_name: type_name.to_owned(),
+                customer_id: customer.to_owned(),
+                segment: m.segment.to_owned(),
+                source: m.source.as_str().to_owned(),
+                auto_segment: m.automatic.map(|(a, _)| a.to_owned()),
+                auto_source: m.automatic.map(|(_, s)| s.as_str().to_owned()),
+                manual_segment: m.manual.then(|| m.segment.to_owned()),
+                figures,
+            }
+        })
+        .collect()
+}
+
+/// What replacing a customer's rows of a type changes of its effective
+/// segments, its manual segments staying.
+pub fn row_changes<'a>(
+    one_per_account: bool,
+    customer: &'a str,
+    old: &'a [ResultRow],
+    new: &'a [ResultRow],
+    manual: &'a [String],
+) -> Vec<SegmentMove<'a>> {
+    let hold = |rows: &'a [ResultRow]| {
+        holds(
+            rows.iter().map(|r| (customer, r.stored())),
+            manual.iter().map(|m| (customer, m.as_str())),
+        )
+    };
+    effective_changes(one_per_account, &hold(old), &hold(new))
 }
 
 /// Every change of effective segments between two states of a type's
@@ -139,8 +201,18 @@ pub fn effective_changes<'a>(
 pub type SegmentMove<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
 
 /// A stored row as history reads it: customer (or type), source, segment,
-/// computed segment.
-pub type HeldRow = (String, String, String, Option<String>);
+/// computed segment, its source.
+pub type HeldRow = (String, String, String, Option<String>, Option<String>);
+
+/// A [`HeldRow`] without its first column, borrowed.
+fn stored(row: &HeldRow) -> StoredRow<'_> {
+    (
+        row.1.as_str(),
+        row.2.as_str(),
+        row.3.as_deref(),
+        row.4.as_deref(),
+    )
+}
 
 /// The changes of effective segments when a type's manual assignments go
 /// from `before` to `after` (`(customer, segment)`), its rows staying.
@@ -150,11 +222,7 @@ pub fn manual_changes<'a>(
     before: &'a [(String, String)],
     after: &'a [(String, String)],
 ) -> Vec<SegmentMove<'a>> {
-    let rows = || {
-        rows.iter().map(|(c, source, s, auto)| {
-            (c.as_str(), (source.as_str(), s.as_str(), auto.as_deref()))
-        })
-    };
+    let rows = || rows.iter().map(|r| (r.0.as_str(), stored(r)));
     let manual = |m: &'a [(String, String)]| m.iter().map(|(c, s)| (c.as_str(), s.as_str()));
     effective_changes(
         one_per_account,
@@ -174,23 +242,9 @@ pub fn run_changes<'a>(
     manual: &'a [(String, String)],
 ) -> Vec<SegmentMove<'a>> {
     let manual = || manual.iter().map(|(c, s)| (c.as_str(), s.as_str()));
-    let before = holds(
-        previous.iter().map(|(c, source, s, auto)| {
-            (c.as_str(), (source.as_str(), s.as_str(), auto.as_deref()))
-        }),
-        manual(),
-    );
+    let before = holds(previous.iter().map(|r| (r.0.as_str(), stored(r))), manual());
     let after = holds(
-        rows.iter().map(|r| {
-            (
-                r.customer_id.as_str(),
-                (
-                    r.source.as_str(),
-                    r.segment.as_str(),
-                    r.auto_segment.as_deref(),
-                ),
-            )
-        }),
+        rows.iter().map(|r| (r.customer_id.as_str(), r.stored())),
         manual(),
     );
     let one_per_account = !groups.iter().any(|g| g == type_name);
@@ -218,9 +272,7 @@ pub fn erasure_changes<'a>(
             let before = holds(
                 rows.iter()
                     .filter(|r| r.0 == type_name)
-                    .map(|(_, source, s, auto)| {
-                        (tombstone, (source.as_str(), s.as_str(), auto.as_deref()))
-                    }),
+                    .map(|r| (tombstone, stored(r))),
                 manual
                     .iter()
                     .filter(|m| m.0 == type_name)
@@ -254,7 +306,7 @@ pub fn changed_count(changes: &[SegmentMove<'_>]) -> u64 {
 
 /// The holds of a type's customers: its rows and manual segments.
 pub fn holds<'a>(
-    rows: impl IntoIterator<Item = (&'a str, (&'a str, &'a str, Option<&'a str>))>,
+    rows: impl IntoIterator<Item = (&'a str, StoredRow<'a>)>,
     manual: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> BTreeMap<&'a str, Held<'a>> {
     let mut out: BTreeMap<&str, Held> = BTreeMap::new();
@@ -264,6 +316,39 @@ pub fn holds<'a>(
     for (customer, segment) in manual {
         out.entry(customer).or_default().manual.push(segment);
     }
+    out
+}
+
+/// Retention as stored: `keep_runs` and `history_days` columns.
+pub fn retention_of(keep_runs: i64, history_days: Option<i64>) -> StoreResult<Retention> {
+    let count = |n: i64, what: &str| {
+        u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what}: {n}")))
+    };
+    Ok(Retention {
+        keep_runs: count(keep_runs, "keep_runs")?,
+        history_days: history_days.map(|d| count(d, "history_days")).transpose()?,
+    })
+}
+
+/// The runs whose rows go: of runs `(id, types)` that keep rows, those
+/// beyond the latest `keep` of every type they classified.
+pub fn runs_beyond(runs: &[(i64, Vec<String>)], keep: u32) -> Vec<i64> {
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    let mut ordered: Vec<&(i64, Vec<String>)> = runs.iter().collect();
+    ordered.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut out = Vec::new();
+    for (id, types) in ordered {
+        let mut kept = false;
+        for t in types {
+            let n = seen.entry(t.as_str()).or_default();
+            *n += 1;
+            kept |= *n <= keep;
+        }
+        if !kept {
+            out.push(*id);
+        }
+    }
+    out.sort_unstable();
     out
 }
 
@@ -323,14 +408,78 @@ mod tests {
     }
 
     #[test]
+    fn a_manual_change_restates_rows_and_clearing_it_restores_them() {
+        let row =
+            |segment: &str, source: &str, auto: Option<(&str, &str)>, figure: &str| ResultRow {
+                type_name: "T".into(),
+                customer_id: "C1".into(),
+                segment: segment.into(),
+                source: source.into(),
+                auto_segment: auto.map(|a| a.0.into()),
+                auto_source: auto.map(|a| a.1.into()),
+                manual_segment: (source == "manual").then(|| segment.into()),
+                figures: [("sales".to_owned(), figure.to_owned())].into(),
+            };
+        let key = ("T", "C1");
+        let manual = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        // A tier: the manual one replaces the default one, which comes back.
+        let computed = [row("C", "default", Some(("C", "default")), "0")];
+        let assigned = restated_rows(key, true, &computed, &manual(&["A"]));
+        assert_eq!(assigned, [row("A", "manual", Some(("C", "default")), "0")]);
+        assert_eq!(restated_rows(key, true, &assigned, &[]), computed);
+        // No result yet: the manual tier alone, without figures.
+        let alone = restated_rows(key, true, &[], &manual(&["B"]));
+        assert_eq!(
+            (
+                alone[0].segment.as_str(),
+                alone[0].source.as_str(),
+                alone[0].figures.len()
+            ),
+            ("B", "manual", 0)
+        );
+        // Groups: a manual group joins, an included one keeps its source and figures.
+        let groups = [row("X", "include", Some(("X", "include")), "1")];
+        let joined = restated_rows(key, false, &groups, &manual(&["X", "Y"]));
+        assert_eq!(joined[0], row("X", "manual", Some(("X", "include")), "1"));
+        assert_eq!(
+            (
+                joined[1].segment.as_str(),
+                joined[1].auto_segment.as_deref()
+            ),
+            ("Y", None)
+        );
+        assert_eq!(restated_rows(key, false, &joined, &[]), groups);
+    }
+
+    #[test]
+    fn runs_beyond_the_latest_few_of_each_type_go() {
+        let runs = |spec: &[(i64, &[&str])]| {
+            spec.iter()
+                .map(|(id, types)| (*id, types.iter().map(|t| (*t).to_owned()).collect()))
+                .collect::<Vec<_>>()
+        };
+        let runs = runs(&[
+            (1, &["A"]),
+            (2, &["B"]),
+            (3, &["A"]),
+            (4, &["A", "B"]),
+            (5, &["A"]),
+        ]);
+        assert_eq!(runs_beyond(&runs, 2), [1, 3]);
+        assert_eq!(runs_beyond(&runs, 1), [1, 2, 3]);
+        assert_eq!(runs_beyond(&runs, 3), [1]);
+        assert!(runs_beyond(&runs, 4).is_empty());
+    }
+
+    #[test]
     fn changes_compare_effective_segments_with_manual_ones() {
-        let computed = |s: &'static str| ("computed", s, Some(s));
+        let computed = |s: &'static str| ("computed", s, Some(s), Some("computed"));
         let before = holds(
             [
                 ("C1", computed("A")),
                 ("C2", computed("A")),
                 ("C3", computed("B")),
-                ("C4", ("manual", "C", Some("A"))),
+                ("C4", ("manual", "C", Some("A"), Some("computed"))),
             ],
             [("C2", "B"), ("C4", "C")],
         );

@@ -20,7 +20,8 @@ macro_rules! store_suite {
             definitions_version_follows_every_change, customer_detail_reads_one_state,
             customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it,
             history_records_every_change_with_its_cause, static_members_follow_their_type,
-            one_off_runs_keep_their_rows_apart);
+            one_off_runs_keep_their_rows_apart, changes_by_hand_take_effect_at_once,
+            retention_bounds_run_rows_and_history);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -532,6 +533,7 @@ fn result_row(type_name: &str, customer: &str, segment: &str) -> ResultRow {
         segment: segment.into(),
         source: "computed".into(),
         auto_segment: Some(segment.into()),
+        auto_source: Some("computed".into()),
         manual_segment: None,
         figures: BTreeMap::from([("eligible_sales".to_owned(), "12.5".to_owned())]),
     }
@@ -636,6 +638,7 @@ pub async fn finished_runs_replace_results(store: &dyn Store) {
             segment: "A".into(),
             source: "computed".into(),
             auto_segment: Some("A".into()),
+            auto_source: Some("computed".into()),
         }]
     );
     assert!(results_of(store, acme, "C1").await.is_empty());
@@ -947,12 +950,28 @@ pub async fn customer_detail_reads_one_state(store: &dyn Store) {
         .unwrap();
     let detail = store.customer_detail(acme, "C1").await.unwrap().unwrap();
     assert_eq!(detail.customer, customer("C1", &[("name", "Alpha")]));
+    // The rows hold the manual segments at once, beside the computed ones.
+    let by_hand = ResultRow {
+        segment: "B".into(),
+        source: "manual".into(),
+        manual_segment: Some("B".into()),
+        ..result_row("ABC", "C1", "A")
+    };
+    let manual_group = ResultRow {
+        source: "manual".into(),
+        auto_segment: None,
+        auto_source: None,
+        manual_segment: Some("Z".into()),
+        figures: BTreeMap::new(),
+        ..result_row("Groups", "C1", "Z")
+    };
     assert_eq!(
         detail.results,
         [
-            result_row("ABC", "C1", "A"),
+            by_hand,
             result_row("Groups", "C1", "X"),
-            result_row("Groups", "C1", "Y")
+            result_row("Groups", "C1", "Y"),
+            manual_group
         ]
     );
     assert_eq!(
@@ -1675,4 +1694,225 @@ pub async fn one_off_runs_keep_their_rows_apart(store: &dyn Store) {
         .unwrap();
     let left = store.run_rows(acme, &page(None, 0, 10)).await.unwrap();
     assert_eq!(left, vec![(2, rows[1].clone()), (3, rows[2].clone())]);
+}
+
+/// The members of a segment as `customer:source:auto_segment/auto_source`.
+async fn members_of(store: &dyn Store, org: OrgId, type_name: &str, segment: &str) -> Vec<String> {
+    store
+        .members(
+            org,
+            &MembersQuery {
+                type_name: type_name.into(),
+                segment: segment.into(),
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let r = &m.row;
+            format!(
+                "{}:{}:{}/{}",
+                r.customer_id,
+                r.source,
+                r.auto_segment.as_deref().unwrap_or("-"),
+                r.auto_source.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// A manual segment set or cleared, and rows replaced after a static list
+/// changed, show in the members at once, not at the next run; clearing a
+/// manual segment gives back what the run gave, source included.
+pub async fn changes_by_hand_take_effect_at_once(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    store
+        .upsert_customers(acme, &[customer("C1", &[]), customer("C2", &[])])
+        .await
+        .unwrap();
+    let mut fallback = result_row("ABC", "C1", "C");
+    fallback.source = "default".into();
+    fallback.auto_source = Some("default".into());
+    let included = |customer: &str| ResultRow {
+        source: "include".into(),
+        auto_source: Some("include".into()),
+        figures: BTreeMap::new(),
+        ..result_row("Groups", customer, "X")
+    };
+    finished_run(
+        store,
+        acme,
+        "tester",
+        vec![
+            ("ABC", vec![fallback.clone(), result_row("ABC", "C2", "A")]),
+            ("Groups", vec![included("C1")]),
+        ],
+        &["Groups"],
+    )
+    .await;
+    store
+        .set_manual(acme, "ABC", "C1", &["A".into()], HAND)
+        .await
+        .unwrap();
+    assert_eq!(
+        members_of(store, acme, "ABC", "A").await,
+        ["C1:manual:C/default", "C2:computed:A/computed"]
+    );
+    assert!(members_of(store, acme, "ABC", "C").await.is_empty());
+    let kept = &results_of(store, acme, "C1").await[0];
+    assert_eq!(kept.figures, fallback.figures, "the row keeps its figures");
+    store.clear_manual(acme, "ABC", HAND).await.unwrap();
+    assert_eq!(results_of(store, acme, "C1").await[0], fallback);
+    assert_eq!(
+        members_of(store, acme, "ABC", "C").await,
+        ["C1:default:C/default"]
+    );
+    // Groups: a manual group joins at once and leaves at once.
+    store
+        .set_manual(acme, "Groups", "C2", &["Y".into()], GROUP_HAND)
+        .await
+        .unwrap();
+    assert_eq!(
+        members_of(store, acme, "Groups", "Y").await,
+        ["C2:manual:-/-"]
+    );
+    store
+        .set_manual(acme, "Groups", "C2", &[], GROUP_HAND)
+        .await
+        .unwrap();
+    assert!(members_of(store, acme, "Groups", "Y").await.is_empty());
+    // A static list changed: the engine's new rows for C1 and C2 replace theirs.
+    store
+        .replace_customer_rows(acme, "Groups", "C1", &[], GROUP_HAND, Cause::List)
+        .await
+        .unwrap();
+    store
+        .replace_customer_rows(
+            acme,
+            "Groups",
+            "C2",
+            &[included("C2")],
+            GROUP_HAND,
+            Cause::List,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        members_of(store, acme, "Groups", "X").await,
+        ["C2:include:X/include"]
+    );
+    let listed = entries(
+        store,
+        acme,
+        HistoryQuery {
+            segment_type: Some("Groups".into()),
+            ..HistoryQuery::default()
+        },
+    )
+    .await;
+    assert!(
+        listed.ends_with(&[
+            "C1 Groups X>- list tester".to_owned(),
+            "C2 Groups ->X list tester".to_owned()
+        ]),
+        "{listed:?}"
+    );
+}
+
+/// Only the latest `keep_runs` runs of a type keep their rows, and
+/// history only its last `history_days` days; by default runs keep 24 and
+/// history everything.
+pub async fn retention_bounds_run_rows_and_history(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    assert_eq!(store.retention(acme).await.unwrap(), Retention::default());
+    assert_eq!(Retention::default().keep_runs, 24);
+    let window = strata_domain::date::Window::new(day("2026-01-01"), day("2026-12-31"));
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let mut ids = Vec::new();
+    for org_id in [acme, acme, acme, other] {
+        let (run, _) = store
+            .create_run(
+                org_id,
+                &NewRun {
+                    kind: RunKind::Period(window),
+                    types: vec!["RFM".into()],
+                    as_of: day(&format!("2026-12-{:02}", ids.len() + 1)),
+                    actor: "tester".into(),
+                },
+            )
+            .await
+            .unwrap();
+        store.claim_run("w", soon).await.unwrap().unwrap();
+        let results = OneOffResults {
+            report: RunReport::default(),
+            rows: vec![RunRow {
+                customer_id: "C1".into(),
+                key: "A".into(),
+                line: "C1,A".into(),
+            }],
+            data_version: 0,
+        };
+        store.finish_one_off(run.id, "w", results).await.unwrap();
+        ids.push(run.id);
+    }
+    finished_run(
+        store,
+        acme,
+        "tester",
+        vec![("ABC", vec![result_row("ABC", "C1", "A")])],
+        &[],
+    )
+    .await;
+    let rows_of = |org_id: OrgId, run: i64| async move {
+        let query = RunRowsQuery {
+            run,
+            key: None,
+            after: 0,
+            limit: 10,
+        };
+        store.run_rows(org_id, &query).await.unwrap().len()
+    };
+    let now = chrono::Utc::now();
+    // Defaults prune nothing.
+    assert_eq!(store.prune(acme, now).await.unwrap(), Pruned::default());
+    let kept = Retention {
+        keep_runs: 2,
+        history_days: Some(1),
+    };
+    store.set_retention(acme, &kept).await.unwrap();
+    assert_eq!(store.retention(acme).await.unwrap(), kept);
+    assert_eq!(store.retention(other).await.unwrap(), Retention::default());
+    let everything = HistoryQuery {
+        limit: 100,
+        ..HistoryQuery::default()
+    };
+    assert_eq!(store.history(acme, &everything).await.unwrap().len(), 1);
+    // Today's history is younger than a day; two days on, it is not.
+    assert_eq!(
+        store.prune(acme, now).await.unwrap(),
+        Pruned {
+            runs: 1,
+            history: 0
+        }
+    );
+    assert_eq!(
+        [
+            rows_of(acme, ids[0]).await,
+            rows_of(acme, ids[1]).await,
+            rows_of(acme, ids[2]).await
+        ],
+        [0, 1, 1]
+    );
+    assert_eq!(
+        rows_of(other, ids[3]).await,
+        1,
+        "another organisation keeps its own"
+    );
+    let later = now + chrono::Duration::days(2);
+    assert_eq!(store.prune(acme, later).await.unwrap().history, 1);
+    assert!(store.history(acme, &everything).await.unwrap().is_empty());
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use strata_domain::config::input::{ConfigInput, ServerKey, TypeInput};
 use strata_domain::config::{evaluation_order, parse_config};
+use strata_store::Retention;
 
 /// Where the server is and who asks.
 #[derive(clap::Args)]
@@ -126,7 +127,14 @@ fn apply(file: &Path, server: &ServerArgs) -> Result<()> {
 }
 
 fn export(server: &ServerArgs, out: Option<&Path>) -> Result<()> {
-    let settings = call(server, "GET", "/api/v1/settings", None)?;
+    let mut settings = call(server, "GET", "/api/v1/settings", None)?;
+    if let Some(object) = settings.as_object_mut() {
+        for key in Retention::KEYS {
+            if let Some(value) = object.remove(key) {
+                eprintln!("setting {key} = {value} stays on the server; files cannot hold it");
+            }
+        }
+    }
     let mut input: ConfigInput =
         serde_json::from_value(settings).context("the server's settings")?;
     let types = call(server, "GET", "/api/v1/segment-types", None)?;

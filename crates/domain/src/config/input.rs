@@ -210,6 +210,18 @@ pub struct SegmentInput {
     pub exclude: Vec<String>,
 }
 
+impl TypeInput {
+    /// The key of a type's segments.
+    pub const SEGMENTS: &'static str = "segments";
+}
+
+impl SegmentInput {
+    /// The key of a rules segment's include list.
+    pub const INCLUDE: &'static str = "include";
+    /// The key of a rules segment's exclude list.
+    pub const EXCLUDE: &'static str = "exclude";
+}
+
 /// A decimal as written: an integer, a float or a text (`"12.50"`), so that
 /// TOML, JSON and forms may each write it their way; it is parsed exactly,
 /// from its text, during validation.

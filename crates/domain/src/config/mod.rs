@@ -620,9 +620,9 @@ fn reject_rules_fields(raw: &TypeInput, segments: &[Segment], p: &mut Problems<'
         let field = if s.rule.is_some() {
             "rule"
         } else if !s.include.is_empty() {
-            "include"
+            SegmentInput::INCLUDE
         } else if !s.exclude.is_empty() {
-            "exclude"
+            SegmentInput::EXCLUDE
         } else {
             continue;
         };

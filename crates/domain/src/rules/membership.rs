@@ -93,6 +93,7 @@ pub fn classify(
                         segment: Some(segment),
                         source,
                         auto_segment: computed.map(|(s, _)| s),
+                        auto_source: computed.map(|(_, source)| source),
                         manual_segment,
                     },
                 });
@@ -121,6 +122,7 @@ pub fn classify(
                             auto
                         },
                         auto_segment: auto.map(|_| idx),
+                        auto_source: auto,
                         manual_segment: is_manual.then_some(idx),
                     },
                 });
@@ -132,6 +134,7 @@ pub fn classify(
                         segment: Some(d),
                         source: Some(Source::Default),
                         auto_segment: Some(d),
+                        auto_source: Some(Source::Default),
                         manual_segment: None,
                     },
                 });
@@ -205,6 +208,32 @@ mod tests {
             .collect()
     }
 
+    /// Each customer's rows are what `memberships` makes of their
+    /// automatic segments and manual ones: what a store applies when a
+    /// manual assignment changes between runs.
+    fn agree_with_memberships(ty: &SegmentType, out: &[Membership], manual: &[Vec<SegmentIdx>]) {
+        let one = ty.one_per_account();
+        for c in 0..manual.len().max(5) as u32 {
+            let rows: Vec<_> = out.iter().filter(|m| m.customer == c).collect();
+            let automatic: Vec<(SegmentIdx, Source)> = rows
+                .iter()
+                .filter_map(|m| m.assignment.auto_segment.zip(m.assignment.auto_source))
+                .collect();
+            let manual_c = manual.get(c as usize).cloned().unwrap_or_default();
+            let mut expected: Vec<_> = crate::classify::memberships(one, &automatic, &manual_c)
+                .into_iter()
+                .map(|m| (m.segment, m.source))
+                .collect();
+            let mut got: Vec<_> = rows
+                .iter()
+                .map(|m| (m.assignment.segment.unwrap(), m.assignment.source.unwrap()))
+                .collect();
+            expected.sort_by_key(|e| e.0);
+            got.sort_by_key(|e| e.0);
+            assert_eq!(got, expected, "customer {c}");
+        }
+    }
+
     #[test]
     fn groups_follow_manual_exclude_include_rule_precedence() {
         let ty = rules_type(false);
@@ -213,6 +242,7 @@ mod tests {
         let segs = inputs("TT?TF", ["..xx.", "....."], [".x.x.", "....."]);
         let manual = vec![vec![], vec![], vec![], vec![], vec![1]];
         let out = classify(&ty, false, &segs, &manual, 5);
+        agree_with_memberships(&ty, &out, &manual);
         assert_eq!(
             show(&ty, &out),
             [
@@ -229,7 +259,9 @@ mod tests {
     fn static_groups_have_only_their_include_list_and_manual_members() {
         let ty = rules_type(false);
         let segs = inputs("TFFFF", [".....", "x...."], [".....", "....."]);
-        let out = classify(&ty, false, &segs, &[vec![], vec![1, 0]], 5);
+        let manual = vec![vec![], vec![1, 0]];
+        let out = classify(&ty, false, &segs, &manual, 5);
+        agree_with_memberships(&ty, &out, &manual);
         assert_eq!(
             show(&ty, &out),
             [
@@ -252,6 +284,7 @@ mod tests {
         let segs = inputs("TT?TT", [".....", "x...."], ["...x.", "....."]);
         let manual = vec![vec![], vec![], vec![], vec![], vec![2]];
         let out = classify(&ty, true, &segs, &manual, 5);
+        agree_with_memberships(&ty, &out, &manual);
         assert_eq!(
             show(&ty, &out),
             [

@@ -3,7 +3,7 @@
 use super::{body, locale};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::explain::{explain, to_json, Place};
+use crate::explain::{explain, places, to_json};
 
 use crate::wire::LineJson;
 use crate::{wire, AppState};
@@ -15,9 +15,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use strata_domain::classify::{automatic_of, effective_segments};
+use strata_domain::columns::CustomerColumn;
 use strata_report::format::Lang;
-use strata_store::{search_query, CustomerQuery, Role};
+use strata_store::{search_query, CustomerQuery, ListEntry, Role};
 
 /// Customers per page by default, and at most.
 const DEFAULT_LIMIT: u32 = 50;
@@ -32,7 +32,7 @@ pub async fn post_customers(
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Editor)?;
     let customers = wire::customers(&body(json)?).map_err(ApiError::Rows)?;
-    let changed = state.store.upsert_customers(caller.org, &customers).await?;
+    let changed = super::lists::upsert_customers(&state, &caller, &customers).await?;
     Ok(Json(
         json!({"received": customers.len(), "changed": changed}),
     ))
@@ -207,42 +207,31 @@ pub async fn get_customer(
         .configs
         .get(&*state.store, caller.org, detail.config_version)
         .await?;
-    let places: Vec<Place<'_>> = config
-        .types
-        .iter()
-        .map(|ty| {
-            let rows: Vec<_> = detail
-                .results
-                .iter()
-                .filter(|r| r.type_name == ty.name)
-                .collect();
-            let automatic = automatic_of(rows.iter().map(|r| {
-                (
-                    r.source.as_str(),
-                    r.segment.as_str(),
-                    r.auto_segment.as_deref(),
-                )
-            }));
-            let manual: Vec<&str> = detail
-                .manual
-                .iter()
-                .filter(|(t, _)| *t == ty.name)
-                .map(|(_, s)| s.as_str())
-                .collect();
-            let effective = effective_segments(ty.one_per_account(), &automatic, &manual);
-            Place {
-                ty,
-                rows,
-                automatic,
-                manual,
-                effective,
-            }
-        })
-        .collect();
+    let places = places(&config, &detail);
     let mut explained = if query.explain.unwrap_or(true) {
         explain(&*state.store, caller.org, &config, &detail, &places).await?
     } else {
         Default::default()
+    };
+    // The static lists naming the customer, by id or by e-mail.
+    let email = detail
+        .customer
+        .attributes
+        .get(CustomerColumn::Email.name())
+        .map(|e| e.trim().to_lowercase());
+    let listed: Vec<ListEntry> = state
+        .store
+        .list_entries(caller.org)
+        .await?
+        .into_iter()
+        .filter(|e| e.entry == detail.customer.id || Some(&e.entry) == email.as_ref())
+        .collect();
+    let on_list = |type_name: &str, exclude: bool| -> Vec<&str> {
+        listed
+            .iter()
+            .filter(|e| e.type_name == type_name && e.exclude == exclude)
+            .map(|e| e.segment.as_str())
+            .collect()
     };
     let segments: Vec<Value> = places
         .iter()
@@ -254,10 +243,12 @@ pub async fn get_customer(
                 .collect();
             json!({
                 "segment_type": p.ty.name,
-                "automatic": p.automatic,
+                "automatic": p.automatic.iter().map(|a| a.0).collect::<Vec<_>>(),
                 "manual": p.manual,
                 "effective": p.effective,
                 "sources": p.rows.iter().map(|r| (r.segment.as_str(), r.source.as_str())).collect::<BTreeMap<_, _>>(),
+                "included_in": on_list(&p.ty.name, false),
+                "excluded_from": on_list(&p.ty.name, true),
                 "figures": figures,
                 "explanation": explained.remove(&p.ty.name).map(|e| to_json(&e, lang)),
             })

@@ -249,7 +249,7 @@ pub async fn import_customers(
         }
     })
     .await?;
-    let changed = state.store.upsert_customers(caller.org, &customers).await?;
+    let changed = super::lists::upsert_customers(&state, &caller, &customers).await?;
     Ok((
         StatusCode::OK,
         Json(json!({"received": customers.len(), "changed": changed})),

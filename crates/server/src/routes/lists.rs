@@ -6,16 +6,18 @@ use super::body;
 use super::types::segment_type;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::explain::{places, rules_rows};
+use crate::types::SegmentLists;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use strata_domain::classify::{automatic_segment, Source};
+use std::collections::{BTreeMap, BTreeSet};
+use strata_domain::classify::{automatic_of, Source};
 use strata_domain::segment_type::Method;
-use strata_store::{ListChange, OrgId, Role, Store};
+use strata_store::{Cause, Customer, ListChange, ManualChange, OrgId, Role, Store};
 
 /// How the entries of a change name customers.
 #[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
@@ -85,12 +87,7 @@ async fn rule_matched(
             .results
             .iter()
             .filter(|r| r.type_name == type_name)
-            .any(|r| {
-                let source = Source::from_name(&r.source).unwrap_or(Source::Computed);
-                source != Source::Include
-                    && automatic_segment(source, &r.segment, r.auto_segment.as_deref())
-                        == Some(segment)
-            });
+            .any(|r| automatic_of([r.stored()]).first() == Some(&(segment, Source::Computed)));
         if matched {
             return Ok(true);
         }
@@ -98,30 +95,131 @@ async fn rule_matched(
     Ok(false)
 }
 
-/// The static members of a type's segments: `{segment: {include, exclude}}`.
-pub async fn static_members(
+/// The static members the store keeps, by type and segment.
+pub async fn lists_by_type(
     store: &dyn Store,
     org: OrgId,
-    type_name: &str,
-) -> ApiResult<BTreeMap<String, Value>> {
-    let mut out: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+) -> ApiResult<BTreeMap<String, SegmentLists>> {
+    let mut out: BTreeMap<String, SegmentLists> = BTreeMap::new();
     for e in store.list_entries(org).await? {
-        if e.type_name != type_name {
-            continue;
-        }
-        let lists = out.entry(e.segment).or_default();
+        let lists = out
+            .entry(e.type_name)
+            .or_default()
+            .entry(e.segment)
+            .or_default();
         if e.exclude {
             lists.1.push(e.entry);
         } else {
             lists.0.push(e.entry);
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|(segment, (include, exclude))| {
-            (segment, json!({"include": include, "exclude": exclude}))
-        })
-        .collect())
+    Ok(out)
+}
+
+/// The static members of one segment: `{include, exclude}`.
+async fn static_members(
+    store: &dyn Store,
+    org: OrgId,
+    type_name: &str,
+    segment: &str,
+) -> ApiResult<Value> {
+    let lists = lists_by_type(store, org).await?;
+    let (include, exclude) = lists
+        .get(type_name)
+        .and_then(|l| l.get(segment))
+        .cloned()
+        .unwrap_or_default();
+    Ok(json!({"include": include, "exclude": exclude}))
+}
+
+/// Has the engine classify these customers again in a rules type, on
+/// their own lines as of the type's latest run, and replaces their rows:
+/// a change of what the static lists name takes effect at once, recorded
+/// in history under `cause`.
+pub(crate) async fn reclassify(
+    state: &AppState,
+    caller: &Caller,
+    type_name: &str,
+    customers: &BTreeSet<String>,
+    cause: Cause,
+) -> ApiResult<()> {
+    let store = &*state.store;
+    for customer in customers {
+        let Some(detail) = store.customer_detail(caller.org, customer).await? else {
+            continue;
+        };
+        let config = state
+            .configs
+            .get(store, caller.org, detail.config_version)
+            .await?;
+        let Some(ty) = config.find_type(type_name) else {
+            continue;
+        };
+        let change = ManualChange {
+            actor: &caller.label,
+            one_per_account: ty.one_per_account(),
+        };
+        let places = places(&config, &detail);
+        if let Some(rows) =
+            rules_rows(store, caller.org, &config, &detail, &places, type_name).await?
+        {
+            store
+                .replace_customer_rows(caller.org, type_name, customer, &rows, change, cause)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `(type, customer)` for every account an e-mail entry names, in each
+/// type listing it.
+async fn named_by(
+    store: &dyn Store,
+    org: OrgId,
+    emails: &BTreeMap<String, BTreeSet<String>>,
+) -> ApiResult<BTreeSet<(String, String)>> {
+    let mut out = BTreeSet::new();
+    for (email, types) in emails {
+        for id in store.customers_by_email(org, email).await? {
+            out.extend(types.iter().map(|t| (t.clone(), id.clone())));
+        }
+    }
+    Ok(out)
+}
+
+/// Upserts customers; where that changes which accounts an e-mail on a
+/// static list names, those accounts are classified again at once (cause
+/// `import`).
+pub(crate) async fn upsert_customers(
+    state: &AppState,
+    caller: &Caller,
+    customers: &[Customer],
+) -> ApiResult<u64> {
+    let store = &*state.store;
+    // E-mail entries, by the rules types listing them: usually a handful.
+    let mut by_email: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in store.list_entries(caller.org).await? {
+        if e.entry.contains('@') {
+            by_email.entry(e.entry).or_default().insert(e.type_name);
+        }
+    }
+    let before = named_by(store, caller.org, &by_email).await?;
+    let changed = store.upsert_customers(caller.org, customers).await?;
+    if by_email.is_empty() {
+        return Ok(changed);
+    }
+    let after = named_by(store, caller.org, &by_email).await?;
+    let mut moved: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (type_name, id) in before.symmetric_difference(&after) {
+        moved
+            .entry(type_name.clone())
+            .or_default()
+            .insert(id.clone());
+    }
+    for (type_name, ids) in moved {
+        reclassify(state, caller, &type_name, &ids, Cause::Import).await?;
+    }
+    Ok(changed)
 }
 
 /// Adds customers to a rules segment by hand or removes them; entries
@@ -149,16 +247,19 @@ pub async fn change_members(
     let store = &*state.store;
     let mut change = ListChange::default();
     let mut unmatched = Vec::new();
+    let mut named = BTreeSet::new();
     for entry in &request.add {
         let (kept, customers) = resolve(store, caller.org, request.by, entry).await?;
         if customers.is_empty() {
             unmatched.push(entry.clone());
         } else {
             change.include.push(kept);
+            named.extend(customers);
         }
     }
     for entry in &request.remove {
         let (kept, customers) = resolve(store, caller.org, request.by, entry).await?;
+        named.extend(customers.iter().cloned());
         if customers.is_empty() {
             unmatched.push(entry.clone());
         } else if rule_matched(store, caller.org, &name, &segment, &customers).await? {
@@ -170,6 +271,9 @@ pub async fn change_members(
     store
         .change_list(caller.org, &name, &segment, &change)
         .await?;
+    // The change takes effect at once: the engine classifies each
+    // customer it names again, the other customers keep their rows.
+    reclassify(&state, &caller, &name, &named, Cause::List).await?;
     Ok(Json(json!({
         "segment_type": name,
         "segment": segment,
@@ -177,6 +281,6 @@ pub async fn change_members(
         "excluded": change.exclude,
         "unlisted": change.unlist,
         "unmatched": unmatched,
-        "members": static_members(store, caller.org, &name).await?.remove(&segment),
+        "members": static_members(store, caller.org, &name, &segment).await?,
     })))
 }

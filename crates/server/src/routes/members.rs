@@ -211,6 +211,7 @@ mod tests {
                 segment: "A".into(),
                 source: "computed".into(),
                 auto_segment: Some("A".into()),
+                auto_source: Some("computed".into()),
                 manual_segment: None,
                 figures: [("eligible_sales".to_owned(), sales.to_owned())].into(),
             },

@@ -1,9 +1,12 @@
 //! Segment types and manual assignments.
 
 use super::body;
+use super::lists::lists_by_type;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::types::{body_of, check_definition, organisation_config, split_body};
+use crate::types::{
+    body_of, check_definition, organisation_config, split_body, take_lists, with_lists,
+};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -12,7 +15,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use strata_domain::config::references;
 use strata_domain::segment_type::SegmentType;
-use strata_store::{Change, ManualChange, PutType, RenameType, Role, TypeRecord};
+use strata_store::{Change, ListChange, ManualChange, PutType, RenameType, Role, TypeRecord};
 
 /// A change of manual segments by the caller in `ty`.
 fn manual_change<'a>(caller: &'a Caller, ty: &SegmentType) -> ManualChange<'a> {
@@ -36,7 +39,13 @@ async fn record(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Type
 #[utoipa::path(get, path = "/api/v1/segment-types", tag = "types", security(("bearer" = [])), responses((status = 200, body = Vec<Object>)))]
 pub async fn list_types(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let types = state.store.types(caller.org).await?;
-    Ok(Json(Value::Array(types.iter().map(body_of).collect())))
+    let lists = lists_by_type(&*state.store, caller.org).await?;
+    Ok(Json(Value::Array(
+        types
+            .iter()
+            .map(|t| with_lists(body_of(t), lists.get(&t.name)))
+            .collect(),
+    )))
 }
 
 /// One type, exactly in the form `PUT` accepts.
@@ -46,7 +55,9 @@ pub async fn get_type(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(body_of(&record(&state, &caller, &name).await?)))
+    let record = record(&state, &caller, &name).await?;
+    let lists = lists_by_type(&*state.store, caller.org).await?;
+    Ok(Json(with_lists(body_of(&record), lists.get(&name))))
 }
 
 /// Creates or replaces a type from the JSON form of one `[[types]]` entry.
@@ -58,11 +69,13 @@ pub async fn put_type(
     json: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Editor)?;
-    let parts = split_body(&name, body(json)?)?;
+    let mut parts = split_body(&name, body(json)?)?;
     let store = &state.store;
     let settings = store.settings(caller.org).await?;
     let types = store.types(caller.org).await?;
     let checked = check_definition(&settings, &types, &name, &parts.definition)?;
+    // Static members live in the store: the body's lists join them.
+    let given = take_lists(&mut parts.definition);
     let (record, change) = store
         .put_type(
             caller.org,
@@ -84,12 +97,23 @@ pub async fn put_type(
             manual_change(&caller, &checked),
         )
         .await?;
+    for (segment, (include, exclude)) in given {
+        let change = ListChange {
+            include,
+            exclude,
+            unlist: Vec::new(),
+        };
+        store
+            .change_list(caller.org, &name, &segment, &change)
+            .await?;
+    }
     let status = if change == Change::Created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(body_of(&record))))
+    let lists = lists_by_type(&**store, caller.org).await?;
+    Ok((status, Json(with_lists(body_of(&record), lists.get(&name)))))
 }
 
 /// Deletes a type, unless another type's rules read it.
