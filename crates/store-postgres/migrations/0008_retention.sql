@@ -3,3 +3,5 @@
 -- for ever).
 ALTER TABLE orgs ADD COLUMN keep_runs BIGINT NOT NULL DEFAULT 24;
 ALTER TABLE orgs ADD COLUMN history_days BIGINT;
+-- Whether retention removed a run's rows.
+ALTER TABLE runs ADD COLUMN rows_pruned BOOLEAN NOT NULL DEFAULT false;

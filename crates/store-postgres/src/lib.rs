@@ -201,7 +201,7 @@ impl Store for PostgresStore {
         let retention = self.retention(org).await?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let runs: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, types::text FROM runs WHERE org_id = $1 AND kind <> $2 AND status = $3",
+            "SELECT id, types::text FROM runs WHERE org_id = $1 AND kind <> $2 AND status = $3 AND NOT rows_pruned",
         )
         .bind(org)
         .bind(RunKind::Segment.name())
@@ -222,6 +222,11 @@ impl Store for PostgresStore {
                 .await
                 .map_err(db)?
                 .rows_affected();
+            sqlx::query("UPDATE runs SET rows_pruned = true WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             pruned.runs += u64::from(gone > 0);
         }
         if let Some(days) = retention.history_days {

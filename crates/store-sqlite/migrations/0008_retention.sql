@@ -3,3 +3,5 @@
 -- for ever).
 ALTER TABLE orgs ADD COLUMN keep_runs INTEGER NOT NULL DEFAULT 24;
 ALTER TABLE orgs ADD COLUMN history_days INTEGER;
+-- Whether retention removed a run's rows.
+ALTER TABLE runs ADD COLUMN rows_pruned INTEGER NOT NULL DEFAULT 0;

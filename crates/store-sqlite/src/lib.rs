@@ -225,7 +225,7 @@ impl Store for SqliteStore {
         let retention = self.retention(org).await?;
         let mut tx = self.write.begin().await.map_err(db)?;
         let runs: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, types FROM runs WHERE org_id = ? AND kind <> ? AND status = ?",
+            "SELECT id, types FROM runs WHERE org_id = ? AND kind <> ? AND status = ? AND rows_pruned = 0",
         )
         .bind(org)
         .bind(RunKind::Segment.name())
@@ -246,6 +246,11 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db)?
                 .rows_affected();
+            sqlx::query("UPDATE runs SET rows_pruned = 1 WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             pruned.runs += u64::from(gone > 0);
         }
         if let Some(days) = retention.history_days {

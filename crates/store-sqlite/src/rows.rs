@@ -11,7 +11,7 @@ use strata_store::{
 };
 
 /// The columns [`run_from_row`] reads, in order.
-pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at, kind, periods";
+pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at, kind, periods, rows_pruned";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -59,6 +59,7 @@ pub fn run_from_row(row: &SqliteRow) -> StoreResult<Run> {
         created_at: row.get(8),
         started_at: row.get(9),
         finished_at: row.get(10),
+        rows_pruned: row.get(13),
     })
 }
 

@@ -649,6 +649,8 @@ pub struct Run {
     pub started_at: Option<Timestamp>,
     /// When it ended.
     pub finished_at: Option<Timestamp>,
+    /// Whether the organisation's retention removed its rows.
+    pub rows_pruned: bool,
 }
 
 /// What a successful run produced, per type.

@@ -1912,6 +1912,8 @@ pub async fn retention_bounds_run_rows_and_history(store: &dyn Store) {
         1,
         "another organisation keeps its own"
     );
+    let pruned = |id: i64| async move { store.run(acme, id).await.unwrap().unwrap().rows_pruned };
+    assert_eq!([pruned(ids[0]).await, pruned(ids[1]).await], [true, false]);
     let later = now + chrono::Duration::days(2);
     assert_eq!(store.prune(acme, later).await.unwrap().history, 1);
     assert!(store.history(acme, &everything).await.unwrap().is_empty());

@@ -125,6 +125,12 @@ pub async fn export_run_rows(
             run.status.as_str()
         )));
     }
+    if run.rows_pruned {
+        let keep = state.store.retention(caller.org).await?.keep_runs;
+        return Err(ApiError::Conflict(format!(
+            "the rows of run {id} were removed: the organisation keeps those of the latest {keep} runs of each type (setting keep_runs); its report is kept"
+        )));
+    }
     let jsonl = match query.format.as_deref() {
         None | Some("csv") => false,
         Some("jsonl") => true,
