@@ -76,6 +76,56 @@ impl SqliteStore {
         })
     }
 
+    /// Copies the live database at `db` into a new file `to`: a consistent
+    /// snapshot of what was committed when the copy began (`VACUUM INTO`
+    /// on a read-only connection, so writers go on meanwhile). The copy is
+    /// written beside `to` and renamed into place: a failed backup leaves
+    /// no file. Refuses an existing `to`; restoring is opening the copy.
+    pub async fn backup(database: &Path, to: &Path) -> StoreResult<()> {
+        let io = |what: String, e: std::io::Error| {
+            StoreError::database(std::io::Error::new(e.kind(), format!("{what}: {e}")))
+        };
+        if !database.is_file() {
+            return Err(io(
+                database.display().to_string(),
+                std::io::ErrorKind::NotFound.into(),
+            ));
+        }
+        if to.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} exists: a backup never overwrites a file",
+                to.display()
+            )));
+        }
+        let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
+        let partial = to.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let options = SqliteConnectOptions::new()
+            .filename(database)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let copied = sqlx::query("VACUUM INTO ?")
+            .bind(partial.to_string_lossy().into_owned())
+            .execute(&pool)
+            .await;
+        pool.close().await;
+        let renamed = copied.map_err(db).and_then(|_| {
+            std::fs::File::open(&partial)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| std::fs::rename(&partial, to))
+                .map_err(|e| io(format!("writing {}", to.display()), e))
+        });
+        if renamed.is_err() {
+            // Nothing half-written stays behind.
+            let _ = std::fs::remove_file(&partial);
+        }
+        renamed
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.read.close().await;

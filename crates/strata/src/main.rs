@@ -225,6 +225,8 @@ enum Command {
     /// Manage the server's API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy a live SQLite store into a new file (restore: serve a --data folder holding it as strata.db).
+    Backup(serve::BackupArgs),
     /// Move settings and segment types between a file and a server.
     #[command(subcommand)]
     Config(remote::ConfigCommand),
@@ -560,6 +562,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve(args) => serve::serve(args)?,
         Command::Token(TokenCommand::Create(args)) => serve::token_create(args)?,
+        Command::Backup(args) => serve::backup(args)?,
         Command::Config(command) => remote::run(command)?,
         Command::Generate {
             customers,
@@ -602,7 +605,7 @@ fn main() -> ExitCode {
         // The server handles its own signals: it stops taking requests
         // first. The commands that talk to a store or a server end
         // their own work.
-        Command::Serve(_) | Command::Token(_) | Command::Config(_) => run(cli),
+        Command::Serve(_) | Command::Token(_) | Command::Config(_) | Command::Backup(_) => run(cli),
         _ => stop_on_signals().and_then(|()| run(cli)),
     };
     match outcome {

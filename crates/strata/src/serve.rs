@@ -155,6 +155,29 @@ async fn shutdown() {
     tracing::info!("stopping: no new requests; runs in progress are cancelled");
 }
 
+/// `strata backup`'s options.
+#[derive(clap::Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The new file; an existing one is never overwritten.
+    #[arg(long, value_name = "FILE")]
+    to: PathBuf,
+}
+
+/// Copies the SQLite store, live, into a new file; PostgreSQL has its own tools.
+pub fn backup(args: BackupArgs) -> Result<()> {
+    if args.storage.database.is_some() {
+        anyhow::bail!(
+            "strata backup copies the SQLite store of --data; back up PostgreSQL with pg_dump (see docs/operations.md)"
+        );
+    }
+    let from = args.storage.data.join(SQLITE_FILE);
+    runtime()?.block_on(SqliteStore::backup(&from, &args.to))?;
+    eprintln!("{} copied to {}", from.display(), args.to.display());
+    Ok(())
+}
+
 /// Creates a token and prints it alone on the last line of stdout.
 pub fn token_create(args: TokenArgs) -> Result<()> {
     runtime()?.block_on(async {

@@ -841,3 +841,46 @@ fn serve_on_postgres_matches_segment() {
     let files = Files::new();
     scenario(&files, &["--database".to_owned(), url]);
 }
+
+/// `strata backup` copies a SQLite store into a new file that serves as a
+/// store, never overwrites one, and sends PostgreSQL users to pg_dump.
+#[test]
+fn backup_copies_a_sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    token(&["--data".into(), data.clone()], "acme", "admin");
+    let copy = dir.path().join("copy.db");
+    let backup = |args: &[&str]| strata().arg("backup").args(args).output().unwrap();
+    let out = backup(&["--data", &data, "--to", copy.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = backup(&["--data", &data, "--to", copy.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    let postgres = backup(&["--database", "postgres://nowhere/x", "--to", "x.db"]);
+    assert!(!postgres.status.success());
+    assert!(String::from_utf8_lossy(&postgres.stderr).contains("pg_dump"));
+    // Restoring is serving a folder that holds the copy as strata.db.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(&copy, restored.join("strata.db")).unwrap();
+    let out = strata()
+        .args([
+            "token", "create", "--org", "acme", "--role", "viewer", "--data",
+        ])
+        .arg(&restored)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("created the organisation"),
+        "the copy holds the organisation"
+    );
+}
