@@ -16,6 +16,8 @@ pub struct Caller {
     pub role: Role,
     /// The token's label: the actor history records.
     pub label: String,
+    /// The token's id: what it has read is its own.
+    pub token: i64,
 }
 
 impl Caller {
@@ -47,6 +49,7 @@ impl FromRequestParts<AppState> for Caller {
             org: token.org,
             role: token.role,
             label: token.label,
+            token: token.id,
         })
     }
 }

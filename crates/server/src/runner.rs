@@ -180,6 +180,7 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
     lease.abort();
     inner.running.lock().expect("running lock").remove(&run.id);
     let store = &inner.store;
+    let mut failure = None;
     let (status, stored) = match outcome {
         Ok(Outcome::Results(results)) => (
             RunStatus::Succeeded,
@@ -195,10 +196,11 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
             RunStatus::Cancelled,
             store.end_run(run.id, RunStatus::Cancelled, None).await,
         ),
-        Err(Failure::Failed(why)) => (
-            RunStatus::Failed,
-            store.end_run(run.id, RunStatus::Failed, Some(&why)).await,
-        ),
+        Err(Failure::Failed(why)) => {
+            let ended = store.end_run(run.id, RunStatus::Failed, Some(&why)).await;
+            failure = Some(why);
+            (RunStatus::Failed, ended)
+        }
     };
     tracing::info!(
         run = run.id,
@@ -222,6 +224,76 @@ async fn execute(inner: &Arc<Inner>, run: Run) {
         },
         Ok(()) => {}
     }
+    if matches!(status, RunStatus::Succeeded | RunStatus::Failed) {
+        if let Err(e) = notify(&**store, &run, failure.as_deref()).await {
+            tracing::error!(run = run.id, error = %e, "notifying the run's end failed");
+        }
+    }
+}
+
+/// Tells the organisation that a run ended: always when it failed
+/// (`failure`), and when it succeeded if a type it classified has
+/// `notify`: the members per segment and how many customers moved.
+async fn notify(
+    store: &dyn Store,
+    run: &Run,
+    failure: Option<&str>,
+) -> Result<(), strata_store::StoreError> {
+    let link = format!("/api/v1/runs/{}", run.id);
+    let (status, body) = match failure {
+        Some(why) => (
+            RunStatus::Failed,
+            serde_json::json!({
+                "text": format!("run {} of {} failed: {why}", run.id, run.types.join(", ")),
+                "types": run.types,
+                "error": why,
+                "link": link,
+            }),
+        ),
+        None => {
+            let notifying: Vec<String> = store
+                .types(run.org)
+                .await?
+                .into_iter()
+                .filter(|t| t.notify && run.types.contains(&t.name))
+                .map(|t| t.name)
+                .collect();
+            let report = store.run(run.org, run.id).await?.and_then(|r| r.report);
+            let Some(report) = report.filter(|_| !notifying.is_empty()) else {
+                return Ok(());
+            };
+            let types: Vec<serde_json::Value> = report
+                .types
+                .iter()
+                .filter(|t| notifying.contains(&t.name))
+                .map(|t| {
+                    serde_json::json!({
+                        "segment_type": t.name,
+                        "counts": t.counts,
+                        "moved": t.changed,
+                    })
+                })
+                .collect();
+            let moved: Vec<String> = report
+                .types
+                .iter()
+                .filter(|t| notifying.contains(&t.name))
+                .map(|t| format!("{} customers moved in {}", t.changed, t.name))
+                .collect();
+            (
+                RunStatus::Succeeded,
+                serde_json::json!({
+                    "text": format!("run {} succeeded: {}", run.id, moved.join(", ")),
+                    "types": types,
+                    "link": link,
+                }),
+            )
+        }
+    };
+    store
+        .add_notification(run.org, run.id, status, &body)
+        .await
+        .map(drop)
 }
 
 /// Renews the lease a third of its length before it runs out, records

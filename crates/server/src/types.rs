@@ -18,7 +18,7 @@ const IS_DEFAULT: ServerKey = ServerKey::IsDefault;
 
 /// Keys that belong to the server but that this server does not act on
 /// yet: refused, never ignored.
-const NOT_YET: [ServerKey; 2] = [ServerKey::Notify, ServerKey::Recompute];
+const NOT_YET: [ServerKey; 1] = [ServerKey::Recompute];
 
 fn problem(path: &str, code: ProblemCode, message: String) -> Problem {
     Problem {
@@ -36,6 +36,9 @@ pub struct TypeBody {
     pub definition: Value,
     /// Whether it becomes the default type.
     pub is_default: bool,
+    /// Whether its successful runs notify the organisation; absent, as it
+    /// was (a configuration file cannot say).
+    pub notify: Option<bool>,
 }
 
 /// Splits a `PUT` body for the type named `name` in the URL.
@@ -48,18 +51,20 @@ pub fn split_body(name: &str, body: Value) -> Result<TypeBody, ApiError> {
         )]));
     };
     let mut problems = Vec::new();
-    let is_default = match object.remove(IS_DEFAULT.name()) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => b,
+    let mut flag = |key: ServerKey| match object.remove(key.name()) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(b),
         Some(other) => {
             problems.push(problem(
-                IS_DEFAULT.name(),
+                key.name(),
                 ProblemCode::Malformed,
                 format!("expected true or false, found {other}"),
             ));
-            false
+            None
         }
     };
+    let is_default = flag(IS_DEFAULT).unwrap_or(false);
+    let notify = flag(ServerKey::Notify);
     for key in NOT_YET.map(ServerKey::name) {
         if object.contains_key(key) {
             problems.push(problem(
@@ -86,6 +91,7 @@ pub fn split_body(name: &str, body: Value) -> Result<TypeBody, ApiError> {
         Ok(TypeBody {
             definition: Value::Object(object),
             is_default,
+            notify,
         })
     } else {
         Err(ApiError::Invalid(problems))
@@ -99,6 +105,7 @@ pub fn body_of(record: &TypeRecord) -> Value {
         _ => Map::new(),
     };
     object.insert(IS_DEFAULT.name().into(), Value::Bool(record.is_default));
+    object.insert(ServerKey::Notify.name().into(), Value::Bool(record.notify));
     Value::Object(object)
 }
 

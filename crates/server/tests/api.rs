@@ -1970,3 +1970,195 @@ async fn preview_counts_match_the_next_run_on_postgres() {
         .unwrap();
     previewing(Arc::new(store)).await;
 }
+
+/// The notifications a list shows: `(run, status, read)`, newest first.
+async fn notified(api: &Api, token: &str, query: &str) -> Vec<(i64, String, bool)> {
+    let (status, value) = api
+        .call(
+            token,
+            Method::GET,
+            &format!("/api/v1/notifications{query}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    value["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["run_id"].as_i64().unwrap(),
+                n["status"].as_str().unwrap().to_owned(),
+                n["read"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A type with `notify` tells the organisation when its run succeeds, a
+/// failed run always does, each token marks its own read, and another
+/// organisation sees none of it.
+async fn notifications(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let (viewer, _) = token(&*store, "acme", Role::Viewer).await;
+    let (stranger, _) = token(&*store, "other", Role::Admin).await;
+    let abc = |notify: Value| {
+        json!({"method": "pareto", "notify": notify, "segments": [
+            {"name": "A", "share": 80}, {"name": "B", "share": 20}]})
+    };
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/ABC",
+            Some(abc(json!("yes"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{value}");
+    assert!(value.to_string().contains("notify"), "{value}");
+    for (name, notify) in [("ABC", true), ("Quiet", false)] {
+        let (status, value) = api
+            .call(
+                &editor,
+                Method::PUT,
+                &format!("/api/v1/segment-types/{name}"),
+                Some(abc(json!(notify))),
+            )
+            .await;
+        assert!(status.is_success(), "{value}");
+        assert_eq!(value["notify"], notify);
+    }
+    // A body without the key (a configuration file's) leaves it as it was.
+    let mut plain = abc(Value::Null);
+    plain.as_object_mut().unwrap().remove("notify");
+    let (_, value) = api
+        .call(
+            &editor,
+            Method::PUT,
+            "/api/v1/segment-types/ABC",
+            Some(plain),
+        )
+        .await;
+    assert_eq!(value["notify"], true, "{value}");
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "80"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-06-03", "amount": "20"}]);
+    let (status, _) = api
+        .call(&editor, Method::POST, "/api/v1/transactions", Some(lines))
+        .await;
+    assert!(status.is_success());
+    let run_of = |types: Value| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            let (status, value) = api
+                .call(
+                    editor,
+                    Method::POST,
+                    "/api/v1/runs",
+                    Some(json!({"types": types, "as_of": "2026-06-30"})),
+                )
+                .await;
+            assert!(status.is_success(), "{value}");
+            let id = value["id"].as_i64().unwrap();
+            wait(api, editor, id).await;
+            id
+        }
+    };
+    let loud = run_of(json!(["ABC"])).await;
+    run_of(json!(["Quiet"])).await;
+    // A run of a type that no longer exists fails, and says so.
+    let (acme, _) = store.ensure_org("acme").await.unwrap();
+    let (failing, _) = store
+        .create_run(
+            acme.id,
+            &strata_store::NewRun {
+                kind: strata_store::RunKind::Segment,
+                types: vec!["Gone".into()],
+                as_of: strata_domain::date::Date::parse_iso("2026-06-30").unwrap(),
+                actor: "tester".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..500 {
+        seen = notified(&api, &viewer, "").await;
+        if seen.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen,
+        [
+            (failing.id, "failed".to_owned(), false),
+            (loud, "succeeded".to_owned(), false)
+        ]
+    );
+    let (_, value) = api
+        .call(&viewer, Method::GET, "/api/v1/notifications?limit=1", None)
+        .await;
+    let failed = &value["notifications"][0];
+    assert!(
+        failed["message"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Gone"),
+        "{failed}"
+    );
+    let (_, value) = api
+        .call(
+            &viewer,
+            Method::GET,
+            &format!(
+                "/api/v1/notifications?cursor={}",
+                value["next_cursor"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    let succeeded = &value["notifications"][0];
+    assert_eq!(
+        succeeded["message"]["types"],
+        json!([{"segment_type": "ABC", "counts": {"A": 1, "B": 1}, "moved": 2}]),
+        "{succeeded}"
+    );
+    let id = succeeded["id"].as_i64().unwrap();
+    let read = format!("/api/v1/notifications/{id}/read");
+    let (status, _) = api.call(&viewer, Method::POST, &read, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(notified(&api, &viewer, "?unread=true").await.len(), 1);
+    assert_eq!(
+        notified(&api, &editor, "?unread=true").await.len(),
+        2,
+        "read per token"
+    );
+    assert!(notified(&api, &stranger, "").await.is_empty());
+    let (status, _) = api.call(&stranger, Method::POST, &read, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    notifications(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "notifications").await
+    else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    notifications(Arc::new(store)).await;
+}

@@ -1024,6 +1024,88 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn set_notify(&self, org: OrgId, type_name: &str, notify: bool) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE segment_types SET notify = $1 WHERE org_id = $2 AND name = $3")
+                .bind(notify)
+                .bind(org)
+                .bind(type_name)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    async fn add_notification(
+        &self,
+        org: OrgId,
+        run_id: i64,
+        status: RunStatus,
+        body: &serde_json::Value,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO notifications (org_id, at, run_id, status, body) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org)
+        .bind(now())
+        .bind(run_id)
+        .bind(status.as_str())
+        .bind(Json(body))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn notifications(
+        &self,
+        org: OrgId,
+        query: &NotificationQuery,
+    ) -> StoreResult<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT n.id, n.at, n.run_id, n.status, n.body, r.token_id IS NOT NULL
+             FROM notifications n LEFT JOIN notification_reads r
+               ON r.org_id = n.org_id AND r.notification_id = n.id AND r.token_id = $1
+             WHERE n.org_id = $2 AND n.id < $3 AND (NOT $4 OR r.token_id IS NULL)
+             ORDER BY n.id DESC LIMIT $5",
+        )
+        .bind(query.token)
+        .bind(org)
+        .bind(query.before.unwrap_or(i64::MAX))
+        .bind(query.unread_only)
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(rows::notification_from_row).collect()
+    }
+
+    async fn mark_read(&self, org: OrgId, id: i64, token: i64) -> StoreResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO notification_reads (org_id, notification_id, token_id)
+             SELECT org_id, id, $1 FROM notifications WHERE org_id = $2 AND id = $3
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(token)
+        .bind(org)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if inserted.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM notifications WHERE org_id = $1 AND id = $2")
+                .bind(org)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(exists.is_some())
+    }
+
     async fn replace_customer_rows(
         &self,
         org: OrgId,
@@ -1943,19 +2025,20 @@ fn parse_settings(json: serde_json::Value) -> StoreResult<SettingsInput> {
 
 /// An organisation's types, in the order they were created.
 async fn types_in(conn: &mut sqlx::PgConnection, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
-    Ok(sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp)>(
-        "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = $1 ORDER BY position",
+    Ok(sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp, bool)>(
+        "SELECT name, definition, version, is_default, updated_at, notify FROM segment_types WHERE org_id = $1 ORDER BY position",
     )
     .bind(org)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?
     .into_iter()
-    .map(|(name, definition, version, is_default, updated_at)| TypeRecord {
+    .map(|(name, definition, version, is_default, updated_at, notify)| TypeRecord {
         name,
         definition,
         version,
         is_default,
+        notify,
         updated_at,
     })
     .collect())

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use strata_domain::date::Date;
-use strata_store::{ResultRow, Role, Run, RunStatus, StoreError, StoreResult, Token};
+use strata_store::{Notification, ResultRow, Role, Run, RunStatus, StoreError, StoreResult, Token};
 
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, org_id, types, as_of, status, progress, error, report, created_at, started_at, finished_at, kind, periods, rows_pruned";
@@ -71,5 +71,19 @@ pub fn result_from_row(row: &PgRow) -> StoreResult<ResultRow> {
         auto_source: row.get(7),
         manual_segment: row.get(5),
         figures: attributes(row, 6)?,
+    })
+}
+
+/// A row of `notifications` with whether the token read it: id, at, run,
+/// status, body, read.
+pub fn notification_from_row(row: &PgRow) -> StoreResult<Notification> {
+    let status: &str = row.get(3);
+    Ok(Notification {
+        id: row.get(0),
+        at: row.get(1),
+        run_id: row.get(2),
+        status: RunStatus::from_name(status).ok_or_else(|| corrupt("run status", status))?,
+        body: row.get::<Json<serde_json::Value>, _>(4).0,
+        read: row.get(5),
     })
 }

@@ -1041,6 +1041,88 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn set_notify(&self, org: OrgId, type_name: &str, notify: bool) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE segment_types SET notify = ? WHERE org_id = ? AND name = ?")
+                .bind(notify)
+                .bind(org)
+                .bind(type_name)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    async fn add_notification(
+        &self,
+        org: OrgId,
+        run_id: i64,
+        status: RunStatus,
+        body: &serde_json::Value,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO notifications (org_id, at, run_id, status, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(org)
+        .bind(now())
+        .bind(run_id)
+        .bind(status.as_str())
+        .bind(body.to_string())
+        .fetch_one(&self.write)
+        .await
+        .map_err(db)
+    }
+
+    async fn notifications(
+        &self,
+        org: OrgId,
+        query: &NotificationQuery,
+    ) -> StoreResult<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT n.id, n.at, n.run_id, n.status, n.body, r.token_id IS NOT NULL
+             FROM notifications n LEFT JOIN notification_reads r
+               ON r.org_id = n.org_id AND r.notification_id = n.id AND r.token_id = ?
+             WHERE n.org_id = ? AND n.id < ? AND (? = 0 OR r.token_id IS NULL)
+             ORDER BY n.id DESC LIMIT ?",
+        )
+        .bind(query.token)
+        .bind(org)
+        .bind(query.before.unwrap_or(i64::MAX))
+        .bind(query.unread_only)
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter().map(rows::notification_from_row).collect()
+    }
+
+    async fn mark_read(&self, org: OrgId, id: i64, token: i64) -> StoreResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO notification_reads (org_id, notification_id, token_id)
+             SELECT org_id, id, ? FROM notifications WHERE org_id = ? AND id = ?
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(token)
+        .bind(org)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        if inserted.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM notifications WHERE org_id = ? AND id = ?")
+                .bind(org)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db)?;
+        Ok(exists.is_some())
+    }
+
     async fn replace_customer_rows(
         &self,
         org: OrgId,
@@ -1624,7 +1706,7 @@ fn parse_settings(json: &str) -> StoreResult<SettingsInput> {
 /// An organisation's types, in the order they were created.
 async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
     sqlx::query(
-        "SELECT name, definition, version, is_default, updated_at FROM segment_types WHERE org_id = ? ORDER BY position",
+        "SELECT name, definition, version, is_default, updated_at, notify FROM segment_types WHERE org_id = ? ORDER BY position",
     )
     .bind(org)
     .fetch_all(&mut *conn)
@@ -1638,6 +1720,7 @@ async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<
                 .map_err(|e| StoreError::Corrupt(format!("type definition: {e}")))?,
             version: row.get(2),
             is_default: row.get(3),
+            notify: row.get(5),
             updated_at: row.get(4),
         })
     })

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use strata_domain::date::Date;
 use strata_domain::money::Amount;
 use strata_store::{
-    Cause, HistoryEntry, ResultRow, Role, Run, RunStatus, StoreError, StoreResult, StoredLine,
-    Token,
+    Cause, HistoryEntry, Notification, ResultRow, Role, Run, RunStatus, StoreError, StoreResult,
+    StoredLine, Token,
 };
 
 /// The columns [`run_from_row`] reads, in order.
@@ -109,5 +109,19 @@ pub fn result_from_row(row: &SqliteRow) -> StoreResult<ResultRow> {
         auto_source: row.get(7),
         manual_segment: row.get(5),
         figures: serde_json::from_str(row.get(6)).map_err(|e| corrupt("figures", e))?,
+    })
+}
+
+/// A row of `notifications` with whether the token read it: id, at, run,
+/// status, body, read.
+pub fn notification_from_row(row: &SqliteRow) -> StoreResult<Notification> {
+    let status: &str = row.get(3);
+    Ok(Notification {
+        id: row.get(0),
+        at: row.get(1),
+        run_id: row.get(2),
+        status: RunStatus::from_name(status).ok_or_else(|| corrupt("run status", status))?,
+        body: serde_json::from_str(row.get(4)).map_err(|e| corrupt("notification", e))?,
+        read: row.get(5),
     })
 }

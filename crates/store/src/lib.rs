@@ -172,6 +172,30 @@ pub trait Store: Send + Sync + 'static {
         cause: Cause,
     ) -> StoreResult<()>;
 
+    /// Sets whether a type's successful runs notify the organisation;
+    /// false when there is no such type.
+    async fn set_notify(&self, org: OrgId, type_name: &str, notify: bool) -> StoreResult<bool>;
+
+    /// Records a notification of a run's end; returns its id.
+    async fn add_notification(
+        &self,
+        org: OrgId,
+        run_id: i64,
+        status: RunStatus,
+        body: &serde_json::Value,
+    ) -> StoreResult<i64>;
+
+    /// The organisation's notifications, newest first.
+    async fn notifications(
+        &self,
+        org: OrgId,
+        query: &NotificationQuery,
+    ) -> StoreResult<Vec<Notification>>;
+
+    /// Marks a notification read for a token; false when the organisation
+    /// has no such notification.
+    async fn mark_read(&self, org: OrgId, id: i64, token: i64) -> StoreResult<bool>;
+
     /// Erases a customer: its attributes, lines, rows in every result and
     /// manual assignments, in one transaction; `None` when the organisation
     /// has no such customer. Its history keeps a tombstone in place of its

@@ -213,6 +213,8 @@ pub struct TypeRecord {
     pub version: i64,
     /// The type shown first in customer lists (one per organisation).
     pub is_default: bool,
+    /// Whether its successful runs notify the organisation.
+    pub notify: bool,
     /// When the definition last changed.
     pub updated_at: Timestamp,
 }
@@ -254,6 +256,36 @@ pub struct RenameType {
     pub rewritten: Vec<(String, serde_json::Value)>,
     /// Who: recorded with the changes of the definitions.
     pub actor: String,
+}
+
+/// Something the organisation is told: a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    /// Its id, in the order they were made.
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// The run.
+    pub run_id: i64,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// What to say: counts, movers, the error, as JSON.
+    pub body: serde_json::Value,
+    /// Whether the token asking has marked it read.
+    pub read: bool,
+}
+
+/// Which notifications to read, newest first.
+#[derive(Clone, Copy, Debug)]
+pub struct NotificationQuery {
+    /// The token asking: `read` is its own.
+    pub token: i64,
+    /// Only those it has not read.
+    pub unread_only: bool,
+    /// Only those before this id.
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
 }
 
 /// How long an organisation keeps what grows with use.

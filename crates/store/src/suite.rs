@@ -21,7 +21,7 @@ macro_rules! store_suite {
             customer_lines_are_its_own, erasing_a_customer_leaves_nothing_of_it,
             history_records_every_change_with_its_cause, static_members_follow_their_type,
             one_off_runs_keep_their_rows_apart, changes_by_hand_take_effect_at_once,
-            retention_bounds_run_rows_and_history);
+            retention_bounds_run_rows_and_history, notifications_are_read_per_token);
     };
     (@each $open:path; $($name:ident),*) => {
         $(
@@ -1917,4 +1917,97 @@ pub async fn retention_bounds_run_rows_and_history(store: &dyn Store) {
     let later = now + chrono::Duration::days(2);
     assert_eq!(store.prune(acme, later).await.unwrap().history, 1);
     assert!(store.history(acme, &everything).await.unwrap().is_empty());
+}
+
+/// Notifications come newest first, each token marks its own read, and a
+/// type's `notify` follows it; nothing crosses organisations.
+pub async fn notifications_are_read_per_token(store: &dyn Store) {
+    let acme = org(store, "acme").await;
+    let other = org(store, "other").await;
+    store
+        .put_type(
+            acme,
+            &PutType {
+                name: "ABC".into(),
+                definition: serde_json::json!({"name": "ABC", "method": "rfm"}),
+                is_default: false,
+                actor: "tester".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!store.types(acme).await.unwrap()[0].notify);
+    assert!(store.set_notify(acme, "ABC", true).await.unwrap());
+    assert!(store.types(acme).await.unwrap()[0].notify);
+    assert!(!store.set_notify(acme, "Nope", true).await.unwrap());
+    assert!(!store.set_notify(other, "ABC", true).await.unwrap());
+
+    let first = store
+        .add_notification(acme, 7, RunStatus::Succeeded, &serde_json::json!({"n": 1}))
+        .await
+        .unwrap();
+    let second = store
+        .add_notification(acme, 8, RunStatus::Failed, &serde_json::json!({"n": 2}))
+        .await
+        .unwrap();
+    let list = |token: i64, unread_only: bool| async move {
+        store
+            .notifications(
+                acme,
+                &NotificationQuery {
+                    token,
+                    unread_only,
+                    before: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|n| (n.id, n.run_id, n.status, n.read))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(1, false).await,
+        [
+            (second, 8, RunStatus::Failed, false),
+            (first, 7, RunStatus::Succeeded, false)
+        ]
+    );
+    assert!(store.mark_read(acme, first, 1).await.unwrap());
+    assert!(
+        store.mark_read(acme, first, 1).await.unwrap(),
+        "twice is fine"
+    );
+    assert!(!store.mark_read(other, first, 1).await.unwrap());
+    assert!(!store.mark_read(acme, second + 100, 1).await.unwrap());
+    assert_eq!(list(1, true).await, [(second, 8, RunStatus::Failed, false)]);
+    assert_eq!(
+        list(2, true).await.len(),
+        2,
+        "another token has read nothing"
+    );
+    let page = store
+        .notifications(
+            acme,
+            &NotificationQuery {
+                token: 1,
+                unread_only: false,
+                before: Some(second),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.len(), page[0].read, &page[0].body),
+        (1, true, &serde_json::json!({"n": 1}))
+    );
+    let none = NotificationQuery {
+        token: 1,
+        unread_only: false,
+        before: None,
+        limit: 10,
+    };
+    assert!(store.notifications(other, &none).await.unwrap().is_empty());
 }

@@ -7,6 +7,7 @@ mod history;
 mod imports;
 mod lists;
 mod members;
+mod notifications;
 mod openapi;
 mod org;
 mod preview;
@@ -39,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings", get(org::get_settings).put(org::put_settings))
         .route("/tokens", get(org::list_tokens))
         .route("/tokens/{id}", axum::routing::delete(org::delete_token))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
         .route(
             "/customers",
             get(data::list_customers).post(data::post_customers),

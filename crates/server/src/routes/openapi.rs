@@ -1,7 +1,9 @@
 //! The OpenAPI document of the API, at `/api/openapi.json`, generated from
 //! the handlers' annotations so that it cannot drift from the routes.
 
-use super::{data, history, imports, lists, members, org, preview, run_rows, runs, types};
+use super::{
+    data, history, imports, lists, members, notifications, org, preview, run_rows, runs, types,
+};
 use crate::error::{ErrorBody, RowError};
 use crate::wire::LineJson;
 use axum::Json;
@@ -16,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         description = "Customer segmentation: ABC/Pareto tiers, RFM groups and rules segments over stored sales lines"
     ),
     paths(
-        org::healthz, org::readyz, org::get_settings, org::put_settings, org::list_tokens, org::delete_token,
+        org::healthz, org::readyz, org::get_settings, org::put_settings, org::list_tokens, org::delete_token, notifications::list, notifications::mark_read,
         data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer, history::customer_history, history::segment_history,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,

@@ -97,6 +97,13 @@ pub async fn put_type(
             manual_change(&caller, &checked),
         )
         .await?;
+    let record = match parts.notify {
+        Some(notify) => {
+            store.set_notify(caller.org, &name, notify).await?;
+            TypeRecord { notify, ..record }
+        }
+        None => record,
+    };
     for (segment, (include, exclude)) in given {
         let change = ListChange {
             include,
