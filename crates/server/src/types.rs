@@ -11,14 +11,13 @@ use strata_domain::config::problem::{Problem, ProblemCode};
 use strata_domain::config::{parse_config_json, Config};
 use strata_domain::segment_type::SegmentType;
 use strata_store::TypeRecord;
-use strata_store::{OrgId, Store};
+use strata_store::{OrgId, Recompute, Store};
+
+/// The schedules `recompute` will take: refused until the server runs them.
+const SCHEDULES: [&str; 3] = ["daily", "weekly", "monthly"];
 
 /// The server's key beside a definition's: the type shown first.
 const IS_DEFAULT: ServerKey = ServerKey::IsDefault;
-
-/// Keys that belong to the server but that this server does not act on
-/// yet: refused, never ignored.
-const NOT_YET: [ServerKey; 1] = [ServerKey::Recompute];
 
 fn problem(path: &str, code: ProblemCode, message: String) -> Problem {
     Problem {
@@ -39,6 +38,8 @@ pub struct TypeBody {
     /// Whether its successful runs notify the organisation; absent, as it
     /// was (a configuration file cannot say).
     pub notify: Option<bool>,
+    /// When the server classifies it again on its own; absent, as it was.
+    pub recompute: Option<Recompute>,
 }
 
 /// Splits a `PUT` body for the type named `name` in the URL.
@@ -65,15 +66,38 @@ pub fn split_body(name: &str, body: Value) -> Result<TypeBody, ApiError> {
     };
     let is_default = flag(IS_DEFAULT).unwrap_or(false);
     let notify = flag(ServerKey::Notify);
-    for key in NOT_YET.map(ServerKey::name) {
-        if object.contains_key(key) {
+    let key = ServerKey::Recompute.name();
+    let recompute = match object.remove(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => match Recompute::from_name(&text) {
+            Some(r) => Some(r),
+            // Schedules are refused, never ignored, until this server runs them.
+            None if SCHEDULES.contains(&text.as_str()) || text.split_whitespace().count() >= 5 => {
+                problems.push(problem(
+                    key,
+                    ProblemCode::NotApplicable,
+                    format!("'{text}': scheduled recomputation is not supported by this server yet; use manual or after_import"),
+                ));
+                None
+            }
+            None => {
+                problems.push(problem(
+                    key,
+                    ProblemCode::UnknownValue,
+                    format!("'{text}': expected manual or after_import"),
+                ));
+                None
+            }
+        },
+        Some(other) => {
             problems.push(problem(
                 key,
-                ProblemCode::NotApplicable,
-                format!("'{key}' is not supported by this server yet; remove it"),
+                ProblemCode::Malformed,
+                format!("expected manual or after_import, found {other}"),
             ));
+            None
         }
-    }
+    };
     match object.get("name") {
         None => {
             object.insert("name".into(), Value::String(name.to_owned()));
@@ -92,6 +116,7 @@ pub fn split_body(name: &str, body: Value) -> Result<TypeBody, ApiError> {
             definition: Value::Object(object),
             is_default,
             notify,
+            recompute,
         })
     } else {
         Err(ApiError::Invalid(problems))
@@ -106,6 +131,10 @@ pub fn body_of(record: &TypeRecord) -> Value {
     };
     object.insert(IS_DEFAULT.name().into(), Value::Bool(record.is_default));
     object.insert(ServerKey::Notify.name().into(), Value::Bool(record.notify));
+    object.insert(
+        ServerKey::Recompute.name().into(),
+        Value::from(record.recompute.as_str()),
+    );
     Value::Object(object)
 }
 

@@ -2162,3 +2162,86 @@ async fn notifications_on_postgres() {
         .unwrap();
     notifications(Arc::new(store)).await;
 }
+
+/// A type set to `recompute = "after_import"` runs once an import is
+/// stored; others wait to be asked; schedules are refused until the server
+/// runs them.
+async fn after_import(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = |recompute: &str| {
+        json!({"method": "pareto", "recompute": recompute, "segments": [
+            {"name": "A", "share": 80}, {"name": "B", "share": 20}]})
+    };
+    for (name, recompute, expected) in [
+        ("Daily", "daily", StatusCode::UNPROCESSABLE_ENTITY),
+        ("Cron", "0 6 * * 1", StatusCode::UNPROCESSABLE_ENTITY),
+        ("Odd", "sometimes", StatusCode::UNPROCESSABLE_ENTITY),
+        ("ABC", "after_import", StatusCode::CREATED),
+        ("Asked", "manual", StatusCode::CREATED),
+    ] {
+        let (status, value) = api
+            .call(
+                &editor,
+                Method::PUT,
+                &format!("/api/v1/segment-types/{name}"),
+                Some(abc(recompute)),
+            )
+            .await;
+        assert_eq!(status, expected, "{name}: {value}");
+        if status.is_success() {
+            assert_eq!(value["recompute"], recompute);
+        } else {
+            assert!(value.to_string().contains("recompute"), "{value}");
+        }
+    }
+    let lines = json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "80"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-06-03", "amount": "20"}]);
+    let (status, value) = api
+        .call(&editor, Method::POST, "/api/v1/transactions", Some(lines))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(value["run"]["types"], json!(["ABC"]), "{value}");
+    let id = value["run"]["id"].as_i64().unwrap();
+    wait(&api, &editor, id).await;
+    let (_, members) = api
+        .call(
+            &editor,
+            Method::GET,
+            "/api/v1/segment-types/ABC/segments/A/members?format=jsonl",
+            None,
+        )
+        .await;
+    assert_eq!(members["customer_id"], "C1", "{members}");
+    let (_, status) = api
+        .call(
+            &editor,
+            Method::GET,
+            "/api/v1/segment-types/Asked/status",
+            None,
+        )
+        .await;
+    assert!(status.to_string().contains("never"), "{status}");
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_import_runs_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    after_import(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_import_runs_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "after_import").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    after_import(Arc::new(store)).await;
+}

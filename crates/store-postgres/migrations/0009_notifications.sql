@@ -1,5 +1,7 @@
 -- Whether a type's successful runs notify the organisation.
 ALTER TABLE segment_types ADD COLUMN notify BOOLEAN NOT NULL DEFAULT false;
+-- When the server classifies a type again on its own: manual, after_import.
+ALTER TABLE segment_types ADD COLUMN recompute TEXT NOT NULL DEFAULT 'manual';
 
 -- What the organisation is told when a run ends: a failed run always, a
 -- successful one when a type it classified has `notify`; read per token.

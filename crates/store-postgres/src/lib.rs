@@ -1038,6 +1038,25 @@ impl Store for PostgresStore {
         )
     }
 
+    async fn set_recompute(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        recompute: Recompute,
+    ) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE segment_types SET recompute = $1 WHERE org_id = $2 AND name = $3")
+                .bind(recompute.as_str())
+                .bind(org)
+                .bind(type_name)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                > 0,
+        )
+    }
+
     async fn add_notification(
         &self,
         org: OrgId,
@@ -2025,21 +2044,22 @@ fn parse_settings(json: serde_json::Value) -> StoreResult<SettingsInput> {
 
 /// An organisation's types, in the order they were created.
 async fn types_in(conn: &mut sqlx::PgConnection, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
-    Ok(sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp, bool)>(
-        "SELECT name, definition, version, is_default, updated_at, notify FROM segment_types WHERE org_id = $1 ORDER BY position",
+    sqlx::query_as::<_, (String, serde_json::Value, i64, bool, Timestamp, bool, String)>(
+        "SELECT name, definition, version, is_default, updated_at, notify, recompute FROM segment_types WHERE org_id = $1 ORDER BY position",
     )
     .bind(org)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?
     .into_iter()
-    .map(|(name, definition, version, is_default, updated_at, notify)| TypeRecord {
+    .map(|(name, definition, version, is_default, updated_at, notify, recompute)| Ok(TypeRecord {
         name,
         definition,
         version,
         is_default,
         notify,
+        recompute: recompute_of(&recompute)?,
         updated_at,
-    })
-    .collect())
+    }))
+    .collect()
 }

@@ -1055,6 +1055,25 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn set_recompute(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        recompute: Recompute,
+    ) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE segment_types SET recompute = ? WHERE org_id = ? AND name = ?")
+                .bind(recompute.as_str())
+                .bind(org)
+                .bind(type_name)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                > 0,
+        )
+    }
+
     async fn add_notification(
         &self,
         org: OrgId,
@@ -1706,7 +1725,7 @@ fn parse_settings(json: &str) -> StoreResult<SettingsInput> {
 /// An organisation's types, in the order they were created.
 async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<Vec<TypeRecord>> {
     sqlx::query(
-        "SELECT name, definition, version, is_default, updated_at, notify FROM segment_types WHERE org_id = ? ORDER BY position",
+        "SELECT name, definition, version, is_default, updated_at, notify, recompute FROM segment_types WHERE org_id = ? ORDER BY position",
     )
     .bind(org)
     .fetch_all(&mut *conn)
@@ -1721,6 +1740,7 @@ async fn types_in(conn: &mut sqlx::SqliteConnection, org: OrgId) -> StoreResult<
             version: row.get(2),
             is_default: row.get(3),
             notify: row.get(5),
+            recompute: recompute_of(row.get(6))?,
             updated_at: row.get(4),
         })
     })

@@ -19,9 +19,9 @@ pub use error::{StoreError, StoreResult};
 pub use models::*;
 pub use prepare::{
     active_overlap, changed_count, effective_changes, erasure_changes, holds, kind_from_columns,
-    manual_changes, merge_attributes, order_sizes, periods_column, restated_rows, retention_of,
-    row_changes, run_changes, runs_beyond, search_query, search_text, tombstone, Held, HeldRow,
-    SegmentMove,
+    manual_changes, merge_attributes, order_sizes, periods_column, recompute_of, restated_rows,
+    retention_of, row_changes, run_changes, runs_beyond, search_query, search_text, tombstone,
+    Held, HeldRow, SegmentMove,
 };
 pub use token::{hash_token, new_token};
 
@@ -175,6 +175,15 @@ pub trait Store: Send + Sync + 'static {
     /// Sets whether a type's successful runs notify the organisation;
     /// false when there is no such type.
     async fn set_notify(&self, org: OrgId, type_name: &str, notify: bool) -> StoreResult<bool>;
+
+    /// Sets when the server classifies a type again on its own; false when
+    /// there is no such type.
+    async fn set_recompute(
+        &self,
+        org: OrgId,
+        type_name: &str,
+        recompute: Recompute,
+    ) -> StoreResult<bool>;
 
     /// Records a notification of a run's end; returns its id.
     async fn add_notification(

@@ -215,6 +215,8 @@ pub struct TypeRecord {
     pub is_default: bool,
     /// Whether its successful runs notify the organisation.
     pub notify: bool,
+    /// When the server classifies it again on its own.
+    pub recompute: Recompute,
     /// When the definition last changed.
     pub updated_at: Timestamp,
 }
@@ -256,6 +258,34 @@ pub struct RenameType {
     pub rewritten: Vec<(String, serde_json::Value)>,
     /// Who: recorded with the changes of the definitions.
     pub actor: String,
+}
+
+/// When the server classifies a type again without being asked.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Recompute {
+    /// Only when someone asks.
+    #[default]
+    Manual,
+    /// Once each import is stored.
+    AfterImport,
+}
+
+impl Recompute {
+    /// Every value.
+    pub const ALL: [Recompute; 2] = [Recompute::Manual, Recompute::AfterImport];
+
+    /// The value as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recompute::Manual => "manual",
+            Recompute::AfterImport => "after_import",
+        }
+    }
+
+    /// The value written `name`.
+    pub fn from_name(name: &str) -> Option<Recompute> {
+        Recompute::ALL.into_iter().find(|r| r.as_str() == name)
+    }
 }
 
 /// Something the organisation is told: a run ended.

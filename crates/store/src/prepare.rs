@@ -2,7 +2,8 @@
 //! attributes and the folded text customers are searched by.
 
 use crate::{
-    Customer, NewRun, ResultRow, Retention, Run, RunKind, StoreError, StoreResult, StoredLine,
+    Customer, NewRun, Recompute, ResultRow, Retention, Run, RunKind, StoreError, StoreResult,
+    StoredLine,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use strata_domain::classify::{
@@ -328,6 +329,11 @@ pub fn retention_of(keep_runs: i64, history_days: Option<i64>) -> StoreResult<Re
         keep_runs: count(keep_runs, "keep_runs")?,
         history_days: history_days.map(|d| count(d, "history_days")).transpose()?,
     })
+}
+
+/// A type's `recompute` column.
+pub fn recompute_of(text: &str) -> StoreResult<Recompute> {
+    Recompute::from_name(text).ok_or_else(|| StoreError::Corrupt(format!("recompute: {text}")))
 }
 
 /// The runs whose rows go: of runs `(id, types)` that keep rows, those

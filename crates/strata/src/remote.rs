@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use strata_domain::config::input::{ConfigInput, ServerKey, TypeInput};
 use strata_domain::config::{evaluation_order, parse_config};
-use strata_store::Retention;
+use strata_store::{Recompute, Retention};
 
 /// Where the server is and who asks.
 #[derive(clap::Args)]
@@ -142,7 +142,10 @@ fn export(server: &ServerArgs, out: Option<&Path>) -> Result<()> {
         if let Some(object) = body.as_object_mut() {
             for key in ServerKey::ALL {
                 if let Some(value) = object.remove(key.name()) {
-                    if value != Value::Bool(false) && !value.is_null() {
+                    if value != Value::Bool(false)
+                        && !value.is_null()
+                        && value != Recompute::Manual.as_str()
+                    {
                         eprintln!(
                             "type '{}': {} = {value} stays on the server; files cannot hold it",
                             object.get("name").and_then(Value::as_str).unwrap_or(""),

@@ -34,7 +34,7 @@ pub async fn post_customers(
     let customers = wire::customers(&body(json)?).map_err(ApiError::Rows)?;
     let changed = super::lists::upsert_customers(&state, &caller, &customers).await?;
     Ok(Json(
-        json!({"received": customers.len(), "changed": changed}),
+        json!({"received": customers.len(), "changed": changed, "run": super::runs::after_import(&state, &caller).await?}),
     ))
 }
 
@@ -49,7 +49,7 @@ pub async fn post_transactions(
     let import = wire::lines(&body(json)?).map_err(ApiError::Rows)?;
     let changed = state.store.import_lines(caller.org, &import).await?;
     Ok(Json(
-        json!({"received": import.lines.len(), "changed": changed}),
+        json!({"received": import.lines.len(), "changed": changed, "run": super::runs::after_import(&state, &caller).await?}),
     ))
 }
 

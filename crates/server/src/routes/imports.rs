@@ -183,7 +183,9 @@ pub async fn import_transactions(
     let changed = state.store.import_lines(caller.org, &import).await?;
     Ok((
         StatusCode::OK,
-        Json(json!({"received": import.lines.len(), "changed": changed})),
+        Json(
+            json!({"received": import.lines.len(), "changed": changed, "run": super::runs::after_import(&state, &caller).await?}),
+        ),
     ))
 }
 
@@ -252,6 +254,8 @@ pub async fn import_customers(
     let changed = super::lists::upsert_customers(&state, &caller, &customers).await?;
     Ok((
         StatusCode::OK,
-        Json(json!({"received": customers.len(), "changed": changed})),
+        Json(
+            json!({"received": customers.len(), "changed": changed, "run": super::runs::after_import(&state, &caller).await?}),
+        ),
     ))
 }

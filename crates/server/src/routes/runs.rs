@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use strata_domain::config::input::SettingsInput;
 use strata_domain::date::{Date, Window};
-use strata_store::{NewRun, Role, Run, RunKind};
+use strata_store::{NewRun, Recompute, Role, Run, RunKind};
 
 /// A run request.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -62,6 +62,29 @@ pub(super) fn today(settings: &SettingsInput) -> ApiResult<Date> {
 /// `FROM..TO` of field `field`, or a 400 naming it.
 fn period(field: &str, text: &str) -> ApiResult<Window> {
     Window::parse_period(text).map_err(|e| ApiError::BadRequest(format!("{field}: {e}")))
+}
+
+/// Queues a run of the types set to `recompute = "after_import"` once an
+/// import is stored: the run's JSON, `{"not_queued": why}` when a run of
+/// those types is already under way for another date, `None` without such
+/// types.
+pub(crate) async fn after_import(state: &AppState, caller: &Caller) -> ApiResult<Option<Value>> {
+    let types: Vec<String> = state
+        .store
+        .types(caller.org)
+        .await?
+        .into_iter()
+        .filter(|t| t.recompute == Recompute::AfterImport)
+        .map(|t| t.name)
+        .collect();
+    if types.is_empty() {
+        return Ok(None);
+    }
+    match queue(state, caller, RunKind::Segment, types, None).await {
+        Ok((_, Json(run))) => Ok(Some(run)),
+        Err(ApiError::Conflict(why)) => Ok(Some(json!({ "not_queued": why }))),
+        Err(e) => Err(e),
+    }
 }
 
 async fn queue(

@@ -104,6 +104,16 @@ pub async fn put_type(
         }
         None => record,
     };
+    let record = match parts.recompute {
+        Some(recompute) => {
+            store.set_recompute(caller.org, &name, recompute).await?;
+            TypeRecord {
+                recompute,
+                ..record
+            }
+        }
+        None => record,
+    };
     for (segment, (include, exclude)) in given {
         let change = ListChange {
             include,
