@@ -446,8 +446,14 @@ mod tests {
 
     #[test]
     fn server_keys_are_taken_out_or_refused() {
-        let parts = split_body("ABC", json!({"method": "pareto", "is_default": true})).unwrap();
+        let parts = split_body(
+            "ABC",
+            json!({"method": "pareto", "is_default": true, "notify": true, "recompute": "after_import"}),
+        )
+        .unwrap();
         assert!(parts.is_default);
+        assert_eq!(parts.notify, Some(true));
+        assert_eq!(parts.recompute, Some(Recompute::AfterImport));
         assert_eq!(parts.definition, json!({"method": "pareto", "name": "ABC"}));
         for (body, expected) in [
             (
@@ -460,11 +466,19 @@ mod tests {
             ),
             (
                 json!({"notify": []}),
-                vec![("notify", ProblemCode::NotApplicable)],
+                vec![("notify", ProblemCode::Malformed)],
             ),
             (
                 json!({"recompute": true}),
+                vec![("recompute", ProblemCode::Malformed)],
+            ),
+            (
+                json!({"recompute": "weekly"}),
                 vec![("recompute", ProblemCode::NotApplicable)],
+            ),
+            (
+                json!({"recompute": "hourly"}),
+                vec![("recompute", ProblemCode::UnknownValue)],
             ),
             (json!([]), vec![("", ProblemCode::Malformed)]),
         ] {
