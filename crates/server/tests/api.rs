@@ -2245,3 +2245,135 @@ async fn after_import_runs_on_postgres() {
         .unwrap();
     after_import(Arc::new(store)).await;
 }
+
+/// The customer ids of a segment's members.
+async fn member_ids(api: &Api, token: &str, type_name: &str, segment: &str) -> Vec<String> {
+    let (status, value) = api
+        .call(
+            token,
+            Method::GET,
+            &format!("/api/v1/segment-types/{type_name}/segments/{segment}/members?format=jsonl"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    let text = match value {
+        Value::String(text) => text,
+        other => other.to_string(),
+    };
+    text.lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["customer_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Freezing a segment saves its members as a static group that keeps them
+/// after the segment itself changes.
+async fn freezing(store: Arc<dyn Store>) {
+    let (api, runner) = Api::start(&store);
+    let (editor, _) = token(&*store, "acme", Role::Editor).await;
+    let abc = json!({"method": "pareto", "segments": [{"name": "A", "share": 80}, {"name": "B", "share": 20}]});
+    let (status, _) = api
+        .call(&editor, Method::PUT, "/api/v1/segment-types/ABC", Some(abc))
+        .await;
+    assert!(status.is_success());
+    let send = |lines: Value| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            let (status, value) = api
+                .call(editor, Method::POST, "/api/v1/transactions", Some(lines))
+                .await;
+            assert!(status.is_success(), "{value}");
+        }
+    };
+    let run = |types: Value| {
+        let api = &api;
+        let editor = &editor;
+        async move {
+            let (status, value) = api
+                .call(
+                    editor,
+                    Method::POST,
+                    "/api/v1/runs",
+                    Some(json!({"types": types, "as_of": "2026-06-30"})),
+                )
+                .await;
+            assert!(status.is_success(), "{value}");
+            wait(api, editor, value["id"].as_i64().unwrap()).await;
+        }
+    };
+    send(json!([
+        {"customer_id": "C1", "order_id": "O1", "date": "2026-06-02", "amount": "80"},
+        {"customer_id": "C2", "order_id": "O2", "date": "2026-06-03", "amount": "20"}]))
+    .await;
+    run(json!(["ABC"])).await;
+    assert_eq!(member_ids(&api, &editor, "ABC", "A").await, ["C1"]);
+    let freeze = "/api/v1/segment-types/ABC/segments/A/freeze";
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            freeze,
+            Some(json!({"target_type": "Campaigns", "name": "Spring A"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{value}");
+    assert_eq!(
+        (&value["segment"], &value["size"]),
+        (&json!("Spring A"), &json!(1))
+    );
+    wait(&api, &editor, value["run"]["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        member_ids(&api, &editor, "Campaigns", "Spring%20A").await,
+        ["C1"]
+    );
+    for (body, expected) in [
+        (
+            json!({"target_type": "Campaigns", "name": "Spring A"}),
+            StatusCode::CONFLICT,
+        ),
+        (
+            json!({"target_type": "ABC", "name": "Frozen"}),
+            StatusCode::CONFLICT,
+        ),
+        (json!({"target_type": "Campaigns"}), StatusCode::BAD_REQUEST),
+    ] {
+        let (status, value) = api.call(&editor, Method::POST, freeze, Some(body)).await;
+        assert_eq!(status, expected, "{value}");
+    }
+    // C2 overtakes C1: ABC's A changes, the frozen group does not.
+    send(json!([{"customer_id": "C2", "order_id": "O3", "date": "2026-06-04", "amount": "1000"}]))
+        .await;
+    run(json!(["ABC", "Campaigns"])).await;
+    assert_eq!(member_ids(&api, &editor, "ABC", "A").await, ["C2"]);
+    assert_eq!(
+        member_ids(&api, &editor, "Campaigns", "Spring%20A").await,
+        ["C1"]
+    );
+    runner.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_groups_keep_their_members_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata_store_sqlite::SqliteStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    freezing(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_groups_keep_their_members_on_postgres() {
+    let Some(url) = strata_testkit::postgres::fresh_database("server", "freezing").await else {
+        return;
+    };
+    let store = strata_store_postgres::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    freezing(Arc::new(store)).await;
+}

@@ -3,6 +3,7 @@
 //! organisation: what belongs to another organisation is simply not found.
 
 mod data;
+mod freeze;
 mod history;
 mod imports;
 mod lists;
@@ -68,6 +69,10 @@ pub fn router(state: AppState) -> Router {
         .route("/segment-types/{name}/runs", post(runs::post_type_run))
         .route("/segment-types/{name}/compare", post(runs::post_compare))
         .route("/segment-types/{name}/rename", post(types::rename_type))
+        .route(
+            "/segment-types/{name}/segments/{segment}/freeze",
+            post(freeze::freeze),
+        )
         .route("/segment-types/{name}/status", get(types::type_status))
         .route("/segment-types/{name}/changes", get(types::type_changes))
         .route("/segment-types/{name}/sizes", get(runs::type_sizes))

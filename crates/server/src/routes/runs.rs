@@ -80,9 +80,20 @@ pub(crate) async fn after_import(state: &AppState, caller: &Caller) -> ApiResult
     if types.is_empty() {
         return Ok(None);
     }
+    queue_quietly(state, caller, types).await.map(Some)
+}
+
+/// Queues a run of `types` as of today in the organisation, asked by the
+/// caller: the run's JSON, or `{"not_queued": why}` when a run of those
+/// types is already under way for another date.
+pub(crate) async fn queue_quietly(
+    state: &AppState,
+    caller: &Caller,
+    types: Vec<String>,
+) -> ApiResult<Value> {
     match queue(state, caller, RunKind::Segment, types, None).await {
-        Ok((_, Json(run))) => Ok(Some(run)),
-        Err(ApiError::Conflict(why)) => Ok(Some(json!({ "not_queued": why }))),
+        Ok((_, Json(run))) => Ok(run),
+        Err(ApiError::Conflict(why)) => Ok(json!({ "not_queued": why })),
         Err(e) => Err(e),
     }
 }
