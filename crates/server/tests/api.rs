@@ -1725,6 +1725,43 @@ async fn migrating(store: Arc<dyn Store>) {
     let (status, value) = answer;
     assert_eq!(status, StatusCode::CONFLICT, "{value}");
     assert!(value.to_string().contains("keep_runs"), "{value}");
+    // Who was new in June, frozen into a group; a pruned run has nothing to give.
+    let target = json!({"of": "new", "target_type": "Campaigns", "name": "June new"});
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            &format!("/api/v1/runs/{next}/freeze"),
+            Some(target.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{value}");
+    assert_eq!(value["size"], 4, "{value}");
+    wait(&api, &editor, value["run"]["id"].as_i64().unwrap()).await;
+    let lost = json!({"of": "lost", "target_type": "Campaigns", "name": "June lost"});
+    let (_, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            &format!("/api/v1/runs/{next}/freeze"),
+            Some(lost),
+        )
+        .await;
+    assert_eq!(value["size"], 0, "nobody was lost: {value}");
+    wait(&api, &editor, value["run"]["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        member_ids(&api, &editor, "Campaigns", "June%20new").await,
+        ["C1", "C2", "C3", "C4"]
+    );
+    let (status, value) = api
+        .call(
+            &editor,
+            Method::POST,
+            &format!("/api/v1/runs/{id}/freeze"),
+            Some(target),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{value}");
     runner.stop().await;
 }
 

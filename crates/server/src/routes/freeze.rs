@@ -15,7 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use strata_domain::config::input::TypeInput;
-use strata_store::{ListChange, MembersQuery, PutType, Role};
+use strata_store::{ListChange, MembersQuery, PutType, Role, RunRowsQuery, RunStatus};
 
 /// Members read per query while freezing.
 const PAGE: u32 = 10_000;
@@ -70,12 +70,27 @@ pub async fn freeze(
             break;
         }
     }
+    let source = json!({"segment_type": name, "segment": segment});
+    freeze_into(&state, &caller, request, members, source).await
+}
+
+/// Adds the group `request.name` to the groups type `request.target_type`
+/// (created if missing) with `members` on its include list, and queues a
+/// run of that type.
+async fn freeze_into(
+    state: &AppState,
+    caller: &Caller,
+    request: FreezeBody,
+    members: Vec<String>,
+    source: Value,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let store = &*state.store;
     let target = request.target_type;
     let types = store.types(caller.org).await?;
     let existing = types.iter().find(|t| t.name == target);
     let mut definition = match existing {
         Some(record) => {
-            let target_type = segment_type(&state, &caller, &target).await?;
+            let target_type = segment_type(state, caller, &target).await?;
             if target_type.one_per_account() {
                 return Err(ApiError::Conflict(format!(
                     "'{target}' gives each customer one segment: freeze into a groups type (rules, exclusive = false)"
@@ -122,15 +137,79 @@ pub async fn freeze(
     store
         .change_list(caller.org, &target, &request.name, &change)
         .await?;
-    let run = queue_quietly(&state, &caller, vec![target.clone()]).await?;
+    let run = queue_quietly(state, caller, vec![target.clone()]).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
             "segment_type": target,
             "segment": request.name,
-            "frozen_from": {"segment_type": name, "segment": segment},
+            "frozen_from": source,
             "size": members.len(),
             "run": run,
         })),
     ))
+}
+
+/// Which rows of a one-off run to freeze, and where.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeRowsBody {
+    /// A comparison's movement (`improved`, `declined`, `unchanged`, `new`,
+    /// `lost`) or a period run's segment.
+    of: String,
+    /// A groups type (rules, not exclusive); created if it does not exist.
+    target_type: String,
+    /// The new group's name, not yet in the target type.
+    name: String,
+}
+
+/// Saves the customers of a one-off run's rows with one movement (a
+/// comparison: "who was lost?") or one segment (a period run) as a new
+/// static group, as freezing a segment does.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/freeze", tag = "runs", security(("bearer" = [])), params(("id" = i64, Path)), request_body(content = FreezeRowsBody), responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn freeze_rows(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    json: Result<Json<FreezeRowsBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Editor)?;
+    let request = body(json)?;
+    let store = &*state.store;
+    let run = store
+        .run(caller.org, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+    if !run.kind.is_one_off() || run.status != RunStatus::Succeeded || run.rows_pruned {
+        return Err(ApiError::Conflict(format!(
+            "run {id} keeps no rows to freeze: freeze a segment of a type, or a succeeded period run or comparison whose rows are kept"
+        )));
+    }
+    let mut members = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .run_rows(
+                caller.org,
+                &RunRowsQuery {
+                    run: id,
+                    key: Some(request.of.clone()),
+                    after,
+                    limit: PAGE,
+                },
+            )
+            .await?;
+        let full = page.len() == PAGE as usize;
+        after = page.last().map_or(after, |(row, _)| *row);
+        members.extend(page.into_iter().map(|(_, r)| r.customer_id));
+        if !full {
+            break;
+        }
+    }
+    let source = json!({"run": id, "of": request.of});
+    let target = FreezeBody {
+        target_type: request.target_type,
+        name: request.name,
+    };
+    freeze_into(&state, &caller, target, members, source).await
 }

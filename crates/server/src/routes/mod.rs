@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
             "/segment-types/{name}/segments/{segment}/freeze",
             post(freeze::freeze),
         )
+        .route("/runs/{id}/freeze", post(freeze::freeze_rows))
         .route("/segment-types/{name}/status", get(types::type_status))
         .route("/segment-types/{name}/changes", get(types::type_changes))
         .route("/segment-types/{name}/sizes", get(runs::type_sizes))

@@ -23,11 +23,11 @@ use utoipa::{Modify, OpenApi};
         data::post_customers, data::post_transactions, data::list_customers, data::get_customer, data::erase_customer, history::customer_history, history::segment_history,
         imports::import_customers, imports::import_transactions,
         types::list_types, types::get_type, types::put_type, types::delete_type,
-        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes, lists::change_members, freeze::freeze, runs::type_sizes, history::migration,
+        types::put_manual, types::delete_manual, types::clear_manual, types::rename_type, types::type_status, types::type_changes, lists::change_members, freeze::freeze, freeze::freeze_rows, runs::type_sizes, history::migration,
         members::export_members,
         runs::post_run, runs::post_type_run, runs::post_compare, runs::get_run, runs::cancel_run, run_rows::export_run_rows, preview::preview,
     ),
-    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, lists::MembersBody, freeze::FreezeBody, lists::By, runs::RunRequest, runs::TypeRunRequest, runs::CompareRequest, preview::PreviewRequest)),
+    components(schemas(ErrorBody, RowError, LineJson, types::ManualBody, types::RenameBody, lists::MembersBody, freeze::FreezeBody, freeze::FreezeRowsBody, lists::By, runs::RunRequest, runs::TypeRunRequest, runs::CompareRequest, preview::PreviewRequest)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;
