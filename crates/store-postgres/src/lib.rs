@@ -1512,19 +1512,7 @@ impl Store for PostgresStore {
 
     async fn finish_run(&self, id: i64, owner: &str, mut results: RunResults) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let held: Option<(i64, String)> = sqlx::query_as(
-            "SELECT org_id, actor FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
-        )
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some((org, actor)) = held else {
-            return Err(StoreError::Conflict(format!(
-                "run {id} is no longer held by this process"
-            )));
-        };
+        let (org, actor) = held_by(&mut tx, id, owner).await?;
         // Manual changes read the results: they wait for these.
         lock_org(&mut tx, org).await?;
         let at = now();
@@ -1595,17 +1583,8 @@ impl Store for PostgresStore {
                 .map_err(db)?;
             }
         }
-        sqlx::query(
-            "UPDATE runs SET status = 'succeeded', progress = 1, report = $1, finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $3",
-        )
-        .bind(Json(&results.report))
-        .bind(now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(())
+        mark_succeeded(&mut tx, id, &results.report).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn finish_one_off(
@@ -1615,19 +1594,7 @@ impl Store for PostgresStore {
         results: OneOffResults,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let org: Option<i64> = sqlx::query_scalar(
-            "SELECT org_id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
-        )
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(org) = org else {
-            return Err(StoreError::Conflict(format!(
-                "run {id} is no longer held by this process"
-            )));
-        };
+        let (org, _) = held_by(&mut tx, id, owner).await?;
         copy::run_rows_in(&mut tx, org, id, &results.rows).await?;
         let current: i64 = sqlx::query_scalar("SELECT data_version FROM orgs WHERE id = $1")
             .bind(org)
@@ -1646,15 +1613,7 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?;
         }
-        sqlx::query(
-            "UPDATE runs SET status = 'succeeded', progress = 1, report = $1, finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $3",
-        )
-        .bind(Json(&results.report))
-        .bind(now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        mark_succeeded(&mut tx, id, &results.report).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -1893,6 +1852,42 @@ async fn manual_scope(
 }
 
 /// Writes history entries of one type, all at this moment.
+/// The organisation and actor of a run `owner` still holds, locked for
+/// the transaction, or why not.
+async fn held_by(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    id: i64,
+    owner: &str,
+) -> StoreResult<(i64, String)> {
+    sqlx::query_as(
+        "SELECT org_id, actor FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR UPDATE",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?
+    .ok_or_else(|| StoreError::Conflict(format!("run {id} is no longer held by this process")))
+}
+
+/// Marks a run succeeded with its report, releasing its lease.
+async fn mark_succeeded(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    id: i64,
+    report: &RunReport,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE runs SET status = 'succeeded', progress = 1, report = $1, finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $3",
+    )
+    .bind(Json(report))
+    .bind(now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 /// A customer's rows of a type and its manual segments there.
 async fn customer_rows(
     tx: &mut sqlx::Transaction<'_, Postgres>,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use strata_domain::money::Amount;
 use strata_store::{
     changed_count, now, run_changes, Cause, Customer, HeldRow, LineBatch, LineBatchBuilder,
-    LineRef, OneOffResults, OrgId, RunResults, SnapshotHead, StoreError, StoreResult,
+    LineRef, OneOffResults, OrgId, RunReport, RunResults, SnapshotHead, StoreError, StoreResult,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -129,19 +129,7 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
-    let held: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT org_id, actor FROM runs WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
-            params![id, owner],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(db)?;
-    let Some((org, actor)) = held else {
-        return Err(StoreError::Conflict(format!(
-            "run {id} is no longer held by this process"
-        )));
-    };
+    let (org, actor) = held_by(&tx, id, owner)?;
     let at = timestamp(now());
     for (type_name, version, rows) in &results.types {
         let mut previous: Vec<HeldRow> = Vec::new();
@@ -257,12 +245,7 @@ pub fn finish_run(path: &Path, id: i64, owner: &str, mut results: RunResults) ->
         )
         .map_err(db)?;
     }
-    let report = serde_json::to_string(&results.report).map_err(StoreError::database)?;
-    tx.execute(
-        "UPDATE runs SET status = 'succeeded', progress = 1, report = ?1, finished_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?3",
-        params![report, timestamp(now()), id],
-    )
-    .map_err(db)?;
+    mark_succeeded(&tx, id, &results.report)?;
     tx.commit().map_err(db)
 }
 
@@ -279,19 +262,7 @@ pub fn finish_one_off(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
-    let org: Option<i64> = tx
-        .query_row(
-            "SELECT org_id FROM runs WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
-            params![id, owner],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db)?;
-    let Some(org) = org else {
-        return Err(StoreError::Conflict(format!(
-            "run {id} is no longer held by this process"
-        )));
-    };
+    let (org, _) = held_by(&tx, id, owner)?;
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO run_rows (org_id, run_id, row, customer_id, key, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -317,13 +288,31 @@ pub fn finish_one_off(
         )
         .map_err(db)?;
     }
-    let report = serde_json::to_string(&results.report).map_err(StoreError::database)?;
+    mark_succeeded(&tx, id, &results.report)?;
+    tx.commit().map_err(db)
+}
+
+/// The organisation and actor of a run `owner` still holds, or why not.
+fn held_by(tx: &rusqlite::Transaction<'_>, id: i64, owner: &str) -> StoreResult<(i64, String)> {
+    tx.query_row(
+        "SELECT org_id, actor FROM runs WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
+        params![id, owner],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(db)?
+    .ok_or_else(|| StoreError::Conflict(format!("run {id} is no longer held by this process")))
+}
+
+/// Marks a run succeeded with its report, releasing its lease.
+fn mark_succeeded(tx: &rusqlite::Transaction<'_>, id: i64, report: &RunReport) -> StoreResult<()> {
+    let report = serde_json::to_string(report).map_err(StoreError::database)?;
     tx.execute(
         "UPDATE runs SET status = 'succeeded', progress = 1, report = ?1, finished_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?3",
         params![report, timestamp(now()), id],
     )
     .map_err(db)?;
-    tx.commit().map_err(db)
+    Ok(())
 }
 
 /// A timestamp as sqlx writes it to SQLite, so that both read it back.
