@@ -70,12 +70,7 @@ pub async fn list_customers(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit {limit}: expected 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     if query.segment.is_some() && query.segment_type.is_none() {
         return Err(ApiError::BadRequest(
             "segment needs segment_type".to_owned(),
@@ -118,6 +113,26 @@ pub(super) fn encode_cursor(id: &str) -> String {
     id.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A page's size: `asked`, else `default`, refused outside 1 to `max`.
+pub(super) fn page_limit(asked: Option<u32>, default: u32, max: u32) -> ApiResult<u32> {
+    let limit = asked.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "limit {limit}: expected 1 to {max}"
+        )))
+    }
+}
+
+/// A cursor that [`encode_cursor`] made of a numeric id.
+pub(super) fn decode_id_cursor(cursor: &str) -> ApiResult<i64> {
+    decode_cursor(cursor)?
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("cursor '{cursor}' is not one this API gave")))
+}
+
+/// The id a cursor that [`encode_cursor`] made holds.
 pub(super) fn decode_cursor(cursor: &str) -> ApiResult<String> {
     let bad = || ApiError::BadRequest(format!("cursor '{cursor}' is not one this server gave"));
     if !cursor.len().is_multiple_of(2) {

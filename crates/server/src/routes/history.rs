@@ -1,7 +1,7 @@
 //! History: every change of a customer's effective segments, by customer
 //! and by segment ("who entered or left VIP this month"), oldest first.
 
-use super::data::{decode_cursor, encode_cursor};
+use super::data::{decode_cursor, decode_id_cursor, encode_cursor, page_limit};
 use super::types::segment_type;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -69,12 +69,7 @@ async fn page(
     mut query: HistoryQuery,
     page: PageQuery,
 ) -> ApiResult<Json<Value>> {
-    let limit = page.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit {limit}: expected 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(page.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     if page.from.is_some() || page.to.is_some() {
         let input: SettingsInput = state.store.settings(caller.org).await?;
         let settings = Settings::from_input(input)
@@ -90,15 +85,7 @@ async fn page(
             .map(|t| bound("to", t, &settings))
             .transpose()?;
     }
-    query.after = page
-        .cursor
-        .as_deref()
-        .map(|c| {
-            decode_cursor(c)?
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest(format!("cursor '{c}' is not one this API gave")))
-        })
-        .transpose()?;
+    query.after = page.cursor.as_deref().map(decode_id_cursor).transpose()?;
     query.limit = limit + 1;
     let entries = state.store.history(caller.org, &query).await?;
     let more = entries.len() > limit as usize;
@@ -229,12 +216,7 @@ pub async fn migration(
             )))
         }
     };
-    let limit = query.limit.unwrap_or(DEFAULT_MOVERS);
-    if !(1..=MAX_MOVERS).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit {limit}: expected 1 to {MAX_MOVERS}"
-        )));
-    }
+    let limit = page_limit(query.limit, DEFAULT_MOVERS, MAX_MOVERS)?;
     let from = finished(&state, &caller, query.from_run, &name).await?;
     let to = finished(&state, &caller, query.to_run, &name).await?;
     if from >= to {

@@ -1,7 +1,7 @@
 //! What the organisation is told when runs end: listed newest first, each
 //! token marking its own read.
 
-use super::data::{decode_cursor, encode_cursor};
+use super::data::{decode_id_cursor, encode_cursor, page_limit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
@@ -46,21 +46,8 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit {limit}: expected 1 to {MAX_LIMIT}"
-        )));
-    }
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            decode_cursor(c)?
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest(format!("cursor '{c}' is not one this API gave")))
-        })
-        .transpose()?;
+    let limit = page_limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?;
     let mut found = state
         .store
         .notifications(

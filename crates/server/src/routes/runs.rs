@@ -293,12 +293,7 @@ pub async fn type_sizes(
     Query(query): Query<SizesQuery>,
 ) -> ApiResult<Json<Value>> {
     super::types::segment_type(&state, &caller, &name).await?;
-    let limit = query.limit.unwrap_or(DEFAULT_RUNS);
-    if !(1..=MAX_RUNS).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit {limit}: expected 1 to {MAX_RUNS}"
-        )));
-    }
+    let limit = super::data::page_limit(query.limit, DEFAULT_RUNS, MAX_RUNS)?;
     let runs = state.store.succeeded_runs(caller.org, limit).await?;
     let series: Vec<Value> = runs
         .iter()
