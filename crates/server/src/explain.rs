@@ -22,7 +22,7 @@ use strata_engine::run::{self, Inputs, State, StoredResult};
 use strata_engine::source::{Line, MemoryLines};
 use strata_report::explain::{heading, lines};
 use strata_report::format::Lang;
-use strata_store::{CustomerDetail, OrgId, ResultRow, Store, StoredLine};
+use strata_store::{CustomerDetail, ListEntry, OrgId, ResultRow, Store, StoredLine};
 
 /// A customer's place in one type now: its stored rows and its segments
 /// with today's manual assignments.
@@ -73,13 +73,15 @@ fn is_rules(ty: &SegmentType) -> bool {
     matches!(ty.method, Method::Rules(_))
 }
 
-/// The explanation of every type that has a result, by type name.
+/// The explanation of every type that has a result, by type name;
+/// `entries` are the organisation's static list entries.
 pub async fn explain(
     store: &dyn Store,
     org: OrgId,
     config: &Arc<Config>,
     detail: &CustomerDetail,
     places: &[Place<'_>],
+    entries: &[ListEntry],
 ) -> ApiResult<HashMap<String, TypeExplanation>> {
     let as_of: HashMap<&str, Date> = detail.as_of.iter().map(|(t, d)| (t.as_str(), *d)).collect();
     let mut out = HashMap::new();
@@ -111,7 +113,7 @@ pub async fn explain(
         return Ok(out);
     }
     let id = detail.customer.id.clone();
-    let inputs = customer_inputs(store, org, config, detail, places, is_rules).await?;
+    let inputs = customer_inputs(store, org, config, detail, places, entries, is_rules).await?;
     let dates: HashMap<String, Date> = detail.as_of.iter().map(|(t, d)| (t.clone(), *d)).collect();
     let config = Config::clone(config);
     let explained = tokio::task::spawn_blocking(move || {
@@ -143,7 +145,7 @@ fn one_thread() -> Control<'static> {
 }
 
 /// The engine's inputs for one customer: its lines and attributes, the
-/// static lists, its manual segments in the types `computed` picks (which
+/// static lists (`entries`), its manual segments in the types `computed` picks (which
 /// the engine classifies) and, for every other type, its segments in
 /// force as the type's latest result and today's manual assignments give
 /// them (which rules read with `segment()` and `rfm()`).
@@ -153,11 +155,11 @@ async fn customer_inputs(
     config: &Config,
     detail: &CustomerDetail,
     places: &[Place<'_>],
+    entries: &[ListEntry],
     computed: impl Fn(&SegmentType) -> bool,
 ) -> ApiResult<Inputs> {
     let id = &detail.customer.id;
     let lines = store.customer_lines(org, id).await?;
-    let entries = store.list_entries(org).await?;
     let stored = places
         .iter()
         .filter(|p| !computed(p.ty))
@@ -193,7 +195,7 @@ async fn customer_inputs(
         customers: customers_table(std::slice::from_ref(&detail.customer)).map_err(internal)?,
         overrides: manual_table(&manual).map_err(internal)?,
         state: State {
-            lists: lists_of(config, entries),
+            lists: lists_of(config, entries.to_vec()),
             stored,
         },
     })
@@ -202,20 +204,24 @@ async fn customer_inputs(
 /// A customer's rows of a rules type now, as a run of that type alone on
 /// its latest date would give them: after its static lists changed, so
 /// that the change takes effect at once. `None` when the type has no
-/// result yet (its first run applies the lists).
+/// result yet (its first run applies the lists). `entries` are the
+/// organisation's static list entries.
 pub async fn rules_rows(
     store: &dyn Store,
     org: OrgId,
     config: &Arc<Config>,
     detail: &CustomerDetail,
     places: &[Place<'_>],
+    entries: &[ListEntry],
     type_name: &str,
 ) -> ApiResult<Option<Vec<ResultRow>>> {
     let Some(&(_, as_of)) = detail.as_of.iter().find(|(t, _)| t == type_name) else {
         return Ok(None);
     };
-    let inputs =
-        customer_inputs(store, org, config, detail, places, |t| t.name == type_name).await?;
+    let inputs = customer_inputs(store, org, config, detail, places, entries, |t| {
+        t.name == type_name
+    })
+    .await?;
     let config = Config::clone(config);
     let type_name = type_name.to_owned();
     tokio::task::spawn_blocking(move || {

@@ -223,8 +223,17 @@ pub async fn get_customer(
         .get(&*state.store, caller.org, detail.config_version)
         .await?;
     let places = places(&config, &detail);
+    let entries = state.store.list_entries(caller.org).await?;
     let mut explained = if query.explain.unwrap_or(true) {
-        explain(&*state.store, caller.org, &config, &detail, &places).await?
+        explain(
+            &*state.store,
+            caller.org,
+            &config,
+            &detail,
+            &places,
+            &entries,
+        )
+        .await?
     } else {
         Default::default()
     };
@@ -234,11 +243,8 @@ pub async fn get_customer(
         .attributes
         .get(CustomerColumn::Email.name())
         .map(|e| e.trim().to_lowercase());
-    let listed: Vec<ListEntry> = state
-        .store
-        .list_entries(caller.org)
-        .await?
-        .into_iter()
+    let listed: Vec<&ListEntry> = entries
+        .iter()
         .filter(|e| e.entry == detail.customer.id || Some(&e.entry) == email.as_ref())
         .collect();
     let on_list = |type_name: &str, exclude: bool| -> Vec<&str> {

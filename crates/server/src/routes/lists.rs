@@ -144,6 +144,7 @@ pub(crate) async fn reclassify(
     cause: Cause,
 ) -> ApiResult<()> {
     let store = &*state.store;
+    let entries = store.list_entries(caller.org).await?;
     for customer in customers {
         let Some(detail) = store.customer_detail(caller.org, customer).await? else {
             continue;
@@ -160,8 +161,10 @@ pub(crate) async fn reclassify(
             one_per_account: ty.one_per_account(),
         };
         let places = places(&config, &detail);
-        if let Some(rows) =
-            rules_rows(store, caller.org, &config, &detail, &places, type_name).await?
+        if let Some(rows) = rules_rows(
+            store, caller.org, &config, &detail, &places, &entries, type_name,
+        )
+        .await?
         {
             store
                 .replace_customer_rows(caller.org, type_name, customer, &rows, change, cause)
